@@ -1,0 +1,537 @@
+//! The public blocking Rust API. `Client` is `Send + Sync`: any number of threads share one
+//! client and their calls are pipelined on its one connection. This layer checks arguments,
+//! applies the chroot, builds records, and decodes replies; the session does all I/O. It
+//! knows nothing of C.
+
+pub mod acl;
+pub mod options;
+
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::proto::consts::{CreateMode, OpCode, TTL_MAX};
+use crate::proto::path::validate_path;
+use crate::proto::wire::{Decode, Encode, Reader};
+use crate::proto::*;
+use crate::session::events::Event;
+use crate::session::fourlw;
+use crate::session::hosts::{resolve, ConnectString};
+use crate::session::state::{KeeperState, ListenerFn, State, WatchFn};
+use crate::session::watches::WatchKind;
+use crate::session::{ClientId, Reply, Session, SessionConfig, WatchRequest};
+
+pub use crate::proto::{Acl, Id, Stat};
+pub use crate::session::retry::RetryPolicy;
+pub use crate::session::state::WatchedEvent;
+pub use crate::session::{LogFn, LogLevel};
+pub use options::{CreateOptions, Options, DEFAULT_MAX_FRAME};
+
+/// A ZooKeeper client. Create it, `start` it, share it between threads, `stop` it.
+pub struct Client {
+    session: Session,
+    default_acl: Vec<Acl>,
+    command_retry: RetryPolicy,
+    operation_timeout: Duration,
+}
+
+/// Result of `create`: the path the server made (sequence suffix included, chroot
+/// stripped) and, when asked for, the node's Stat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    pub path: String,
+    pub stat: Option<Stat>,
+}
+
+impl Client {
+    /// A client in state CLOSED; nothing is connected until `start`.
+    pub fn new(opts: Options) -> Result<Client> {
+        let connect = ConnectString::parse(&opts.hosts)?;
+        opts.command_retry.validate()?;
+        if opts.max_frame < 1024 || opts.operation_timeout.is_zero() {
+            return Err(Error::InvalidArgument);
+        }
+        for a in &opts.default_acl {
+            acl::check(a)?;
+        }
+        let session = Session::new(SessionConfig {
+            connect,
+            session_timeout: opts.session_timeout,
+            client_id: opts.client_id,
+            auth: opts.auth.clone(),
+            read_only: opts.read_only,
+            randomize_hosts: opts.randomize_hosts,
+            connection_retry: opts.connection_retry,
+            max_frame: opts.max_frame,
+            expiry_final: opts.expiry_final,
+            logger: opts.logger.clone(),
+        })?;
+        let default_acl = if opts.default_acl.is_empty() {
+            acl::open_acl_unsafe()
+        } else {
+            opts.default_acl.clone()
+        };
+        Ok(Client {
+            session,
+            default_acl,
+            command_retry: opts.command_retry,
+            operation_timeout: opts.operation_timeout,
+        })
+    }
+
+    // ----- lifecycle -------------------------------------------------------------------
+
+    /// Connects and waits up to `timeout` for a session. On timeout the client is stopped
+    /// again and `TimedOut` returned (kazoo's behaviour).
+    pub fn start(&self, timeout: Duration) -> Result<()> {
+        self.session.start()?;
+        match self.session.wait_connected(Instant::now() + timeout) {
+            Ok(()) => Ok(()),
+            Err(Error::TimedOut) => {
+                let _ = self.session.stop();
+                Err(Error::TimedOut)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ends the session (closeSession: ephemerals go at once) and the connection. Every
+    /// watch gets a terminal event. The client can be started again.
+    pub fn stop(&self) -> Result<()> {
+        self.session.stop()
+    }
+
+    /// `stop` then `start`.
+    pub fn restart(&self, timeout: Duration) -> Result<()> {
+        self.stop()?;
+        self.start(timeout)
+    }
+
+    /// Stops, then ends the event thread after every queued callback has run. Also done by
+    /// drop. Safe to call from a callback.
+    pub fn close(&self) {
+        self.session.close();
+    }
+
+    // ----- state -----------------------------------------------------------------------
+
+    pub fn state(&self) -> State {
+        self.session.state()
+    }
+
+    pub fn keeper_state(&self) -> KeeperState {
+        self.session.keeper_state()
+    }
+
+    pub fn connected(&self) -> bool {
+        self.keeper_state().is_connected()
+    }
+
+    /// The session id and password while connected, to resume the session elsewhere.
+    pub fn client_id(&self) -> Option<ClientId> {
+        self.session.client_id()
+    }
+
+    pub fn negotiated_timeout(&self) -> Duration {
+        self.session.negotiated_timeout()
+    }
+
+    pub fn last_zxid(&self) -> i64 {
+        self.session.last_zxid()
+    }
+
+    /// Number of one-shot watch registrations the client holds.
+    pub fn watch_count(&self) -> usize {
+        self.session.watch_count()
+    }
+
+    /// Adds a listener, called on the event thread on every change of the detailed state.
+    pub fn add_listener(&self, f: ListenerFn) -> u64 {
+        self.session.events().add_listener(f)
+    }
+
+    /// Removes a listener; false if the id is unknown. It is dropped once no call of it is
+    /// running.
+    pub fn remove_listener(&self, id: u64) -> bool {
+        self.session.events().remove_listener(id)
+    }
+
+    /// Runs `f` on the event thread, after everything queued before it.
+    pub fn defer(&self, f: Box<dyn FnOnce() + Send + 'static>) {
+        self.session.events().push(Event::Call(f));
+    }
+
+    // ----- helpers ---------------------------------------------------------------------
+
+    fn deadline(&self, timeout: Option<Duration>) -> Instant {
+        Instant::now() + timeout.unwrap_or(self.operation_timeout)
+    }
+
+    /// Checks a user path and turns it into the server's path (chroot prefixed).
+    fn server_path(&self, path: &str, sequential: bool) -> Result<String> {
+        validate_path(path, sequential).map_err(|_| Error::InvalidPath)?;
+        Ok(self.session.chroot().prefix(path).into_owned())
+    }
+
+    fn check_data(&self, data: &[u8]) -> Result<()> {
+        if data.len() > self.session.max_frame() {
+            return Err(Error::TooLarge);
+        }
+        Ok(())
+    }
+
+    fn decode<T: Decode>(&self, rep: &Reply) -> Result<T> {
+        let mut r = Reader::with_max_len(rep.body(), self.session.max_frame());
+        T::decode(&mut r).map_err(|_| Error::Protocol)
+    }
+
+    /// One request; `Ok` only when the server said OK.
+    fn request(
+        &self,
+        op: OpCode,
+        body: &dyn Encode,
+        server_path: Option<&str>,
+        watch: &mut Option<WatchRequest>,
+        deadline: Instant,
+    ) -> Result<Reply> {
+        let rep = self.session.call(op, Some(body), server_path, watch, deadline)?;
+        if rep.err != 0 {
+            return Err(Error::from_code(rep.err));
+        }
+        Ok(rep)
+    }
+
+    /// Runs an idempotent call under the command retry policy, within `deadline`.
+    fn retrying<T>(&self, deadline: Instant, mut f: impl FnMut() -> Result<T>) -> Result<T> {
+        let mut backoff = self.command_retry.start(crate::session::retry::Rng::seed());
+        loop {
+            match f() {
+                Err(e) if e.is_retryable() => match backoff.next_delay() {
+                    Some(d) if Instant::now() + d < deadline => std::thread::sleep(d),
+                    _ => return Err(e),
+                },
+                other => return other,
+            }
+        }
+    }
+
+    fn watch_request(f: Option<WatchFn>, kind: WatchKind, on_nonode: Option<WatchKind>) -> Option<WatchRequest> {
+        f.map(|f| WatchRequest {
+            kind,
+            kind_on_nonode: on_nonode,
+            f,
+        })
+    }
+
+    // ----- operations ------------------------------------------------------------------
+
+    /// Creates a node. Returns the created path (with its sequence suffix, chroot
+    /// stripped) and, if `want_stat`, its Stat.
+    pub fn create(
+        &self,
+        path: &str,
+        data: &[u8],
+        opts: &CreateOptions<'_>,
+        want_stat: bool,
+        timeout: Option<Duration>,
+    ) -> Result<Created> {
+        let deadline = self.deadline(timeout);
+        let r = self.create_once(path, data, opts, want_stat, deadline);
+        match r {
+            Err(Error::NoNode) if opts.makepath => {
+                if let Some(parent) = parent_of(path) {
+                    self.ensure_path_until(parent, opts.acl, deadline)?;
+                }
+                self.create_once(path, data, opts, want_stat, deadline)
+            }
+            other => other,
+        }
+    }
+
+    fn create_once(
+        &self,
+        path: &str,
+        data: &[u8],
+        o: &CreateOptions<'_>,
+        want_stat: bool,
+        deadline: Instant,
+    ) -> Result<Created> {
+        let sp = self.server_path(path, o.sequence)?;
+        self.check_data(data)?;
+        let acl = o.acl.unwrap_or(&self.default_acl);
+        if acl.is_empty() {
+            return Err(Error::InvalidAcl);
+        }
+        for a in acl {
+            acl::check(a)?;
+        }
+        let mode = create_mode(o)?;
+        let flags = mode as i32;
+        let acl = acl.to_vec();
+        let data = data.to_vec();
+        let (op, body): (OpCode, Box<dyn Encode>) = if let Some(ttl) = o.ttl {
+            let ttl = ttl.as_millis();
+            if ttl == 0 || ttl > TTL_MAX as u128 {
+                return Err(Error::InvalidArgument);
+            }
+            (
+                OpCode::CreateTtl,
+                Box::new(CreateTtlRequest { path: sp, data, acl, flags, ttl: ttl as i64 }),
+            )
+        } else if o.container {
+            (OpCode::CreateContainer, Box::new(CreateRequest { path: sp, data, acl, flags }))
+        } else if want_stat {
+            (OpCode::Create2, Box::new(CreateRequest { path: sp, data, acl, flags }))
+        } else {
+            (OpCode::Create, Box::new(CreateRequest { path: sp, data, acl, flags }))
+        };
+        let rep = self.request(op, body.as_ref(), None, &mut None, deadline)?;
+        let (server_path, stat) = if op == OpCode::Create {
+            (self.decode::<CreateResponse>(&rep)?.path, None)
+        } else {
+            let r: Create2Response = self.decode(&rep)?;
+            (r.path, want_stat.then_some(r.stat))
+        };
+        Ok(Created {
+            path: self.session.chroot().strip(&server_path).to_string(),
+            stat,
+        })
+    }
+
+    /// Creates `path` and any missing parents; an existing node is fine.
+    pub fn ensure_path(&self, path: &str, acl: Option<&[Acl]>, timeout: Option<Duration>) -> Result<()> {
+        let deadline = self.deadline(timeout);
+        self.ensure_path_until(path, acl, deadline)
+    }
+
+    fn ensure_path_until(&self, path: &str, acl: Option<&[Acl]>, deadline: Instant) -> Result<()> {
+        validate_path(path, false).map_err(|_| Error::InvalidPath)?;
+        if path == "/" {
+            return Ok(());
+        }
+        let o = CreateOptions { acl, ..Default::default() };
+        // Fast path: the node (or most of the chain) usually exists already.
+        match self.create_once(path, &[], &o, false, deadline) {
+            Ok(_) | Err(Error::NodeExists) => return Ok(()),
+            Err(Error::NoNode) => {}
+            Err(e) => return Err(e),
+        }
+        let mut prefix = String::new();
+        for seg in path.split('/').skip(1) {
+            prefix.push('/');
+            prefix.push_str(seg);
+            match self.create_once(&prefix, &[], &o, false, deadline) {
+                Ok(_) | Err(Error::NodeExists) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The node's Stat, or `None` if it does not exist. A watch is armed either way: it
+    /// fires on create, change or delete.
+    pub fn exists(&self, path: &str, watch: Option<WatchFn>, timeout: Option<Duration>) -> Result<Option<Stat>> {
+        let sp = self.server_path(path, false)?;
+        let deadline = self.deadline(timeout);
+        let mut w = Self::watch_request(watch, WatchKind::Data, Some(WatchKind::Exist));
+        let req = ExistsRequest { path: sp.clone(), watch: w.is_some() };
+        self.retrying(deadline, || match self.request(OpCode::Exists, &req, Some(&sp), &mut w, deadline) {
+            Ok(rep) => Ok(Some(self.decode::<ExistsResponse>(&rep)?.stat)),
+            Err(Error::NoNode) => Ok(None),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// The node's data and Stat. The watch fires on change or delete.
+    pub fn get(&self, path: &str, watch: Option<WatchFn>, timeout: Option<Duration>) -> Result<(Vec<u8>, Stat)> {
+        let sp = self.server_path(path, false)?;
+        let deadline = self.deadline(timeout);
+        let mut w = Self::watch_request(watch, WatchKind::Data, None);
+        let req = GetDataRequest { path: sp.clone(), watch: w.is_some() };
+        self.retrying(deadline, || {
+            let rep = self.request(OpCode::GetData, &req, Some(&sp), &mut w, deadline)?;
+            let r: GetDataResponse = self.decode(&rep)?;
+            Ok((r.data, r.stat))
+        })
+    }
+
+    /// The node's children (unsorted, as the server keeps them) and, if `want_stat`, its
+    /// Stat. The watch fires when a child is added or removed, or the node is deleted.
+    pub fn get_children(
+        &self,
+        path: &str,
+        watch: Option<WatchFn>,
+        want_stat: bool,
+        timeout: Option<Duration>,
+    ) -> Result<(Vec<String>, Option<Stat>)> {
+        let sp = self.server_path(path, false)?;
+        let deadline = self.deadline(timeout);
+        let mut w = Self::watch_request(watch, WatchKind::Child, None);
+        self.retrying(deadline, || {
+            if want_stat {
+                let req = GetChildren2Request { path: sp.clone(), watch: w.is_some() };
+                let rep = self.request(OpCode::GetChildren2, &req, Some(&sp), &mut w, deadline)?;
+                let r: GetChildren2Response = self.decode(&rep)?;
+                Ok((r.children, Some(r.stat)))
+            } else {
+                let req = GetChildrenRequest { path: sp.clone(), watch: w.is_some() };
+                let rep = self.request(OpCode::GetChildren, &req, Some(&sp), &mut w, deadline)?;
+                let r: GetChildrenResponse = self.decode(&rep)?;
+                Ok((r.children, None))
+            }
+        })
+    }
+
+    /// Sets the node's data if its version matches (`-1` = any). Not retried.
+    pub fn set(&self, path: &str, data: &[u8], version: i32, timeout: Option<Duration>) -> Result<Stat> {
+        let sp = self.server_path(path, false)?;
+        self.check_data(data)?;
+        let req = SetDataRequest { path: sp, data: data.to_vec(), version };
+        let rep = self.request(OpCode::SetData, &req, None, &mut None, self.deadline(timeout))?;
+        Ok(self.decode::<SetDataResponse>(&rep)?.stat)
+    }
+
+    /// Deletes the node if its version matches (`-1` = any). `recursive` deletes the
+    /// children first, depth first, like kazoo (not atomic; `version` applies to the top).
+    pub fn delete(&self, path: &str, version: i32, recursive: bool, timeout: Option<Duration>) -> Result<()> {
+        let sp = self.server_path(path, false)?;
+        let deadline = self.deadline(timeout);
+        if recursive {
+            if path == "/" {
+                return Err(Error::InvalidArgument);
+            }
+            match self.delete_children(path, deadline) {
+                Ok(()) | Err(Error::NoNode) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let req = DeleteRequest { path: sp, version };
+        self.request(OpCode::Delete, &req, None, &mut None, deadline)?;
+        Ok(())
+    }
+
+    fn delete_children(&self, path: &str, deadline: Instant) -> Result<()> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (children, _) = self.get_children(path, None, false, Some(left))?;
+        for c in children {
+            let child = if path == "/" { format!("/{c}") } else { format!("{path}/{c}") };
+            match self.delete_children(&child, deadline) {
+                Ok(()) | Err(Error::NoNode) => {}
+                Err(e) => return Err(e),
+            }
+            let req = DeleteRequest { path: self.server_path(&child, false)?, version: -1 };
+            match self.request(OpCode::Delete, &req, None, &mut None, deadline) {
+                Ok(_) | Err(Error::NoNode) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until the server this client talks to has caught up with the leader for
+    /// `path`. Returns the path (chroot stripped).
+    pub fn sync(&self, path: &str, timeout: Option<Duration>) -> Result<String> {
+        let sp = self.server_path(path, false)?;
+        let deadline = self.deadline(timeout);
+        let req = SyncRequest { path: sp };
+        self.retrying(deadline, || {
+            let rep = self.request(OpCode::Sync, &req, None, &mut None, deadline)?;
+            let r: SyncResponse = self.decode(&rep)?;
+            Ok(self.session.chroot().strip(&r.path).to_string())
+        })
+    }
+
+    pub fn get_acl(&self, path: &str, timeout: Option<Duration>) -> Result<(Vec<Acl>, Stat)> {
+        let sp = self.server_path(path, false)?;
+        let deadline = self.deadline(timeout);
+        let req = GetAclRequest { path: sp };
+        self.retrying(deadline, || {
+            let rep = self.request(OpCode::GetAcl, &req, None, &mut None, deadline)?;
+            let r: GetAclResponse = self.decode(&rep)?;
+            Ok((r.acl, r.stat))
+        })
+    }
+
+    pub fn set_acl(&self, path: &str, acl: &[Acl], version: i32, timeout: Option<Duration>) -> Result<Stat> {
+        let sp = self.server_path(path, false)?;
+        if acl.is_empty() {
+            return Err(Error::InvalidAcl);
+        }
+        for a in acl {
+            acl::check(a)?;
+        }
+        let req = SetAclRequest { path: sp, acl: acl.to_vec(), version };
+        let rep = self.request(OpCode::SetAcl, &req, None, &mut None, self.deadline(timeout))?;
+        Ok(self.decode::<SetAclResponse>(&rep)?.stat)
+    }
+
+    /// Adds a credential to the session and waits for the server's verdict. It is sent
+    /// again after every reconnect. A refused credential makes the client AUTH_FAILED.
+    pub fn add_auth(&self, scheme: &str, credential: &[u8], timeout: Option<Duration>) -> Result<()> {
+        if scheme.is_empty() || scheme.contains('\0') {
+            return Err(Error::InvalidArgument);
+        }
+        let req = AuthPacket { auth_type: 0, scheme: scheme.to_string(), auth: credential.to_vec() };
+        self.request(OpCode::Auth, &req, None, &mut None, self.deadline(timeout))?;
+        self.session.remember_auth(scheme, credential);
+        Ok(())
+    }
+
+    /// Sends a four-letter command to the server of the current connection (or, when not
+    /// connected, to the first host that answers) and returns its text.
+    pub fn command(&self, cmd: &str, timeout: Option<Duration>) -> Result<String> {
+        let timeout = timeout.unwrap_or(self.operation_timeout);
+        if let Some(addr) = self.session.current_server() {
+            return fourlw::four_letter(addr, cmd, timeout);
+        }
+        let mut last = Error::ConnectionLoss;
+        for (addr, _) in resolve(&self.session.hosts()) {
+            match fourlw::four_letter(addr, cmd, timeout) {
+                Ok(s) => return Ok(s),
+                Err(Error::InvalidArgument) => return Err(Error::InvalidArgument),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// The server's version (major, minor, patch), from `srvr` (whitelisted by default).
+    pub fn server_version(&self, timeout: Option<Duration>) -> Result<(u32, u32, u32)> {
+        let text = self.command("srvr", timeout)?;
+        fourlw::parse_version(&text).ok_or(Error::BadReply)
+    }
+
+    /// The chroot-relative form of a server path.
+    pub fn unchroot(&self, server_path: &str) -> String {
+        self.session.chroot().strip(server_path).to_string()
+    }
+
+    /// Logs through the user's logger, if any.
+    pub fn log(&self, level: LogLevel, msg: std::fmt::Arguments<'_>) {
+        self.session.log(level, msg)
+    }
+}
+
+fn parent_of(path: &str) -> Option<&str> {
+    let i = path.rfind('/')?;
+    if i == 0 {
+        None
+    } else {
+        Some(&path[..i])
+    }
+}
+
+fn create_mode(o: &CreateOptions<'_>) -> Result<CreateMode> {
+    CreateMode::from_flags(o.ephemeral, o.sequence, o.container, o.ttl.is_some())
+        .ok_or(Error::InvalidArgument)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents() {
+        assert_eq!(parent_of("/a/b/c"), Some("/a/b"));
+        assert_eq!(parent_of("/a"), None);
+    }
+}

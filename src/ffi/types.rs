@@ -1,0 +1,339 @@
+//! C-visible value types (Stat, ACL entries, events, watchers, retry policies, client ids)
+//! and the library-allocated results (byte buffers, strings, string lists, ACL lists), each
+//! with its one free function.
+
+use std::ffi::{c_char, c_void, CString};
+
+use super::{from_handle, guard_value, ref_arg, to_handle, zk_result};
+use crate::error::{Error, Result};
+use crate::proto::consts::EventType;
+use crate::proto::Stat;
+use crate::session::state::{KeeperState, State};
+
+/// The coarse state: `ZK_STATE_LOST`, `ZK_STATE_SUSPENDED`, `ZK_STATE_CONNECTED`.
+pub type zk_state = State;
+/// The detailed state: `ZK_KEEPER_STATE_CONNECTING`, `_CONNECTED`, `_CONNECTED_RO`,
+/// `_AUTH_FAILED`, `_CLOSED`, `_EXPIRED_SESSION`.
+pub type zk_keeper_state = KeeperState;
+/// Log levels of the logger callback.
+pub type zk_log_level = crate::session::LogLevel;
+
+/// Watch event types, with ZooKeeper's numbers.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum zk_event_type {
+    /// A session event: the registration ended without a node event (close, expiry,
+    /// auth failure). `state` says which.
+    ZK_EVENT_NONE = -1,
+    ZK_EVENT_CREATED = 1,
+    ZK_EVENT_DELETED = 2,
+    ZK_EVENT_CHANGED = 3,
+    ZK_EVENT_CHILD = 4,
+    ZK_EVENT_DATA_WATCH_REMOVED = 5,
+    ZK_EVENT_CHILD_WATCH_REMOVED = 6,
+    ZK_EVENT_PERSISTENT_WATCH_REMOVED = 7,
+}
+
+impl From<EventType> for zk_event_type {
+    fn from(e: EventType) -> Self {
+        match e {
+            EventType::None => zk_event_type::ZK_EVENT_NONE,
+            EventType::NodeCreated => zk_event_type::ZK_EVENT_CREATED,
+            EventType::NodeDeleted => zk_event_type::ZK_EVENT_DELETED,
+            EventType::NodeDataChanged => zk_event_type::ZK_EVENT_CHANGED,
+            EventType::NodeChildrenChanged => zk_event_type::ZK_EVENT_CHILD,
+            EventType::DataWatchRemoved => zk_event_type::ZK_EVENT_DATA_WATCH_REMOVED,
+            EventType::ChildWatchRemoved => zk_event_type::ZK_EVENT_CHILD_WATCH_REMOVED,
+            EventType::PersistentWatchRemoved => zk_event_type::ZK_EVENT_PERSISTENT_WATCH_REMOVED,
+        }
+    }
+}
+
+/// A node's metadata, as the server keeps it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct zk_stat {
+    pub czxid: i64,
+    pub mzxid: i64,
+    /// Milliseconds since the epoch.
+    pub ctime: i64,
+    pub mtime: i64,
+    pub version: i32,
+    pub cversion: i32,
+    pub aversion: i32,
+    /// The owning session of an ephemeral node, 0 otherwise.
+    pub ephemeral_owner: i64,
+    pub data_length: i32,
+    pub num_children: i32,
+    pub pzxid: i64,
+}
+
+impl From<Stat> for zk_stat {
+    fn from(s: Stat) -> Self {
+        zk_stat {
+            czxid: s.czxid,
+            mzxid: s.mzxid,
+            ctime: s.ctime,
+            mtime: s.mtime,
+            version: s.version,
+            cversion: s.cversion,
+            aversion: s.aversion,
+            ephemeral_owner: s.ephemeral_owner,
+            data_length: s.data_length,
+            num_children: s.num_children,
+            pzxid: s.pzxid,
+        }
+    }
+}
+
+/// Permission bits of an ACL entry.
+pub const ZK_PERM_READ: u32 = 1;
+pub const ZK_PERM_WRITE: u32 = 2;
+pub const ZK_PERM_CREATE: u32 = 4;
+pub const ZK_PERM_DELETE: u32 = 8;
+pub const ZK_PERM_ADMIN: u32 = 16;
+pub const ZK_PERM_ALL: u32 = 31;
+
+/// One ACL entry given by the caller: permission bits and an identity
+/// (`scheme` "world"/"auth"/"digest"/"ip"/..., `id` "anyone", "user:hash", "10.0.0.0/8").
+/// The strings are borrowed for the call.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct zk_acl {
+    pub perms: u32,
+    pub scheme: *const c_char,
+    pub id: *const c_char,
+}
+
+/// A session id and its 16-byte password.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct zk_client_id {
+    pub session_id: i64,
+    pub passwd: [u8; 16],
+}
+
+/// A retry policy (kazoo's KazooRetry). Start from `zk_retry_policy_init`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct zk_retry_policy {
+    /// Attempts in all; 1 = no retry; -1 = unbounded.
+    pub max_tries: i32,
+    /// First delay.
+    pub delay_ms: u32,
+    /// Factor applied to the delay after each sleep (>= 1).
+    pub backoff: f64,
+    /// Relative jitter in [0, 1): 0.4 = each sleep is 60 %..140 % of the delay.
+    pub max_jitter: f64,
+    /// Ceiling of the delay.
+    pub max_delay_ms: u32,
+    /// Total time allowed from the first attempt; -1 = no limit.
+    pub deadline_ms: i64,
+}
+
+/// What a watch callback receives; valid only during the call.
+#[repr(C)]
+#[derive(Debug)]
+pub struct zk_event {
+    pub event_type: zk_event_type,
+    /// The client's detailed state when the event was queued.
+    pub state: zk_keeper_state,
+    /// The node's path relative to the chroot; "" for session events.
+    pub path: *const c_char,
+}
+
+/// Releases userdata: called exactly once when the library is done with it.
+pub type zk_finalizer_fn = unsafe extern "C" fn(userdata: *mut c_void);
+
+/// A one-shot watch callback, run on the client's event thread. It may call back into the
+/// library, blocking calls included, and may even free the client.
+pub type zk_watch_fn = unsafe extern "C" fn(userdata: *mut c_void, event: *const zk_event);
+
+/// A state listener, run on the client's event thread on every change of the detailed
+/// state. It may call back into the library.
+pub type zk_listener_fn =
+    unsafe extern "C" fn(userdata: *mut c_void, state: zk_state, keeper_state: zk_keeper_state);
+
+/// The logger. Runs on any library thread, so it must be thread-safe and must not call
+/// back into the library. `message` is valid only during the call.
+pub type zk_log_fn =
+    unsafe extern "C" fn(userdata: *mut c_void, level: zk_log_level, message: *const c_char);
+
+/// A one-shot watch to set with a read. Whenever a non-NULL `zk_watcher *` is passed, the
+/// library takes `userdata`: `finalizer` (if any) runs exactly once — after the callback
+/// if the watch fired or ended with a session event, or before the call returns if the
+/// call failed and no watch was set (then `callback` is never called).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct zk_watcher {
+    pub callback: Option<zk_watch_fn>,
+    pub userdata: *mut c_void,
+    pub finalizer: Option<zk_finalizer_fn>,
+}
+
+/// Bytes the library allocated. Free with `zk_buffer_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct zk_buffer {
+    pub data: *mut u8,
+    pub len: usize,
+}
+
+impl zk_buffer {
+    pub(crate) fn from_vec(v: Vec<u8>) -> zk_buffer {
+        let b: Box<[u8]> = v.into_boxed_slice();
+        let len = b.len();
+        zk_buffer {
+            data: Box::into_raw(b) as *mut u8,
+            len,
+        }
+    }
+}
+
+/// Frees the bytes of a buffer the library filled and sets it to {NULL, 0}. NULL, or a
+/// buffer already freed, is fine.
+///
+/// # Safety
+/// `buf` is NULL or points to a zk_buffer filled by this library (or zeroed).
+#[no_mangle]
+pub unsafe extern "C" fn zk_buffer_free(buf: *mut zk_buffer) {
+    guard_value((), || {
+        // SAFETY: the caller's contract.
+        let Some(b) = (unsafe { buf.as_mut() }) else {
+            return;
+        };
+        if !b.data.is_null() {
+            let slice = std::ptr::slice_from_raw_parts_mut(b.data, b.len);
+            // SAFETY: made by Box::into_raw of a Box<[u8]> of this length in from_vec.
+            drop(unsafe { Box::from_raw(slice) });
+        }
+        b.data = std::ptr::null_mut();
+        b.len = 0;
+    })
+}
+
+/// Strings from the network must not hide a NUL.
+pub(crate) fn to_cstring(s: String) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::Protocol)
+}
+
+/// Frees a string the library allocated (a created path, a four-letter reply, a digest
+/// id). NULL is fine.
+///
+/// # Safety
+/// `s` is NULL or a string this library returned and not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn zk_string_free(s: *mut c_char) {
+    guard_value((), || {
+        if !s.is_null() {
+            // SAFETY: made by CString::into_raw in this library.
+            drop(unsafe { CString::from_raw(s) });
+        }
+    })
+}
+
+/// A list of strings (children of a node). Read with `zk_string_list_len` and
+/// `zk_string_list_get`; free with `zk_string_list_free`.
+pub struct zk_string_list {
+    items: Vec<CString>,
+}
+
+impl zk_string_list {
+    pub(crate) fn new(v: Vec<String>) -> Result<*mut zk_string_list> {
+        let items = v.into_iter().map(to_cstring).collect::<Result<Vec<_>>>()?;
+        Ok(to_handle(zk_string_list { items }))
+    }
+}
+
+/// Number of strings; 0 for NULL.
+///
+/// # Safety
+/// `list` is NULL or a live list from this library.
+#[no_mangle]
+pub unsafe extern "C" fn zk_string_list_len(list: *const zk_string_list) -> usize {
+    // SAFETY: the caller's contract.
+    guard_value(0, || unsafe { ref_arg(list) }.map(|l| l.items.len()).unwrap_or(0))
+}
+
+/// The string at `index`, borrowed from the list (valid until the list is freed); NULL
+/// when `index` is out of range or `list` is NULL.
+///
+/// # Safety
+/// `list` is NULL or a live list from this library.
+#[no_mangle]
+pub unsafe extern "C" fn zk_string_list_get(list: *const zk_string_list, index: usize) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: the caller's contract.
+        match unsafe { ref_arg(list) } {
+            Ok(l) => l.items.get(index).map_or(std::ptr::null(), |s| s.as_ptr()),
+            Err(_) => std::ptr::null(),
+        }
+    })
+}
+
+/// Frees a list and its strings. NULL is fine.
+///
+/// # Safety
+/// `list` is NULL or a list from this library, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn zk_string_list_free(list: *mut zk_string_list) {
+    // SAFETY: the caller's contract.
+    guard_value((), || drop(unsafe { from_handle(list) }))
+}
+
+/// A node's ACL as the server returned it. Read with `zk_acl_list_len` and
+/// `zk_acl_list_get`; free with `zk_acl_list_free`.
+pub struct zk_acl_list {
+    items: Vec<(u32, CString, CString)>,
+}
+
+impl zk_acl_list {
+    pub(crate) fn new(v: Vec<crate::proto::Acl>) -> Result<*mut zk_acl_list> {
+        let items = v
+            .into_iter()
+            .map(|a| Ok((a.perms as u32, to_cstring(a.id.scheme)?, to_cstring(a.id.id)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(to_handle(zk_acl_list { items }))
+    }
+}
+
+/// Number of entries; 0 for NULL.
+///
+/// # Safety
+/// `list` is NULL or a live list from this library.
+#[no_mangle]
+pub unsafe extern "C" fn zk_acl_list_len(list: *const zk_acl_list) -> usize {
+    // SAFETY: the caller's contract.
+    guard_value(0, || unsafe { ref_arg(list) }.map(|l| l.items.len()).unwrap_or(0))
+}
+
+/// Reads entry `index` into `out`; its strings are borrowed from the list (valid until it
+/// is freed). `ZK_RESULT_INVALID_ARGUMENT` when `index` is out of range.
+///
+/// # Safety
+/// `list` is NULL or a live list from this library; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn zk_acl_list_get(list: *const zk_acl_list, index: usize, out: *mut zk_acl) -> zk_result {
+    super::guard(|| {
+        // SAFETY: the caller's contract.
+        let l = unsafe { ref_arg(list) }?;
+        if out.is_null() {
+            return Err(Error::NullArgument);
+        }
+        let (perms, scheme, id) = l.items.get(index).ok_or(Error::InvalidArgument)?;
+        let acl = zk_acl { perms: *perms, scheme: scheme.as_ptr(), id: id.as_ptr() };
+        // SAFETY: non-null, writable by the caller's contract.
+        unsafe { super::write_opt(out, acl) };
+        Ok(())
+    })
+}
+
+/// Frees an ACL list. NULL is fine.
+///
+/// # Safety
+/// `list` is NULL or a list from this library, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn zk_acl_list_free(list: *mut zk_acl_list) {
+    // SAFETY: the caller's contract.
+    guard_value((), || drop(unsafe { from_handle(list) }))
+}

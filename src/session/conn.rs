@@ -1,0 +1,614 @@
+//! The I/O thread: picks hosts, does the handshake, replays auth and watches, then reads
+//! frames, matches replies to pending requests in xid order, sends pings when idle and
+//! notices a dead connection within the read timeout. On any fault it fails what is in
+//! flight with CONNECTIONLOSS and tries the next host; it never re-sends a user request.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+use crate::proto::consts::{err, xid, EventType, OpCode, PROTOCOL_VERSION, SET_WATCHES_MAX_BYTES};
+use crate::proto::frame::{frame_len, FrameError};
+use crate::proto::wire::{Decode, Encode, Reader, Writer};
+use crate::proto::{AuthPacket, ConnectRequest, ConnectResponse, ReplyHeader, RequestHeader, SetWatches, WatcherEvent};
+
+use super::events::Event;
+use super::hosts::{resolve, shuffle};
+use super::retry::Rng;
+use super::state::{KeeperState, WatchedEvent};
+use super::{complete, ClientId, Inner, LogLevel, Reply};
+
+/// Why a connection ended.
+enum End {
+    /// Lost: try the next host.
+    Lost,
+    /// stop() or closeSession: end the thread.
+    Stop,
+    /// AUTH_FAILED, final expiry, retries exhausted: end the thread, state already set.
+    Terminal,
+}
+
+enum HsError {
+    Failed(String),
+    Expired,
+}
+
+/// Largest oversized reply we skip over to fail just that request; past this the length
+/// is garbage and the connection is dropped.
+const MAX_SKIP: usize = 256 << 20;
+
+pub(super) fn io_main(inner: Arc<Inner>) {
+    let mut rng = Rng::new(Rng::seed());
+    let policy = inner.cfg.lock().connection_retry;
+    let mut backoff = policy.start(rng.next_u64());
+    let mut disconnected_at: Option<Instant> = None;
+    'outer: loop {
+        if stopping(&inner) {
+            break;
+        }
+        let (hosts, randomize) = {
+            let c = inner.cfg.lock();
+            (c.connect.hosts.clone(), c.randomize_hosts)
+        };
+        // Resolved again on every pass: addresses behind a name may have moved.
+        let mut addrs = resolve(&hosts);
+        if randomize {
+            shuffle(&mut addrs, &mut rng);
+        }
+        let n_hosts = addrs.len().max(1) as u32;
+        let mut reached = false;
+        for (addr, name) in addrs {
+            if stopping(&inner) {
+                break 'outer;
+            }
+            if local_expiry_due(&inner, disconnected_at) {
+                inner.log(
+                    LogLevel::Warn,
+                    format_args!("disconnected longer than the session timeout: session expired"),
+                );
+                if expire(&inner) {
+                    break 'outer;
+                }
+            }
+            match handshake(&inner, addr, n_hosts) {
+                Ok((stream, resp)) => {
+                    reached = true;
+                    backoff.reset();
+                    inner.log(
+                        LogLevel::Info,
+                        format_args!(
+                            "connected to {name} ({addr}), session 0x{:x}, timeout {} ms{}",
+                            resp.session_id,
+                            resp.time_out,
+                            if resp.read_only { ", read-only" } else { "" }
+                        ),
+                    );
+                    match serve(&inner, stream, resp, addr) {
+                        End::Lost => {
+                            disconnected_at = Some(Instant::now());
+                            if !stopping(&inner) {
+                                inner.set_state(KeeperState::Connecting);
+                            }
+                        }
+                        End::Stop | End::Terminal => break 'outer,
+                    }
+                }
+                Err(HsError::Expired) => {
+                    reached = true;
+                    inner.log(LogLevel::Warn, format_args!("server {addr} says the session expired"));
+                    if expire(&inner) {
+                        break 'outer;
+                    }
+                }
+                Err(HsError::Failed(why)) => {
+                    inner.log(LogLevel::Debug, format_args!("connect to {name} ({addr}) failed: {why}"));
+                }
+            }
+        }
+        if !reached {
+            match backoff.next_delay() {
+                Some(d) => sleep_unless_stopping(&inner, d),
+                None => {
+                    inner.log(LogLevel::Error, format_args!("connection retries exhausted"));
+                    close_for_good(&inner, Error::RetriesExhausted);
+                    break;
+                }
+            }
+        }
+    }
+    // Whoever asked us to stop finishes the cleanup; a terminal state already did its own.
+    inner.drop_connection();
+}
+
+fn stopping(inner: &Inner) -> bool {
+    inner.st.lock().stopping
+}
+
+fn sleep_unless_stopping(inner: &Inner, d: Duration) {
+    let deadline = Instant::now() + d;
+    let mut st = inner.st.lock();
+    while !st.stopping {
+        if inner.cv.wait_until(&mut st, deadline).timed_out() {
+            break;
+        }
+    }
+}
+
+fn local_expiry_due(inner: &Inner, disconnected_at: Option<Instant>) -> bool {
+    let st = inner.st.lock();
+    match disconnected_at {
+        Some(t) => st.session.is_some() && !st.negotiated.is_zero() && t.elapsed() > st.negotiated,
+        None => false,
+    }
+}
+
+/// The session is gone: pending calls fail with SESSIONEXPIRED, every watch gets its one
+/// terminal event, listeners see EXPIRED_SESSION (LOST). Returns true when expiry is final.
+fn expire(inner: &Inner) -> bool {
+    let fin = inner.cfg.lock().expiry_final;
+    {
+        let mut st = inner.st.lock();
+        st.session = None;
+        st.seen_rw = false;
+        if fin {
+            st.closed_reason = Some(Error::SessionExpired);
+        }
+    }
+    inner.fail_pending(Error::SessionExpired);
+    inner.end_watches(KeeperState::ExpiredSession);
+    inner.set_state(KeeperState::ExpiredSession);
+    fin
+}
+
+fn close_for_good(inner: &Inner, why: Error) {
+    inner.fail_pending(why);
+    inner.end_watches(KeeperState::Closed);
+    let mut st = inner.st.lock();
+    st.closed_reason = Some(why);
+    st.session = None;
+    inner.set_state_locked(&mut st, KeeperState::Closed);
+}
+
+pub(super) fn enter_auth_failed(inner: &Inner) {
+    inner.drop_connection();
+    inner.fail_pending(Error::AuthFailed);
+    inner.end_watches(KeeperState::AuthFailed);
+    let mut st = inner.st.lock();
+    st.closed_reason = Some(Error::AuthFailed);
+    inner.set_state_locked(&mut st, KeeperState::AuthFailed);
+}
+
+fn write_frame<F: FnOnce(&mut Writer)>(out: &mut Vec<u8>, f: F) {
+    let mut w = Writer::with_capacity(64);
+    let start = w.begin_frame();
+    f(&mut w);
+    w.finish_frame(start);
+    out.extend_from_slice(w.as_slice());
+}
+
+fn handshake(
+    inner: &Inner,
+    addr: SocketAddr,
+    n_hosts: u32,
+) -> Result<(TcpStream, ConnectResponse), HsError> {
+    let (requested, read_only) = {
+        let c = inner.cfg.lock();
+        (c.session_timeout, c.read_only)
+    };
+    let (session, offer) = {
+        let st = inner.st.lock();
+        let offer = st.seen_rw;
+        (st.session, offer)
+    };
+    // Java's connect timeout: the session timeout shared out over the hosts.
+    let timeout = (requested / n_hosts).clamp(Duration::from_millis(250), Duration::from_secs(10));
+    let fail = |e: std::io::Error| HsError::Failed(e.to_string());
+    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(fail)?;
+    stream.set_nodelay(true).map_err(fail)?;
+    *inner.connecting.lock() = stream.try_clone().ok();
+    if stopping(inner) {
+        return Err(HsError::Failed("stopping".into()));
+    }
+    let (sid, passwd) = match session {
+        Some(ClientId { session_id, passwd }) if offer => (session_id, passwd),
+        _ => (0, [0u8; 16]),
+    };
+    let req = ConnectRequest {
+        protocol_version: PROTOCOL_VERSION,
+        last_zxid_seen: inner.last_zxid.load(Ordering::Relaxed),
+        time_out: requested.as_millis().min(i32::MAX as u128) as i32,
+        session_id: sid,
+        passwd: passwd.to_vec(),
+        read_only,
+    };
+    let mut out = Vec::with_capacity(64);
+    write_frame(&mut out, |w| req.encode(w));
+    stream.write_all(&out).map_err(fail)?;
+    stream.set_read_timeout(Some(timeout)).map_err(fail)?;
+    let mut len = [0u8; 4];
+    stream.read_exact(&mut len).map_err(fail)?;
+    let len = i32::from_be_bytes(len);
+    // A ConnectResponse is 36 or 37 bytes. Anything else (a read-only server without local
+    // sessions answers a bare 16-byte ReplyHeader) is a failed connect, not a reply to parse.
+    if !(36..=37).contains(&len) {
+        return Err(HsError::Failed(format!("handshake reply of {len} bytes")));
+    }
+    let mut payload = vec![0u8; len as usize];
+    stream.read_exact(&mut payload).map_err(fail)?;
+    *inner.connecting.lock() = None;
+    let resp = ConnectResponse::decode(&mut Reader::new(&payload))
+        .map_err(|e| HsError::Failed(format!("bad handshake reply: {e}")))?;
+    if resp.time_out <= 0 {
+        return Err(HsError::Expired);
+    }
+    if sid != 0 && resp.session_id != sid {
+        // A server that hands out a new session instead of resuming ours (pain point 14):
+        // the old one is gone, so it expired as far as the user is concerned.
+        inner.log(LogLevel::Warn, format_args!("server gave a new session instead of 0x{sid:x}"));
+        if expire(inner) {
+            return Err(HsError::Failed("session expired (final)".into()));
+        }
+    }
+    Ok((stream, resp))
+}
+
+/// Runs one established connection until it ends.
+fn serve(inner: &Arc<Inner>, stream: TcpStream, resp: ConnectResponse, addr: SocketAddr) -> End {
+    let negotiated = Duration::from_millis(resp.time_out as u64);
+    let mut passwd = [0u8; 16];
+    let n = resp.passwd.len().min(16);
+    passwd[..n].copy_from_slice(&resp.passwd[..n]);
+    {
+        let mut st = inner.st.lock();
+        st.session = Some(ClientId {
+            session_id: resp.session_id,
+            passwd,
+        });
+        st.negotiated = negotiated;
+        st.server = Some(addr);
+        if !resp.read_only {
+            st.seen_rw = true;
+        }
+    }
+    let writer = match stream.try_clone() {
+        Ok(w) => w,
+        Err(_) => return End::Lost,
+    };
+    // A server that stops reading must not block writers forever.
+    let _ = writer.set_write_timeout(Some(negotiated));
+
+    // Auth first, then the watches, then user requests: all under the send lock, so nothing
+    // can slip in between.
+    {
+        let mut s = inner.send.lock();
+        if stopping(inner) {
+            return End::Stop;
+        }
+        let mut out = Vec::new();
+        for (scheme, cred) in inner.auth.lock().iter() {
+            write_frame(&mut out, |w| {
+                RequestHeader { xid: xid::AUTH, op: OpCode::Auth as i32 }.encode(w);
+                AuthPacket { auth_type: 0, scheme: scheme.clone(), auth: cred.clone() }.encode(w);
+            });
+        }
+        for sw in set_watches_batches(inner) {
+            write_frame(&mut out, |w| {
+                RequestHeader { xid: xid::SET_WATCHES, op: OpCode::SetWatches as i32 }.encode(w);
+                sw.encode(w);
+            });
+        }
+        if !out.is_empty() {
+            let mut w = &writer;
+            if w.write_all(&out).is_err() {
+                return End::Lost;
+            }
+        }
+        s.stream = Some(writer);
+    }
+    inner.touch_send();
+    inner.set_state(if resp.read_only {
+        KeeperState::ConnectedRo
+    } else {
+        KeeperState::Connected
+    });
+    let end = read_loop(inner, stream, negotiated);
+    if let End::Lost = end {
+        inner.drop_connection();
+        inner.fail_pending(Error::ConnectionLoss);
+    }
+    end
+}
+
+/// The watch table as SetWatches records of at most 128 KiB of paths each (ZOOKEEPER-706:
+/// one huge SetWatches makes the server drop the connection on every reconnect).
+fn set_watches_batches(inner: &Inner) -> Vec<SetWatches> {
+    let (data, exist, child) = inner.watches.lock().paths();
+    let rel = inner.last_zxid.load(Ordering::Relaxed);
+    let mut out = Vec::new();
+    let mut cur = SetWatches { relative_zxid: rel, ..Default::default() };
+    let mut size = 0usize;
+    for (kind, paths) in [(0, data), (1, exist), (2, child)] {
+        for p in paths {
+            if size + p.len() > SET_WATCHES_MAX_BYTES && size > 0 {
+                out.push(std::mem::replace(
+                    &mut cur,
+                    SetWatches { relative_zxid: rel, ..Default::default() },
+                ));
+                size = 0;
+            }
+            size += p.len();
+            match kind {
+                0 => cur.data_watches.push(p),
+                1 => cur.exist_watches.push(p),
+                _ => cur.child_watches.push(p),
+            }
+        }
+    }
+    if size > 0 {
+        out.push(cur);
+    }
+    out
+}
+
+fn send_ping(inner: &Inner) -> bool {
+    let mut out = Vec::with_capacity(12);
+    write_frame(&mut out, |w| {
+        RequestHeader { xid: xid::PING, op: OpCode::Ping as i32 }.encode(w)
+    });
+    let mut s = inner.send.lock();
+    match s.stream.as_mut() {
+        Some(st) => {
+            let ok = st.write_all(&out).is_ok();
+            drop(s);
+            if ok {
+                inner.touch_send();
+            }
+            ok
+        }
+        None => false,
+    }
+}
+
+/// A read buffer that frames are cut from without moving bytes on every read.
+struct ReadBuf {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl ReadBuf {
+    fn avail(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+    /// Makes room for at least `want` more bytes after `end`.
+    fn reserve(&mut self, want: usize) {
+        if self.buf.len() - self.end >= want {
+            return;
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < want {
+            self.buf.resize(self.end + want, 0);
+        }
+    }
+}
+
+fn read_loop(inner: &Arc<Inner>, mut stream: TcpStream, negotiated: Duration) -> End {
+    let read_timeout = negotiated * 2 / 3;
+    let ping_every = negotiated / 3;
+    // One fixed socket timeout, so the loop wakes often enough to ping and to notice a
+    // silent server without a setsockopt per read.
+    let tick = (ping_every / 2).clamp(Duration::from_millis(10), Duration::from_millis(500));
+    if stream.set_read_timeout(Some(tick)).is_err() {
+        return End::Lost;
+    }
+    let max = inner.max_frame;
+    let mut rb = ReadBuf { buf: vec![0; 64 * 1024], start: 0, end: 0 };
+    let mut skip: Option<(ReplyHeader, usize)> = None;
+    let mut want = 4usize;
+    let mut last_recv = Instant::now();
+    loop {
+        if inner.since_last_send() >= ping_every && !send_ping(inner) {
+            return End::Lost;
+        }
+        if last_recv.elapsed() >= read_timeout {
+            inner.log(
+                LogLevel::Warn,
+                format_args!("no reply within {} ms: connection dead", read_timeout.as_millis()),
+            );
+            return End::Lost;
+        }
+        rb.reserve(want.max(16 * 1024));
+        let end = rb.end;
+        match stream.read(&mut rb.buf[end..]) {
+            Ok(0) => {
+                inner.log(LogLevel::Info, format_args!("server closed the connection"));
+                return End::Lost;
+            }
+            Ok(n) => {
+                rb.end += n;
+                last_recv = Instant::now();
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {
+                continue
+            }
+            Err(e) => {
+                inner.log(LogLevel::Info, format_args!("read failed: {e}"));
+                return End::Lost;
+            }
+        }
+        // Cut every whole frame out of what we have.
+        loop {
+            if let Some((_, rem)) = skip.as_mut() {
+                let n = (*rem).min(rb.avail().len());
+                rb.consume(n);
+                *rem -= n;
+                if *rem > 0 {
+                    want = 1;
+                    break;
+                }
+                let hdr = skip.take().expect("set above").0;
+                if let Err(end) = fail_oversized(inner, hdr) {
+                    return end;
+                }
+                continue;
+            }
+            match frame_len(rb.avail(), max) {
+                Ok(None) => {
+                    want = 4;
+                    break;
+                }
+                Ok(Some(len)) => {
+                    if rb.avail().len() < 4 + len {
+                        want = 4 + len - rb.avail().len();
+                        break;
+                    }
+                    let frame = rb.avail()[4..4 + len].to_vec();
+                    rb.consume(4 + len);
+                    if let Err(end) = handle_frame(inner, frame) {
+                        return end;
+                    }
+                }
+                Err(FrameError::TooLarge(len)) if len <= MAX_SKIP => {
+                    if rb.avail().len() < 4 + 16 {
+                        want = 20 - rb.avail().len();
+                        break;
+                    }
+                    let hdr = match ReplyHeader::decode(&mut Reader::new(&rb.avail()[4..20])) {
+                        Ok(h) => h,
+                        Err(_) => return protocol_error(inner, "bad header"),
+                    };
+                    rb.consume(20);
+                    skip = Some((hdr, len - 16));
+                }
+                Err(e) => return protocol_error(inner, &format!("{e:?}")),
+            }
+        }
+    }
+}
+
+fn protocol_error(inner: &Inner, what: &str) -> End {
+    inner.log(LogLevel::Error, format_args!("protocol error from the server: {what}"));
+    End::Lost
+}
+
+/// A reply over the frame limit: only its own request fails (TooLarge); the connection
+/// and every other request carry on.
+fn fail_oversized(inner: &Inner, hdr: ReplyHeader) -> Result<(), End> {
+    inner.log(LogLevel::Warn, format_args!("reply for xid {} exceeds the frame limit", hdr.xid));
+    if hdr.xid < 0 {
+        return Ok(());
+    }
+    let p = pop_matching(inner, hdr.xid)?;
+    complete(&inner.events, p.done, Err(Error::TooLarge));
+    Ok(())
+}
+
+fn pop_matching(inner: &Inner, xid: i32) -> Result<super::Pending, End> {
+    let mut q = inner.pending.lock();
+    match q.pop_front() {
+        Some(p) if p.xid == xid => Ok(p),
+        Some(p) => {
+            let want = p.xid;
+            q.push_front(p);
+            drop(q);
+            Err(protocol_error(inner, &format!("reply xid {xid} out of order (expected {want})")))
+        }
+        None => {
+            drop(q);
+            Err(protocol_error(inner, &format!("stray reply xid {xid}")))
+        }
+    }
+}
+
+fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
+    let mut r = Reader::new(&frame);
+    let hdr = ReplyHeader::decode(&mut r).map_err(|_| protocol_error(inner, "short reply header"))?;
+    let body_at = frame.len() - r.remaining();
+    match hdr.xid {
+        xid::NOTIFICATION => {
+            let ev = WatcherEvent::decode(&mut r).map_err(|_| protocol_error(inner, "bad watch event"))?;
+            let Some(ty) = EventType::from_i32(ev.event_type) else {
+                inner.log(LogLevel::Warn, format_args!("unknown event type {}", ev.event_type));
+                return Ok(());
+            };
+            let fs = inner.watches.lock().trigger(ty, &ev.path);
+            if fs.is_empty() {
+                return Ok(());
+            }
+            let path = inner.chroot.strip(&ev.path).to_string();
+            let keeper = inner.st.lock().keeper;
+            for f in fs {
+                inner.events.push(Event::Watch(
+                    f,
+                    WatchedEvent { event_type: ty, keeper_state: keeper, path: path.clone() },
+                ));
+            }
+            Ok(())
+        }
+        xid::PING => Ok(()),
+        xid::AUTH => {
+            if hdr.err != 0 {
+                inner.log(LogLevel::Error, format_args!("authentication failed ({})", hdr.err));
+                enter_auth_failed(inner);
+                return Err(End::Terminal);
+            }
+            Ok(())
+        }
+        xid::SET_WATCHES => {
+            if hdr.err != 0 {
+                inner.log(LogLevel::Warn, format_args!("SetWatches failed ({})", hdr.err));
+            }
+            Ok(())
+        }
+        x => {
+            let p = pop_matching(inner, x)?;
+            if hdr.zxid > 0 {
+                inner.last_zxid.fetch_max(hdr.zxid, Ordering::Relaxed);
+            }
+            if let Some(w) = p.watch {
+                let kind = if hdr.err == err::OK {
+                    Some(w.kind)
+                } else if hdr.err == err::NONODE {
+                    w.kind_on_nonode
+                } else {
+                    None
+                };
+                if let Some(kind) = kind {
+                    // The caller may have given up (deadline) and taken it back already.
+                    if let Some(f) = w.slot.lock().take() {
+                        inner.watches.lock().register(kind, &w.server_path, f);
+                    }
+                }
+            }
+            let auth_failed = p.op == OpCode::Auth && hdr.err == err::AUTHFAILED;
+            let closed = p.op == OpCode::CloseSession;
+            complete(
+                &inner.events,
+                p.done,
+                Ok(Reply { zxid: hdr.zxid, err: hdr.err, frame, body_at }),
+            );
+            if auth_failed {
+                enter_auth_failed(inner);
+                return Err(End::Terminal);
+            }
+            if closed {
+                return Err(End::Stop);
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,653 @@
+//! One session's life: hosts, handshake, pings, the xid -> pending queue, reconnect,
+//! SetWatches and auth replay, the state machine and the watch table. This module owns all
+//! network I/O of the client; the layers above only build and read records.
+//!
+//! Threads: callers write their own request frames under the send lock (where the xid is
+//! assigned, so frames reach the socket in xid order) and block on a one-shot reply; the
+//! I/O thread (`conn.rs`) reads, matches replies in order, pings and reconnects; the event
+//! thread (`events.rs`) runs user callbacks. A request therefore costs one thread wake-up:
+//! the caller's, when its reply arrives.
+
+pub mod events;
+pub mod fourlw;
+pub mod hosts;
+pub mod retry;
+pub mod state;
+pub mod watches;
+
+mod conn;
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, RecvTimeoutError, Sender};
+use parking_lot::{Condvar, Mutex};
+
+use crate::error::{Error, Result};
+use crate::proto::consts::{OpCode, PROTOCOL_VERSION};
+use crate::proto::path::Chroot;
+use crate::proto::wire::{Encode, Writer};
+use crate::proto::RequestHeader;
+
+use events::{Event, Events};
+use hosts::ConnectString;
+use retry::RetryPolicy;
+use state::{KeeperState, State, WatchFn, WatchedEvent};
+use watches::{WatchKind, WatchTable};
+
+/// A session id and its password: what resumes a session on another connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientId {
+    pub session_id: i64,
+    pub passwd: [u8; 16],
+}
+
+/// Log levels of the logger callback.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
+}
+
+/// The logger: called on whichever library thread has something to say. It must not call
+/// back into the client.
+pub type LogFn = Arc<dyn Fn(LogLevel, &str) + Send + Sync + 'static>;
+
+/// Everything a session needs to know, fixed at creation except the host list.
+#[derive(Clone)]
+pub struct SessionConfig {
+    pub connect: ConnectString,
+    pub session_timeout: Duration,
+    pub client_id: Option<ClientId>,
+    pub auth: Vec<(String, Vec<u8>)>,
+    pub read_only: bool,
+    pub randomize_hosts: bool,
+    pub connection_retry: RetryPolicy,
+    /// Largest frame accepted from the server, and largest request sent.
+    pub max_frame: usize,
+    /// After an expiry, stay expired instead of starting a new session.
+    pub expiry_final: bool,
+    pub logger: Option<(LogFn, LogLevel)>,
+}
+
+/// A reply as the I/O thread hands it to a caller: the header's zxid and error, and the
+/// frame with the body still encoded (the caller decodes it on its own thread).
+#[derive(Debug)]
+pub struct Reply {
+    pub zxid: i64,
+    pub err: i32,
+    frame: Vec<u8>,
+    body_at: usize,
+}
+
+impl Reply {
+    pub fn body(&self) -> &[u8] {
+        &self.frame[self.body_at..]
+    }
+}
+
+/// A watch the caller wants registered if (and only if) the reply says the call worked.
+pub struct WatchRequest {
+    /// Kind to register on success.
+    pub kind: WatchKind,
+    /// Kind to register when the reply is NONODE (an exists() on a missing node), if any.
+    pub kind_on_nonode: Option<WatchKind>,
+    pub f: WatchFn,
+}
+
+type WatchSlot = Arc<Mutex<Option<WatchFn>>>;
+
+struct PendingWatch {
+    kind: WatchKind,
+    kind_on_nonode: Option<WatchKind>,
+    server_path: String,
+    slot: WatchSlot,
+}
+
+/// How a reply reaches whoever asked.
+pub enum Completion {
+    /// A blocked caller.
+    Wait(Sender<Result<Reply>>),
+    /// An async callback, run on the event thread in reply order.
+    Callback(Box<dyn FnOnce(Result<Reply>) + Send + 'static>),
+}
+
+struct Pending {
+    xid: i32,
+    op: OpCode,
+    watch: Option<PendingWatch>,
+    done: Completion,
+}
+
+/// State guarded by one lock and announced through one condvar.
+struct Shared {
+    keeper: KeeperState,
+    coarse: State,
+    session: Option<ClientId>,
+    negotiated: Duration,
+    /// Java's `seenRwServerBefore`: a session id is offered again only after a read-write
+    /// server has known it (3.8 read-only servers refuse to re-attach global sessions).
+    seen_rw: bool,
+    /// The I/O thread should end.
+    stopping: bool,
+    /// Why a CLOSED client closed, for calls that come after.
+    closed_reason: Option<Error>,
+    /// The server of the current connection.
+    server: Option<SocketAddr>,
+}
+
+/// The writing side of the current connection.
+struct SendSide {
+    stream: Option<TcpStream>,
+    next_xid: i32,
+}
+
+impl SendSide {
+    fn next_xid(&mut self) -> i32 {
+        // Positive xids only; wrap to 1 so we never send a reserved negative xid.
+        let x = self.next_xid;
+        self.next_xid = if x == i32::MAX { 1 } else { x + 1 };
+        x
+    }
+}
+
+pub(crate) struct Inner {
+    cfg: Mutex<SessionConfig>,
+    chroot: Chroot,
+    max_frame: usize,
+    events: Arc<Events>,
+    st: Mutex<Shared>,
+    cv: Condvar,
+    send: Mutex<SendSide>,
+    /// The socket of a handshake under way, so stop() can cut it short.
+    connecting: Mutex<Option<TcpStream>>,
+    pending: Mutex<VecDeque<Pending>>,
+    watches: Mutex<WatchTable>,
+    auth: Mutex<Vec<(String, Vec<u8>)>>,
+    last_zxid: AtomicI64,
+    /// Milliseconds since `epoch` of the last write, for the ping timer.
+    last_send_ms: AtomicU64,
+    epoch: Instant,
+    io: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// A session: cheap to share between threads (`Arc` inside).
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+impl Inner {
+    pub(crate) fn log(&self, level: LogLevel, msg: std::fmt::Arguments<'_>) {
+        let logger = self.cfg.lock().logger.clone();
+        if let Some((f, max)) = logger {
+            if level <= max {
+                f(level, &msg.to_string());
+            }
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    fn touch_send(&self) {
+        self.last_send_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    fn since_last_send(&self) -> Duration {
+        Duration::from_millis(
+            self.now_ms()
+                .saturating_sub(self.last_send_ms.load(Ordering::Relaxed)),
+        )
+    }
+
+    /// Moves to a new detailed state, tells listeners (on the event thread) and wakes
+    /// everyone waiting for a state. Call without holding `st`.
+    fn set_state(&self, keeper: KeeperState) {
+        let mut st = self.st.lock();
+        self.set_state_locked(&mut st, keeper);
+    }
+
+    fn set_state_locked(&self, st: &mut Shared, keeper: KeeperState) {
+        if st.keeper == keeper {
+            return;
+        }
+        let coarse = keeper.coarse(st.coarse);
+        st.keeper = keeper;
+        st.coarse = coarse;
+        // Queued under the state lock so listeners see changes in the order they happened.
+        self.events.push(Event::State(coarse, keeper));
+        self.cv.notify_all();
+    }
+
+    /// Fails every in-flight request with `err`. Their watches were never registered.
+    fn fail_pending(&self, err: Error) {
+        let pend = std::mem::take(&mut *self.pending.lock());
+        for p in pend {
+            complete(&self.events, p.done, Err(err));
+        }
+    }
+
+    /// Ends every watch registration with one session event of the given state.
+    fn end_watches(&self, keeper: KeeperState) {
+        let all = self.watches.lock().drain();
+        for f in all {
+            self.events.push(Event::Watch(
+                f,
+                WatchedEvent {
+                    event_type: crate::proto::consts::EventType::None,
+                    keeper_state: keeper,
+                    path: String::new(),
+                },
+            ));
+        }
+    }
+
+    /// Closes the current connection's socket, so the I/O thread's read returns and
+    /// callers stop writing to it.
+    fn drop_connection(&self) {
+        if let Some(s) = self.send.lock().stream.take() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+        if let Some(s) = self.connecting.lock().take() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Writes one frame with a fresh xid and queues its pending entry, both under the send
+    /// lock so xid order is socket order. `Err` means there is no connection right now.
+    fn send_frame(
+        &self,
+        frame: &mut [u8],
+        op: OpCode,
+        watch: Option<PendingWatch>,
+        done: Completion,
+    ) -> std::result::Result<(), (Option<PendingWatch>, Completion)> {
+        let mut s = self.send.lock();
+        if s.stream.is_none() {
+            return Err((watch, done));
+        }
+        let xid = s.next_xid();
+        frame[4..8].copy_from_slice(&xid.to_be_bytes());
+        self.pending.lock().push_back(Pending {
+            xid,
+            op,
+            watch,
+            done,
+        });
+        let stream = s.stream.as_mut().expect("checked above");
+        if let Err(e) = stream.write_all(frame) {
+            // The reader sees the shutdown and fails everything pending, ours included.
+            let _ = stream.shutdown(Shutdown::Both);
+            drop(s);
+            self.log(LogLevel::Warn, format_args!("write failed: {e}"));
+            return Ok(());
+        }
+        drop(s);
+        self.touch_send();
+        Ok(())
+    }
+}
+
+/// Hands a result to whoever waits for it.
+fn complete(events: &Events, done: Completion, r: Result<Reply>) {
+    match done {
+        Completion::Wait(tx) => {
+            let _ = tx.send(r);
+        }
+        Completion::Callback(f) => events.push(Event::Call(Box::new(move || f(r)))),
+    }
+}
+
+/// Builds a request frame: length prefix, header with a placeholder xid (patched when the
+/// frame is sent), then the body, in one buffer.
+pub fn encode_request(op: OpCode, body: Option<&dyn Encode>) -> Vec<u8> {
+    let mut w = Writer::with_capacity(64);
+    let start = w.begin_frame();
+    RequestHeader {
+        xid: 0,
+        op: op as i32,
+    }
+    .encode(&mut w);
+    if let Some(b) = body {
+        b.encode(&mut w);
+    }
+    w.finish_frame(start);
+    w.into_inner()
+}
+
+impl Session {
+    pub fn new(cfg: SessionConfig) -> Result<Session> {
+        cfg.connection_retry.validate()?;
+        if cfg.session_timeout.is_zero() || cfg.session_timeout > Duration::from_secs(3600) {
+            return Err(Error::InvalidArgument);
+        }
+        let events = Events::start("zk-events").map_err(|_| Error::SystemError)?;
+        let chroot = cfg.connect.chroot.clone();
+        let max_frame = cfg.max_frame;
+        let auth = cfg.auth.clone();
+        let seen_rw = cfg.client_id.is_some();
+        let session = cfg.client_id;
+        Ok(Session {
+            inner: Arc::new(Inner {
+                cfg: Mutex::new(cfg),
+                chroot,
+                max_frame,
+                events,
+                st: Mutex::new(Shared {
+                    keeper: KeeperState::Closed,
+                    coarse: State::Lost,
+                    session,
+                    negotiated: Duration::ZERO,
+                    seen_rw,
+                    stopping: false,
+                    closed_reason: None,
+                    server: None,
+                }),
+                cv: Condvar::new(),
+                send: Mutex::new(SendSide {
+                    stream: None,
+                    next_xid: 1,
+                }),
+                connecting: Mutex::new(None),
+                pending: Mutex::new(VecDeque::new()),
+                watches: Mutex::new(WatchTable::default()),
+                auth: Mutex::new(auth),
+                last_zxid: AtomicI64::new(0),
+                last_send_ms: AtomicU64::new(0),
+                epoch: Instant::now(),
+                io: Mutex::new(None),
+            }),
+        })
+    }
+
+    pub fn chroot(&self) -> &Chroot {
+        &self.inner.chroot
+    }
+
+    pub fn max_frame(&self) -> usize {
+        self.inner.max_frame
+    }
+
+    pub fn events(&self) -> &Arc<Events> {
+        &self.inner.events
+    }
+
+    pub fn keeper_state(&self) -> KeeperState {
+        self.inner.st.lock().keeper
+    }
+
+    pub fn state(&self) -> State {
+        self.inner.st.lock().coarse
+    }
+
+    pub fn client_id(&self) -> Option<ClientId> {
+        let st = self.inner.st.lock();
+        if st.keeper.is_connected() {
+            st.session
+        } else {
+            None
+        }
+    }
+
+    pub fn negotiated_timeout(&self) -> Duration {
+        self.inner.st.lock().negotiated
+    }
+
+    pub fn last_zxid(&self) -> i64 {
+        self.inner.last_zxid.load(Ordering::Relaxed)
+    }
+
+    /// The server of the current connection, if connected.
+    pub fn current_server(&self) -> Option<SocketAddr> {
+        let st = self.inner.st.lock();
+        st.server.filter(|_| st.keeper.is_connected())
+    }
+
+    pub fn hosts(&self) -> Vec<hosts::HostPort> {
+        self.inner.cfg.lock().connect.hosts.clone()
+    }
+
+    pub fn watch_count(&self) -> usize {
+        self.inner.watches.lock().len()
+    }
+
+    pub fn log(&self, level: LogLevel, msg: std::fmt::Arguments<'_>) {
+        self.inner.log(level, msg)
+    }
+
+    /// Starts the I/O thread if it is not running. Returns at once; `wait_connected` waits.
+    pub fn start(&self) -> Result<()> {
+        let mut io = self.inner.io.lock();
+        if let Some(h) = io.as_ref() {
+            if !h.is_finished() {
+                return Ok(());
+            }
+        }
+        if let Some(h) = io.take() {
+            let _ = h.join();
+        }
+        {
+            let mut st = self.inner.st.lock();
+            st.stopping = false;
+            st.closed_reason = None;
+            self.inner.set_state_locked(&mut st, KeeperState::Connecting);
+        }
+        let inner = self.inner.clone();
+        let h = std::thread::Builder::new()
+            .name("zk-io".into())
+            .spawn(move || conn::io_main(inner))
+            .map_err(|_| Error::SystemError)?;
+        *io = Some(h);
+        Ok(())
+    }
+
+    /// Waits until connected, a terminal state, or the deadline.
+    pub fn wait_connected(&self, deadline: Instant) -> Result<()> {
+        let mut st = self.inner.st.lock();
+        loop {
+            match st.keeper {
+                KeeperState::Connected | KeeperState::ConnectedRo => return Ok(()),
+                KeeperState::AuthFailed => return Err(Error::AuthFailed),
+                KeeperState::Closed => return Err(st.closed_reason.unwrap_or(Error::Closed)),
+                _ => {}
+            }
+            if self.inner.cv.wait_until(&mut st, deadline).timed_out() {
+                return Err(Error::TimedOut);
+            }
+        }
+    }
+
+    /// Ends the session: closeSession (so ephemerals go at once), then the I/O thread ends
+    /// and every watch gets its terminal event. Idempotent.
+    pub fn stop(&self) -> Result<()> {
+        // Lock order everywhere: io before st.
+        let io_running = self.inner.io.lock().is_some();
+        let was_connected;
+        {
+            let mut st = self.inner.st.lock();
+            if st.stopping && !io_running {
+                return Ok(());
+            }
+            was_connected = st.keeper.is_connected();
+            st.stopping = true;
+            self.inner.cv.notify_all();
+        }
+        let mut result = Ok(());
+        if was_connected {
+            let frame = encode_request(OpCode::CloseSession, None);
+            let timeout = (self.negotiated_timeout() / 2).clamp(
+                Duration::from_millis(500),
+                Duration::from_secs(3),
+            );
+            result = self
+                .submit_frame(frame, OpCode::CloseSession, None, Instant::now() + timeout, true)
+                .map(|_| ());
+        }
+        self.inner.drop_connection();
+        if let Some(h) = self.inner.io.lock().take() {
+            let _ = h.join();
+        }
+        // The I/O thread has ended: nothing else touches the queues now.
+        self.inner.fail_pending(Error::Closed);
+        self.inner.end_watches(KeeperState::Closed);
+        {
+            let mut st = self.inner.st.lock();
+            st.session = None;
+            st.server = None;
+            self.inner.set_state_locked(&mut st, KeeperState::Closed);
+        }
+        match result {
+            Err(Error::ConnectionLoss) | Err(Error::Closed) | Err(Error::TimedOut) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Stop, then end the event thread after it has run everything queued. From inside a
+    /// callback the event thread ends when that callback returns.
+    pub fn close(&self) {
+        let _ = self.stop();
+        self.inner.events.stop();
+        self.inner.events.clear_listeners();
+    }
+
+    /// Sends a request and blocks for its reply until `deadline`. The watch, if any, is
+    /// registered only when the reply says the call worked (then `watch` is left `None`);
+    /// otherwise it is handed back in `watch`, so a retry can use it or the caller can drop
+    /// it. When the deadline races a reply that already registered it, it stays registered
+    /// and ends like any other watch.
+    pub fn call(
+        &self,
+        op: OpCode,
+        body: Option<&dyn Encode>,
+        server_path: Option<&str>,
+        watch: &mut Option<WatchRequest>,
+        deadline: Instant,
+    ) -> Result<Reply> {
+        let frame = encode_request(op, body);
+        let pw = match (watch.take(), server_path) {
+            (Some(w), Some(p)) => Some((
+                PendingWatch {
+                    kind: w.kind,
+                    kind_on_nonode: w.kind_on_nonode,
+                    server_path: p.to_string(),
+                    slot: Arc::new(Mutex::new(Some(w.f))),
+                },
+                w.kind,
+                w.kind_on_nonode,
+            )),
+            (Some(w), None) => {
+                *watch = Some(w);
+                return Err(Error::InvalidArgument);
+            }
+            _ => None,
+        };
+        let (pw, back) = match pw {
+            Some((p, k, kn)) => {
+                let slot = p.slot.clone();
+                (Some(p), Some((slot, k, kn)))
+            }
+            None => (None, None),
+        };
+        let r = self.submit_frame(frame, op, pw, deadline, false);
+        if let Some((slot, kind, kind_on_nonode)) = back {
+            // Whatever the reader did not register comes back to the caller.
+            if let Some(f) = slot.lock().take() {
+                *watch = Some(WatchRequest { kind, kind_on_nonode, f });
+            }
+        }
+        r
+    }
+
+    fn submit_frame(
+        &self,
+        mut frame: Vec<u8>,
+        op: OpCode,
+        mut watch: Option<PendingWatch>,
+        deadline: Instant,
+        while_stopping: bool,
+    ) -> Result<Reply> {
+        if frame.len() - 4 > self.inner.max_frame {
+            return Err(Error::TooLarge);
+        }
+        let (tx, rx) = bounded(1);
+        let mut done = Completion::Wait(tx);
+        loop {
+            self.wait_sendable(deadline, while_stopping)?;
+            match self.inner.send_frame(&mut frame, op, watch, done) {
+                Ok(()) => break,
+                Err((w, d)) => {
+                    // Lost the connection between the state check and the send: wait again.
+                    watch = w;
+                    done = d;
+                    let mut st = self.inner.st.lock();
+                    if st.keeper.is_connected() {
+                        let _ = self
+                            .inner
+                            .cv
+                            .wait_for(&mut st, Duration::from_millis(5));
+                    }
+                }
+            }
+        }
+        match rx.recv_deadline(deadline) {
+            Ok(r) => r,
+            Err(RecvTimeoutError::Timeout) => Err(Error::TimedOut),
+            Err(RecvTimeoutError::Disconnected) => Err(Error::ConnectionLoss),
+        }
+    }
+
+    /// Waits until a request can be written: connected, or an error for a closed, failed or
+    /// expired-for-good client.
+    fn wait_sendable(&self, deadline: Instant, while_stopping: bool) -> Result<()> {
+        let mut st = self.inner.st.lock();
+        loop {
+            if st.stopping && !while_stopping {
+                return Err(st.closed_reason.unwrap_or(Error::Closed));
+            }
+            match st.keeper {
+                KeeperState::Connected | KeeperState::ConnectedRo => return Ok(()),
+                KeeperState::AuthFailed => return Err(Error::AuthFailed),
+                KeeperState::Closed => return Err(st.closed_reason.unwrap_or(Error::Closed)),
+                KeeperState::ExpiredSession if self.inner.cfg.lock().expiry_final => {
+                    return Err(Error::SessionExpired)
+                }
+                _ => {}
+            }
+            if self.inner.cv.wait_until(&mut st, deadline).timed_out() {
+                return Err(Error::TimedOut);
+            }
+        }
+    }
+
+    /// Remembers a credential that worked, so it is replayed after every reconnect.
+    pub fn remember_auth(&self, scheme: &str, cred: &[u8]) {
+        let mut a = self.inner.auth.lock();
+        if !a.iter().any(|(s, c)| s == scheme && c == cred) {
+            a.push((scheme.to_string(), cred.to_vec()));
+        }
+    }
+
+    /// The request timeout a session of this config starts with, for defaults above.
+    pub fn session_timeout(&self) -> Duration {
+        self.inner.cfg.lock().session_timeout
+    }
+
+    pub fn protocol_version() -> i32 {
+        PROTOCOL_VERSION
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
