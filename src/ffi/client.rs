@@ -20,12 +20,21 @@ pub struct zk_client {
     inner: Client,
 }
 
-/// Flags of `zk_create`.
-pub const ZK_CREATE_EPHEMERAL: u32 = 1;
-pub const ZK_CREATE_SEQUENCE: u32 = 2;
-pub const ZK_CREATE_CONTAINER: u32 = 4;
-/// Create missing parents first (with the same ACL).
-pub const ZK_CREATE_MAKEPATH: u32 = 8;
+/// Flags of `zk_create` (`ZK_CREATE_FLAG_EPHEMERAL`, ...), OR-ed together.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum zk_create_flag {
+    Ephemeral = 1,
+    Sequence = 2,
+    /// A container node: the server deletes it once its last child is gone.
+    Container = 4,
+    /// Create missing parents first (with the same ACL).
+    Makepath = 8,
+}
+
+fn has(flags: u32, f: zk_create_flag) -> bool {
+    flags & f as u32 != 0
+}
 
 /// # Safety
 /// `c` is NULL or a live client.
@@ -128,7 +137,7 @@ pub unsafe extern "C" fn zk_start(c: *mut zk_client, timeout_ms: u32) -> zk_resu
 }
 
 /// Ends the session (its ephemeral nodes go at once) and the connection; every watch gets
-/// a `ZK_EVENT_NONE`/`ZK_KEEPER_STATE_CLOSED` event. The client can be started again.
+/// a `ZK_EVENT_TYPE_NONE`/`ZK_KEEPER_STATE_CLOSED` event. The client can be started again.
 ///
 /// # Safety
 /// `c` is a live client.
@@ -203,7 +212,7 @@ pub unsafe extern "C" fn zk_client_connected(c: *const zk_client) -> bool {
 /// # Safety
 /// `c` is a live client; `out` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn zk_client_id(c: *const zk_client, out: *mut zk_client_id) -> zk_result {
+pub unsafe extern "C" fn zk_client_get_id(c: *const zk_client, out: *mut zk_client_id) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract.
         let c = unsafe { client(c) }?;
@@ -247,9 +256,9 @@ pub unsafe extern "C" fn zk_client_watch_count(c: *const zk_client) -> usize {
 #[no_mangle]
 pub unsafe extern "C" fn zk_add_listener(
     c: *mut zk_client,
-    callback: Option<zk_listener_fn>,
+    callback: zk_listener_fn,
     userdata: *mut c_void,
-    finalizer: Option<zk_finalizer_fn>,
+    finalizer: zk_finalizer_fn,
     id_out: *mut u64,
 ) -> zk_result {
     let ud = UserData::new(userdata, finalizer);
@@ -284,7 +293,7 @@ pub unsafe extern "C" fn zk_remove_listener(c: *mut zk_client, id: u64) -> zk_re
     })
 }
 
-/// Creates a node. `flags` combines `ZK_CREATE_*`. `acl`/`acl_len` NULL/0 = the default
+/// Creates a node. `flags` combines `ZK_CREATE_FLAG_*`. `acl`/`acl_len` NULL/0 = the default
 /// ACL. `ttl_ms` > 0 makes a TTL node (persistent only; the server needs
 /// extendedTypesEnabled). On success the created path (with its sequence suffix, chroot
 /// stripped) goes to `path_out` if not NULL (free with `zk_string_free`), and the Stat to
@@ -310,17 +319,16 @@ pub unsafe extern "C" fn zk_create(
     guard(|| {
         // SAFETY: the caller's contract, for every argument below.
         let (c, path, data, acl) = unsafe { (client(c)?, str_arg(path)?, bytes_arg(data, len)?, acl_list_arg(acl, acl_len)?) };
-        let known = ZK_CREATE_EPHEMERAL | ZK_CREATE_SEQUENCE | ZK_CREATE_CONTAINER | ZK_CREATE_MAKEPATH;
-        if flags & !known != 0 || ttl_ms < 0 {
+        if flags & !15 != 0 || ttl_ms < 0 {
             return Err(Error::InvalidArgument);
         }
         let opts = CreateOptions {
             acl: acl.as_deref(),
-            ephemeral: flags & ZK_CREATE_EPHEMERAL != 0,
-            sequence: flags & ZK_CREATE_SEQUENCE != 0,
-            container: flags & ZK_CREATE_CONTAINER != 0,
+            ephemeral: has(flags, zk_create_flag::Ephemeral),
+            sequence: has(flags, zk_create_flag::Sequence),
+            container: has(flags, zk_create_flag::Container),
             ttl: (ttl_ms > 0).then(|| Duration::from_millis(ttl_ms as u64)),
-            makepath: flags & ZK_CREATE_MAKEPATH != 0,
+            makepath: has(flags, zk_create_flag::Makepath),
         };
         let created = c.create(path, data, &opts, !stat_out.is_null(), timeout(timeout_ms))?;
         let p = if path_out.is_null() { None } else { Some(to_cstring(created.path)?) };

@@ -19,8 +19,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{Error, Result};
 
-/// The result of every fallible function. `ZK_RESULT_OK` is 0; ZooKeeper's own codes keep
-/// their numbers; client-side codes are -1000 and below.
+/// The result of every fallible function (the crate's `Error`, which cbindgen exports as
+/// `zk_result`).
+/// cbindgen:ignore
 pub type zk_result = Error;
 
 /// Runs an exported function's body, turning a panic into `ZK_RESULT_PANIC` so that no
@@ -136,7 +137,7 @@ pub(crate) unsafe fn from_handle<T>(p: *mut T) -> Option<Box<T>> {
 /// A C `void *userdata` with its optional finalizer, run exactly once when this is dropped.
 pub(crate) struct UserData {
     ptr: *mut c_void,
-    finalizer: Option<types::zk_finalizer_fn>,
+    finalizer: types::zk_finalizer_fn,
 }
 
 // SAFETY: the header tells C callers that userdata is handed to callbacks on the library's
@@ -151,7 +152,7 @@ impl UserData {
         self.ptr
     }
 
-    pub fn new(ptr: *mut c_void, finalizer: Option<types::zk_finalizer_fn>) -> UserData {
+    pub fn new(ptr: *mut c_void, finalizer: types::zk_finalizer_fn) -> UserData {
         UserData { ptr, finalizer }
     }
 }

@@ -325,9 +325,9 @@ pub unsafe extern "C" fn zk_options_set_expiry_final(opts: *mut zk_options, expi
 #[no_mangle]
 pub unsafe extern "C" fn zk_options_set_logger(
     opts: *mut zk_options,
-    callback: Option<zk_log_fn>,
+    callback: zk_log_fn,
     userdata: *mut c_void,
-    finalizer: Option<zk_finalizer_fn>,
+    finalizer: zk_finalizer_fn,
     max_level: zk_log_level,
 ) -> zk_result {
     let ud = UserData::new(userdata, finalizer);

@@ -11,11 +11,14 @@ use crate::proto::Stat;
 use crate::session::state::{KeeperState, State};
 
 /// The coarse state: `ZK_STATE_LOST`, `ZK_STATE_SUSPENDED`, `ZK_STATE_CONNECTED`.
+/// cbindgen:ignore
 pub type zk_state = State;
 /// The detailed state: `ZK_KEEPER_STATE_CONNECTING`, `_CONNECTED`, `_CONNECTED_RO`,
 /// `_AUTH_FAILED`, `_CLOSED`, `_EXPIRED_SESSION`.
+/// cbindgen:ignore
 pub type zk_keeper_state = KeeperState;
 /// Log levels of the logger callback.
+/// cbindgen:ignore
 pub type zk_log_level = crate::session::LogLevel;
 
 /// Watch event types, with ZooKeeper's numbers.
@@ -24,27 +27,27 @@ pub type zk_log_level = crate::session::LogLevel;
 pub enum zk_event_type {
     /// A session event: the registration ended without a node event (close, expiry,
     /// auth failure). `state` says which.
-    ZK_EVENT_NONE = -1,
-    ZK_EVENT_CREATED = 1,
-    ZK_EVENT_DELETED = 2,
-    ZK_EVENT_CHANGED = 3,
-    ZK_EVENT_CHILD = 4,
-    ZK_EVENT_DATA_WATCH_REMOVED = 5,
-    ZK_EVENT_CHILD_WATCH_REMOVED = 6,
-    ZK_EVENT_PERSISTENT_WATCH_REMOVED = 7,
+    None = -1,
+    Created = 1,
+    Deleted = 2,
+    Changed = 3,
+    Child = 4,
+    DataWatchRemoved = 5,
+    ChildWatchRemoved = 6,
+    PersistentWatchRemoved = 7,
 }
 
 impl From<EventType> for zk_event_type {
     fn from(e: EventType) -> Self {
         match e {
-            EventType::None => zk_event_type::ZK_EVENT_NONE,
-            EventType::NodeCreated => zk_event_type::ZK_EVENT_CREATED,
-            EventType::NodeDeleted => zk_event_type::ZK_EVENT_DELETED,
-            EventType::NodeDataChanged => zk_event_type::ZK_EVENT_CHANGED,
-            EventType::NodeChildrenChanged => zk_event_type::ZK_EVENT_CHILD,
-            EventType::DataWatchRemoved => zk_event_type::ZK_EVENT_DATA_WATCH_REMOVED,
-            EventType::ChildWatchRemoved => zk_event_type::ZK_EVENT_CHILD_WATCH_REMOVED,
-            EventType::PersistentWatchRemoved => zk_event_type::ZK_EVENT_PERSISTENT_WATCH_REMOVED,
+            EventType::None => zk_event_type::None,
+            EventType::NodeCreated => zk_event_type::Created,
+            EventType::NodeDeleted => zk_event_type::Deleted,
+            EventType::NodeDataChanged => zk_event_type::Changed,
+            EventType::NodeChildrenChanged => zk_event_type::Child,
+            EventType::DataWatchRemoved => zk_event_type::DataWatchRemoved,
+            EventType::ChildWatchRemoved => zk_event_type::ChildWatchRemoved,
+            EventType::PersistentWatchRemoved => zk_event_type::PersistentWatchRemoved,
         }
     }
 }
@@ -86,13 +89,17 @@ impl From<Stat> for zk_stat {
     }
 }
 
-/// Permission bits of an ACL entry.
-pub const ZK_PERM_READ: u32 = 1;
-pub const ZK_PERM_WRITE: u32 = 2;
-pub const ZK_PERM_CREATE: u32 = 4;
-pub const ZK_PERM_DELETE: u32 = 8;
-pub const ZK_PERM_ADMIN: u32 = 16;
-pub const ZK_PERM_ALL: u32 = 31;
+/// Permission bits of an ACL entry (`ZK_PERM_READ`, ...), OR-ed into `zk_acl.perms`.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum zk_perm {
+    Read = 1,
+    Write = 2,
+    Create = 4,
+    Delete = 8,
+    Admin = 16,
+    All = 31,
+}
 
 /// One ACL entry given by the caller: permission bits and an identity
 /// (`scheme` "world"/"auth"/"digest"/"ip"/..., `id` "anyone", "user:hash", "10.0.0.0/8").
@@ -143,21 +150,21 @@ pub struct zk_event {
 }
 
 /// Releases userdata: called exactly once when the library is done with it.
-pub type zk_finalizer_fn = unsafe extern "C" fn(userdata: *mut c_void);
+pub type zk_finalizer_fn = Option<unsafe extern "C" fn(userdata: *mut c_void)>;
 
 /// A one-shot watch callback, run on the client's event thread. It may call back into the
 /// library, blocking calls included, and may even free the client.
-pub type zk_watch_fn = unsafe extern "C" fn(userdata: *mut c_void, event: *const zk_event);
+pub type zk_watch_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, event: *const zk_event)>;
 
 /// A state listener, run on the client's event thread on every change of the detailed
 /// state. It may call back into the library.
 pub type zk_listener_fn =
-    unsafe extern "C" fn(userdata: *mut c_void, state: zk_state, keeper_state: zk_keeper_state);
+    Option<unsafe extern "C" fn(userdata: *mut c_void, state: zk_state, keeper_state: zk_keeper_state)>;
 
 /// The logger. Runs on any library thread, so it must be thread-safe and must not call
 /// back into the library. `message` is valid only during the call.
 pub type zk_log_fn =
-    unsafe extern "C" fn(userdata: *mut c_void, level: zk_log_level, message: *const c_char);
+    Option<unsafe extern "C" fn(userdata: *mut c_void, level: zk_log_level, message: *const c_char)>;
 
 /// A one-shot watch to set with a read. Whenever a non-NULL `zk_watcher *` is passed, the
 /// library takes `userdata`: `finalizer` (if any) runs exactly once — after the callback
@@ -166,9 +173,9 @@ pub type zk_log_fn =
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct zk_watcher {
-    pub callback: Option<zk_watch_fn>,
+    pub callback: zk_watch_fn,
     pub userdata: *mut c_void,
-    pub finalizer: Option<zk_finalizer_fn>,
+    pub finalizer: zk_finalizer_fn,
 }
 
 /// Bytes the library allocated. Free with `zk_buffer_free`.
