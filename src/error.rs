@@ -150,9 +150,13 @@ impl Error {
         match self {
             Error::Ok => c"ok",
             Error::SystemError => c"system error",
-            Error::RuntimeInconsistency => c"runtime inconsistency (another op of the multi failed)",
+            Error::RuntimeInconsistency => {
+                c"runtime inconsistency (another op of the multi failed)"
+            }
             Error::DataInconsistency => c"data inconsistency",
-            Error::ConnectionLoss => c"connection lost; the request may or may not have been applied",
+            Error::ConnectionLoss => {
+                c"connection lost; the request may or may not have been applied"
+            }
             Error::MarshallingError => c"marshalling error",
             Error::Unimplemented => c"operation not implemented by the server",
             Error::OperationTimeout => c"operation timeout",

@@ -193,7 +193,9 @@ impl Client {
         watch: &mut Option<WatchRequest>,
         deadline: Instant,
     ) -> Result<Reply> {
-        let rep = self.session.call(op, Some(body), server_path, watch, deadline)?;
+        let rep = self
+            .session
+            .call(op, Some(body), server_path, watch, deadline)?;
         if rep.err != 0 {
             return Err(Error::from_code(rep.err));
         }
@@ -214,7 +216,11 @@ impl Client {
         }
     }
 
-    fn watch_request(f: Option<WatchFn>, kind: WatchKind, on_nonode: Option<WatchKind>) -> Option<WatchRequest> {
+    fn watch_request(
+        f: Option<WatchFn>,
+        kind: WatchKind,
+        on_nonode: Option<WatchKind>,
+    ) -> Option<WatchRequest> {
         f.map(|f| WatchRequest {
             kind,
             kind_on_nonode: on_nonode,
@@ -275,14 +281,44 @@ impl Client {
             }
             (
                 OpCode::CreateTtl,
-                Box::new(CreateTtlRequest { path: sp, data, acl, flags, ttl: ttl as i64 }),
+                Box::new(CreateTtlRequest {
+                    path: sp,
+                    data,
+                    acl,
+                    flags,
+                    ttl: ttl as i64,
+                }),
             )
         } else if o.container {
-            (OpCode::CreateContainer, Box::new(CreateRequest { path: sp, data, acl, flags }))
+            (
+                OpCode::CreateContainer,
+                Box::new(CreateRequest {
+                    path: sp,
+                    data,
+                    acl,
+                    flags,
+                }),
+            )
         } else if want_stat {
-            (OpCode::Create2, Box::new(CreateRequest { path: sp, data, acl, flags }))
+            (
+                OpCode::Create2,
+                Box::new(CreateRequest {
+                    path: sp,
+                    data,
+                    acl,
+                    flags,
+                }),
+            )
         } else {
-            (OpCode::Create, Box::new(CreateRequest { path: sp, data, acl, flags }))
+            (
+                OpCode::Create,
+                Box::new(CreateRequest {
+                    path: sp,
+                    data,
+                    acl,
+                    flags,
+                }),
+            )
         };
         let rep = self.request(op, body.as_ref(), None, &mut None, deadline)?;
         let (server_path, stat) = if op == OpCode::Create {
@@ -298,7 +334,12 @@ impl Client {
     }
 
     /// Creates `path` and any missing parents; an existing node is fine.
-    pub fn ensure_path(&self, path: &str, acl: Option<&[Acl]>, timeout: Option<Duration>) -> Result<()> {
+    pub fn ensure_path(
+        &self,
+        path: &str,
+        acl: Option<&[Acl]>,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
         let deadline = self.deadline(timeout);
         self.ensure_path_until(path, acl, deadline)
     }
@@ -308,7 +349,10 @@ impl Client {
         if path == "/" {
             return Ok(());
         }
-        let o = CreateOptions { acl, ..Default::default() };
+        let o = CreateOptions {
+            acl,
+            ..Default::default()
+        };
         // Fast path: the node (or most of the chain) usually exists already.
         match self.create_once(path, &[], &o, false, deadline) {
             Ok(_) | Err(Error::NodeExists) => return Ok(()),
@@ -329,24 +373,42 @@ impl Client {
 
     /// The node's Stat, or `None` if it does not exist. A watch is armed either way: it
     /// fires on create, change or delete.
-    pub fn exists(&self, path: &str, watch: Option<WatchFn>, timeout: Option<Duration>) -> Result<Option<Stat>> {
+    pub fn exists(
+        &self,
+        path: &str,
+        watch: Option<WatchFn>,
+        timeout: Option<Duration>,
+    ) -> Result<Option<Stat>> {
         let sp = self.server_path(path, false)?;
         let deadline = self.deadline(timeout);
         let mut w = Self::watch_request(watch, WatchKind::Data, Some(WatchKind::Exist));
-        let req = ExistsRequest { path: sp.clone(), watch: w.is_some() };
-        self.retrying(deadline, || match self.request(OpCode::Exists, &req, Some(&sp), &mut w, deadline) {
-            Ok(rep) => Ok(Some(self.decode::<ExistsResponse>(&rep)?.stat)),
-            Err(Error::NoNode) => Ok(None),
-            Err(e) => Err(e),
+        let req = ExistsRequest {
+            path: sp.clone(),
+            watch: w.is_some(),
+        };
+        self.retrying(deadline, || {
+            match self.request(OpCode::Exists, &req, Some(&sp), &mut w, deadline) {
+                Ok(rep) => Ok(Some(self.decode::<ExistsResponse>(&rep)?.stat)),
+                Err(Error::NoNode) => Ok(None),
+                Err(e) => Err(e),
+            }
         })
     }
 
     /// The node's data and Stat. The watch fires on change or delete.
-    pub fn get(&self, path: &str, watch: Option<WatchFn>, timeout: Option<Duration>) -> Result<(Vec<u8>, Stat)> {
+    pub fn get(
+        &self,
+        path: &str,
+        watch: Option<WatchFn>,
+        timeout: Option<Duration>,
+    ) -> Result<(Vec<u8>, Stat)> {
         let sp = self.server_path(path, false)?;
         let deadline = self.deadline(timeout);
         let mut w = Self::watch_request(watch, WatchKind::Data, None);
-        let req = GetDataRequest { path: sp.clone(), watch: w.is_some() };
+        let req = GetDataRequest {
+            path: sp.clone(),
+            watch: w.is_some(),
+        };
         self.retrying(deadline, || {
             let rep = self.request(OpCode::GetData, &req, Some(&sp), &mut w, deadline)?;
             let r: GetDataResponse = self.decode(&rep)?;
@@ -368,12 +430,18 @@ impl Client {
         let mut w = Self::watch_request(watch, WatchKind::Child, None);
         self.retrying(deadline, || {
             if want_stat {
-                let req = GetChildren2Request { path: sp.clone(), watch: w.is_some() };
+                let req = GetChildren2Request {
+                    path: sp.clone(),
+                    watch: w.is_some(),
+                };
                 let rep = self.request(OpCode::GetChildren2, &req, Some(&sp), &mut w, deadline)?;
                 let r: GetChildren2Response = self.decode(&rep)?;
                 Ok((r.children, Some(r.stat)))
             } else {
-                let req = GetChildrenRequest { path: sp.clone(), watch: w.is_some() };
+                let req = GetChildrenRequest {
+                    path: sp.clone(),
+                    watch: w.is_some(),
+                };
                 let rep = self.request(OpCode::GetChildren, &req, Some(&sp), &mut w, deadline)?;
                 let r: GetChildrenResponse = self.decode(&rep)?;
                 Ok((r.children, None))
@@ -382,17 +450,39 @@ impl Client {
     }
 
     /// Sets the node's data if its version matches (`-1` = any). Not retried.
-    pub fn set(&self, path: &str, data: &[u8], version: i32, timeout: Option<Duration>) -> Result<Stat> {
+    pub fn set(
+        &self,
+        path: &str,
+        data: &[u8],
+        version: i32,
+        timeout: Option<Duration>,
+    ) -> Result<Stat> {
         let sp = self.server_path(path, false)?;
         self.check_data(data)?;
-        let req = SetDataRequest { path: sp, data: data.to_vec(), version };
-        let rep = self.request(OpCode::SetData, &req, None, &mut None, self.deadline(timeout))?;
+        let req = SetDataRequest {
+            path: sp,
+            data: data.to_vec(),
+            version,
+        };
+        let rep = self.request(
+            OpCode::SetData,
+            &req,
+            None,
+            &mut None,
+            self.deadline(timeout),
+        )?;
         Ok(self.decode::<SetDataResponse>(&rep)?.stat)
     }
 
     /// Deletes the node if its version matches (`-1` = any). `recursive` deletes the
     /// children first, depth first, like kazoo (not atomic; `version` applies to the top).
-    pub fn delete(&self, path: &str, version: i32, recursive: bool, timeout: Option<Duration>) -> Result<()> {
+    pub fn delete(
+        &self,
+        path: &str,
+        version: i32,
+        recursive: bool,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
         let sp = self.server_path(path, false)?;
         let deadline = self.deadline(timeout);
         if recursive {
@@ -413,12 +503,19 @@ impl Client {
         let left = deadline.saturating_duration_since(Instant::now());
         let (children, _) = self.get_children(path, None, false, Some(left))?;
         for c in children {
-            let child = if path == "/" { format!("/{c}") } else { format!("{path}/{c}") };
+            let child = if path == "/" {
+                format!("/{c}")
+            } else {
+                format!("{path}/{c}")
+            };
             match self.delete_children(&child, deadline) {
                 Ok(()) | Err(Error::NoNode) => {}
                 Err(e) => return Err(e),
             }
-            let req = DeleteRequest { path: self.server_path(&child, false)?, version: -1 };
+            let req = DeleteRequest {
+                path: self.server_path(&child, false)?,
+                version: -1,
+            };
             match self.request(OpCode::Delete, &req, None, &mut None, deadline) {
                 Ok(_) | Err(Error::NoNode) => {}
                 Err(e) => return Err(e),
@@ -451,7 +548,13 @@ impl Client {
         })
     }
 
-    pub fn set_acl(&self, path: &str, acl: &[Acl], version: i32, timeout: Option<Duration>) -> Result<Stat> {
+    pub fn set_acl(
+        &self,
+        path: &str,
+        acl: &[Acl],
+        version: i32,
+        timeout: Option<Duration>,
+    ) -> Result<Stat> {
         let sp = self.server_path(path, false)?;
         if acl.is_empty() {
             return Err(Error::InvalidAcl);
@@ -459,18 +562,37 @@ impl Client {
         for a in acl {
             acl::check(a)?;
         }
-        let req = SetAclRequest { path: sp, acl: acl.to_vec(), version };
-        let rep = self.request(OpCode::SetAcl, &req, None, &mut None, self.deadline(timeout))?;
+        let req = SetAclRequest {
+            path: sp,
+            acl: acl.to_vec(),
+            version,
+        };
+        let rep = self.request(
+            OpCode::SetAcl,
+            &req,
+            None,
+            &mut None,
+            self.deadline(timeout),
+        )?;
         Ok(self.decode::<SetAclResponse>(&rep)?.stat)
     }
 
     /// Adds a credential to the session and waits for the server's verdict. It is sent
     /// again after every reconnect. A refused credential makes the client AUTH_FAILED.
-    pub fn add_auth(&self, scheme: &str, credential: &[u8], timeout: Option<Duration>) -> Result<()> {
+    pub fn add_auth(
+        &self,
+        scheme: &str,
+        credential: &[u8],
+        timeout: Option<Duration>,
+    ) -> Result<()> {
         if scheme.is_empty() || scheme.contains('\0') {
             return Err(Error::InvalidArgument);
         }
-        let req = AuthPacket { auth_type: 0, scheme: scheme.to_string(), auth: credential.to_vec() };
+        let req = AuthPacket {
+            auth_type: 0,
+            scheme: scheme.to_string(),
+            auth: credential.to_vec(),
+        };
         self.request(OpCode::Auth, &req, None, &mut None, self.deadline(timeout))?;
         self.session.remember_auth(scheme, credential);
         Ok(())

@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::options::zk_options;
 use super::types::*;
 use super::{
-    bytes_arg, from_handle, guard, guard_value, mut_arg, ref_arg, slice_arg, str_arg, to_handle, write_opt,
-    zk_result, UserData,
+    bytes_arg, from_handle, guard, guard_value, mut_arg, ref_arg, slice_arg, str_arg, to_handle,
+    write_opt, zk_result, UserData,
 };
 use crate::client::{Client, CreateOptions};
 use crate::error::{Error, Result};
@@ -53,7 +53,13 @@ pub(crate) fn acl_from_c(a: &zk_acl) -> Result<Acl> {
     if a.perms > i32::MAX as u32 {
         return Err(Error::InvalidAcl);
     }
-    Ok(Acl { perms: a.perms as i32, id: Id { scheme: scheme.to_string(), id: id.to_string() } })
+    Ok(Acl {
+        perms: a.perms as i32,
+        id: Id {
+            scheme: scheme.to_string(),
+            id: id.to_string(),
+        },
+    })
 }
 
 /// # Safety
@@ -64,7 +70,11 @@ unsafe fn acl_list_arg(acl: *const zk_acl, len: usize) -> Result<Option<Vec<Acl>
     }
     // SAFETY: the caller's contract.
     let items = unsafe { slice_arg(acl, len) }?;
-    items.iter().map(acl_from_c).collect::<Result<Vec<_>>>().map(Some)
+    items
+        .iter()
+        .map(acl_from_c)
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
 }
 
 /// Turns a C watcher into the Rust callback. The userdata is owned from here on: its
@@ -82,7 +92,11 @@ unsafe fn watch_arg(w: *const zk_watcher) -> Result<Option<WatchFn>> {
     let cb = w.callback.ok_or(Error::NullArgument)?;
     Ok(Some(Box::new(move |ev| {
         let path = CString::new(ev.path).unwrap_or_default();
-        let e = zk_event { event_type: ev.event_type.into(), state: ev.keeper_state, path: path.as_ptr() };
+        let e = zk_event {
+            event_type: ev.event_type.into(),
+            state: ev.keeper_state,
+            path: path.as_ptr(),
+        };
         // SAFETY: a C function pointer and the userdata it came with; `e` lives for the call.
         unsafe { cb(ud.ptr(), &e) };
         drop(ud);
@@ -95,7 +109,10 @@ unsafe fn watch_arg(w: *const zk_watcher) -> Result<Option<WatchFn>> {
 /// # Safety
 /// `opts` is a live zk_options; `out` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn zk_client_new(opts: *const zk_options, out: *mut *mut zk_client) -> zk_result {
+pub unsafe extern "C" fn zk_client_new(
+    opts: *const zk_options,
+    out: *mut *mut zk_client,
+) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract.
         let o = unsafe { ref_arg(opts) }?;
@@ -181,7 +198,11 @@ pub unsafe extern "C" fn zk_close(c: *mut zk_client) -> zk_result {
 #[no_mangle]
 pub unsafe extern "C" fn zk_client_state(c: *const zk_client) -> zk_state {
     // SAFETY: the caller's contract.
-    guard_value(State::Lost, || unsafe { client(c) }.map(|c| c.state()).unwrap_or(State::Lost))
+    guard_value(State::Lost, || {
+        unsafe { client(c) }
+            .map(|c| c.state())
+            .unwrap_or(State::Lost)
+    })
 }
 
 /// The detailed state. `ZK_KEEPER_STATE_CLOSED` for NULL.
@@ -192,7 +213,9 @@ pub unsafe extern "C" fn zk_client_state(c: *const zk_client) -> zk_state {
 pub unsafe extern "C" fn zk_client_keeper_state(c: *const zk_client) -> zk_keeper_state {
     guard_value(KeeperState::Closed, || {
         // SAFETY: the caller's contract.
-        unsafe { client(c) }.map(|c| c.keeper_state()).unwrap_or(KeeperState::Closed)
+        unsafe { client(c) }
+            .map(|c| c.keeper_state())
+            .unwrap_or(KeeperState::Closed)
     })
 }
 
@@ -203,7 +226,9 @@ pub unsafe extern "C" fn zk_client_keeper_state(c: *const zk_client) -> zk_keepe
 #[no_mangle]
 pub unsafe extern "C" fn zk_client_connected(c: *const zk_client) -> bool {
     // SAFETY: the caller's contract.
-    guard_value(false, || unsafe { client(c) }.map(|c| c.connected()).unwrap_or(false))
+    guard_value(false, || {
+        unsafe { client(c) }.map(|c| c.connected()).unwrap_or(false)
+    })
 }
 
 /// The session id and password, to resume the session elsewhere with
@@ -212,14 +237,20 @@ pub unsafe extern "C" fn zk_client_connected(c: *const zk_client) -> bool {
 /// # Safety
 /// `c` is a live client; `out` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn zk_client_get_id(c: *const zk_client, out: *mut zk_client_id) -> zk_result {
+pub unsafe extern "C" fn zk_client_get_id(
+    c: *const zk_client,
+    out: *mut zk_client_id,
+) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract.
         let c = unsafe { client(c) }?;
         // SAFETY: the caller's contract.
         let out = unsafe { mut_arg(out) }?;
         let id = c.client_id().ok_or(Error::ConnectionLoss)?;
-        *out = zk_client_id { session_id: id.session_id, passwd: id.passwd };
+        *out = zk_client_id {
+            session_id: id.session_id,
+            passwd: id.passwd,
+        };
         Ok(())
     })
 }
@@ -232,7 +263,9 @@ pub unsafe extern "C" fn zk_client_get_id(c: *const zk_client, out: *mut zk_clie
 pub unsafe extern "C" fn zk_client_session_timeout_ms(c: *const zk_client) -> u32 {
     guard_value(0, || {
         // SAFETY: the caller's contract.
-        unsafe { client(c) }.map(|c| c.negotiated_timeout().as_millis() as u32).unwrap_or(0)
+        unsafe { client(c) }
+            .map(|c| c.negotiated_timeout().as_millis() as u32)
+            .unwrap_or(0)
     })
 }
 
@@ -243,7 +276,9 @@ pub unsafe extern "C" fn zk_client_session_timeout_ms(c: *const zk_client) -> u3
 #[no_mangle]
 pub unsafe extern "C" fn zk_client_watch_count(c: *const zk_client) -> usize {
     // SAFETY: the caller's contract.
-    guard_value(0, || unsafe { client(c) }.map(|c| c.watch_count()).unwrap_or(0))
+    guard_value(0, || {
+        unsafe { client(c) }.map(|c| c.watch_count()).unwrap_or(0)
+    })
 }
 
 /// Adds a state listener, called on the event thread on every change of the detailed
@@ -318,7 +353,14 @@ pub unsafe extern "C" fn zk_create(
 ) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract, for every argument below.
-        let (c, path, data, acl) = unsafe { (client(c)?, str_arg(path)?, bytes_arg(data, len)?, acl_list_arg(acl, acl_len)?) };
+        let (c, path, data, acl) = unsafe {
+            (
+                client(c)?,
+                str_arg(path)?,
+                bytes_arg(data, len)?,
+                acl_list_arg(acl, acl_len)?,
+            )
+        };
         if flags & !15 != 0 || ttl_ms < 0 {
             return Err(Error::InvalidArgument);
         }
@@ -331,7 +373,11 @@ pub unsafe extern "C" fn zk_create(
             makepath: has(flags, zk_create_flag::Makepath),
         };
         let created = c.create(path, data, &opts, !stat_out.is_null(), timeout(timeout_ms))?;
-        let p = if path_out.is_null() { None } else { Some(to_cstring(created.path)?) };
+        let p = if path_out.is_null() {
+            None
+        } else {
+            Some(to_cstring(created.path)?)
+        };
         // SAFETY: the caller's contract.
         unsafe {
             if let Some(p) = p {
@@ -520,7 +566,11 @@ pub unsafe extern "C" fn zk_delete(
 /// # Safety
 /// `c` is a live client; `path` NUL-terminated.
 #[no_mangle]
-pub unsafe extern "C" fn zk_sync(c: *mut zk_client, path: *const c_char, timeout_ms: u32) -> zk_result {
+pub unsafe extern "C" fn zk_sync(
+    c: *mut zk_client,
+    path: *const c_char,
+    timeout_ms: u32,
+) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract.
         let (c, path) = unsafe { (client(c)?, str_arg(path)?) };
@@ -664,7 +714,11 @@ pub unsafe extern "C" fn zk_server_version(
 /// # Safety
 /// `user` and `password` NUL-terminated; `out` writable.
 #[no_mangle]
-pub unsafe extern "C" fn zk_digest_id(user: *const c_char, password: *const c_char, out: *mut *mut c_char) -> zk_result {
+pub unsafe extern "C" fn zk_digest_id(
+    user: *const c_char,
+    password: *const c_char,
+    out: *mut *mut c_char,
+) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract.
         let (user, password) = unsafe { (str_arg(user)?, str_arg(password)?) };

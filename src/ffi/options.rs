@@ -6,8 +6,13 @@ use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::types::{zk_acl, zk_client_id, zk_finalizer_fn, zk_log_fn, zk_log_level, zk_retry_policy};
-use super::{bytes_arg, from_handle, guard, guard_value, mut_arg, ref_arg, str_arg, to_handle, zk_result, UserData};
+use super::types::{
+    zk_acl, zk_client_id, zk_finalizer_fn, zk_log_fn, zk_log_level, zk_retry_policy,
+};
+use super::{
+    bytes_arg, from_handle, guard, guard_value, mut_arg, ref_arg, str_arg, to_handle, zk_result,
+    UserData,
+};
 use crate::client::{acl, Options};
 use crate::error::{Error, Result};
 use crate::session::hosts::ConnectString;
@@ -24,7 +29,11 @@ pub struct zk_options {
 /// Never NULL. Free with `zk_options_free`.
 #[no_mangle]
 pub extern "C" fn zk_options_new() -> *mut zk_options {
-    guard_value(std::ptr::null_mut(), || to_handle(zk_options { inner: Options::default() }))
+    guard_value(std::ptr::null_mut(), || {
+        to_handle(zk_options {
+            inner: Options::default(),
+        })
+    })
 }
 
 /// Frees options. NULL is fine.
@@ -56,7 +65,10 @@ unsafe fn with(opts: *mut zk_options, f: impl FnOnce(&mut Options) -> Result<()>
 /// # Safety
 /// `opts` is a live zk_options; `hosts` is a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn zk_options_set_hosts(opts: *mut zk_options, hosts: *const c_char) -> zk_result {
+pub unsafe extern "C" fn zk_options_set_hosts(
+    opts: *mut zk_options,
+    hosts: *const c_char,
+) -> zk_result {
     // SAFETY: the caller's contract.
     unsafe {
         with(opts, |o| {
@@ -73,7 +85,10 @@ pub unsafe extern "C" fn zk_options_set_hosts(opts: *mut zk_options, hosts: *con
 /// # Safety
 /// `opts` is a live zk_options.
 #[no_mangle]
-pub unsafe extern "C" fn zk_options_set_session_timeout_ms(opts: *mut zk_options, ms: u32) -> zk_result {
+pub unsafe extern "C" fn zk_options_set_session_timeout_ms(
+    opts: *mut zk_options,
+    ms: u32,
+) -> zk_result {
     // SAFETY: the caller's contract.
     unsafe {
         with(opts, |o| {
@@ -91,12 +106,18 @@ pub unsafe extern "C" fn zk_options_set_session_timeout_ms(opts: *mut zk_options
 /// # Safety
 /// `opts` is a live zk_options; `id` points to a zk_client_id.
 #[no_mangle]
-pub unsafe extern "C" fn zk_options_set_client_id(opts: *mut zk_options, id: *const zk_client_id) -> zk_result {
+pub unsafe extern "C" fn zk_options_set_client_id(
+    opts: *mut zk_options,
+    id: *const zk_client_id,
+) -> zk_result {
     // SAFETY: the caller's contract.
     unsafe {
         with(opts, |o| {
             let id = ref_arg(id)?;
-            o.client_id = Some(ClientId { session_id: id.session_id, passwd: id.passwd });
+            o.client_id = Some(ClientId {
+                session_id: id.session_id,
+                passwd: id.passwd,
+            });
             Ok(())
         })
     }
@@ -108,7 +129,10 @@ pub unsafe extern "C" fn zk_options_set_client_id(opts: *mut zk_options, id: *co
 /// # Safety
 /// `opts` is a live zk_options; `acl` points to a zk_acl whose strings are NUL-terminated.
 #[no_mangle]
-pub unsafe extern "C" fn zk_options_add_default_acl(opts: *mut zk_options, acl: *const zk_acl) -> zk_result {
+pub unsafe extern "C" fn zk_options_add_default_acl(
+    opts: *mut zk_options,
+    acl: *const zk_acl,
+) -> zk_result {
     // SAFETY: the caller's contract.
     unsafe {
         with(opts, |o| {
@@ -150,7 +174,10 @@ pub unsafe extern "C" fn zk_options_add_auth(
 /// # Safety
 /// `opts` is a live zk_options.
 #[no_mangle]
-pub unsafe extern "C" fn zk_options_set_read_only(opts: *mut zk_options, read_only: bool) -> zk_result {
+pub unsafe extern "C" fn zk_options_set_read_only(
+    opts: *mut zk_options,
+    read_only: bool,
+) -> zk_result {
     // SAFETY: the caller's contract.
     unsafe {
         with(opts, |o| {
@@ -165,7 +192,10 @@ pub unsafe extern "C" fn zk_options_set_read_only(opts: *mut zk_options, read_on
 /// # Safety
 /// `opts` is a live zk_options.
 #[no_mangle]
-pub unsafe extern "C" fn zk_options_set_randomize_hosts(opts: *mut zk_options, randomize: bool) -> zk_result {
+pub unsafe extern "C" fn zk_options_set_randomize_hosts(
+    opts: *mut zk_options,
+    randomize: bool,
+) -> zk_result {
     // SAFETY: the caller's contract.
     unsafe {
         with(opts, |o| {
@@ -197,7 +227,9 @@ fn policy_to_c(p: &RetryPolicy) -> zk_retry_policy {
         backoff: p.backoff,
         max_jitter: p.max_jitter,
         max_delay_ms: p.max_delay.as_millis().min(u32::MAX as u128) as u32,
-        deadline_ms: p.deadline.map_or(-1, |d| d.as_millis().min(i64::MAX as u128) as i64),
+        deadline_ms: p
+            .deadline
+            .map_or(-1, |d| d.as_millis().min(i64::MAX as u128) as i64),
     }
 }
 
@@ -266,7 +298,10 @@ pub unsafe extern "C" fn zk_options_set_command_retry(
 /// # Safety
 /// `opts` is a live zk_options.
 #[no_mangle]
-pub unsafe extern "C" fn zk_options_set_operation_timeout_ms(opts: *mut zk_options, ms: u32) -> zk_result {
+pub unsafe extern "C" fn zk_options_set_operation_timeout_ms(
+    opts: *mut zk_options,
+    ms: u32,
+) -> zk_result {
     // SAFETY: the caller's contract.
     unsafe {
         with(opts, |o| {
@@ -286,11 +321,14 @@ pub unsafe extern "C" fn zk_options_set_operation_timeout_ms(opts: *mut zk_optio
 /// # Safety
 /// `opts` is a live zk_options.
 #[no_mangle]
-pub unsafe extern "C" fn zk_options_set_max_frame(opts: *mut zk_options, bytes: usize) -> zk_result {
+pub unsafe extern "C" fn zk_options_set_max_frame(
+    opts: *mut zk_options,
+    bytes: usize,
+) -> zk_result {
     // SAFETY: the caller's contract.
     unsafe {
         with(opts, |o| {
-            if bytes < 1024 || bytes > (1 << 30) {
+            if !(1024..=(1 << 30)).contains(&bytes) {
                 return Err(Error::InvalidArgument);
             }
             o.max_frame = bytes;
@@ -305,7 +343,10 @@ pub unsafe extern "C" fn zk_options_set_max_frame(opts: *mut zk_options, bytes: 
 /// # Safety
 /// `opts` is a live zk_options.
 #[no_mangle]
-pub unsafe extern "C" fn zk_options_set_expiry_final(opts: *mut zk_options, expiry_final: bool) -> zk_result {
+pub unsafe extern "C" fn zk_options_set_expiry_final(
+    opts: *mut zk_options,
+    expiry_final: bool,
+) -> zk_result {
     // SAFETY: the caller's contract.
     unsafe {
         with(opts, |o| {

@@ -158,13 +158,15 @@ pub type zk_watch_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, event:
 
 /// A state listener, run on the client's event thread on every change of the detailed
 /// state. It may call back into the library.
-pub type zk_listener_fn =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, state: zk_state, keeper_state: zk_keeper_state)>;
+pub type zk_listener_fn = Option<
+    unsafe extern "C" fn(userdata: *mut c_void, state: zk_state, keeper_state: zk_keeper_state),
+>;
 
 /// The logger. Runs on any library thread, so it must be thread-safe and must not call
 /// back into the library. `message` is valid only during the call.
-pub type zk_log_fn =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, level: zk_log_level, message: *const c_char)>;
+pub type zk_log_fn = Option<
+    unsafe extern "C" fn(userdata: *mut c_void, level: zk_log_level, message: *const c_char),
+>;
 
 /// A one-shot watch to set with a read. Whenever a non-NULL `zk_watcher *` is passed, the
 /// library takes `userdata`: `finalizer` (if any) runs exactly once — after the callback
@@ -259,7 +261,9 @@ impl zk_string_list {
 #[no_mangle]
 pub unsafe extern "C" fn zk_string_list_len(list: *const zk_string_list) -> usize {
     // SAFETY: the caller's contract.
-    guard_value(0, || unsafe { ref_arg(list) }.map(|l| l.items.len()).unwrap_or(0))
+    guard_value(0, || {
+        unsafe { ref_arg(list) }.map(|l| l.items.len()).unwrap_or(0)
+    })
 }
 
 /// The string at `index`, borrowed from the list (valid until the list is freed); NULL
@@ -268,7 +272,10 @@ pub unsafe extern "C" fn zk_string_list_len(list: *const zk_string_list) -> usiz
 /// # Safety
 /// `list` is NULL or a live list from this library.
 #[no_mangle]
-pub unsafe extern "C" fn zk_string_list_get(list: *const zk_string_list, index: usize) -> *const c_char {
+pub unsafe extern "C" fn zk_string_list_get(
+    list: *const zk_string_list,
+    index: usize,
+) -> *const c_char {
     guard_value(std::ptr::null(), || {
         // SAFETY: the caller's contract.
         match unsafe { ref_arg(list) } {
@@ -298,7 +305,13 @@ impl zk_acl_list {
     pub(crate) fn new(v: Vec<crate::proto::Acl>) -> Result<*mut zk_acl_list> {
         let items = v
             .into_iter()
-            .map(|a| Ok((a.perms as u32, to_cstring(a.id.scheme)?, to_cstring(a.id.id)?)))
+            .map(|a| {
+                Ok((
+                    a.perms as u32,
+                    to_cstring(a.id.scheme)?,
+                    to_cstring(a.id.id)?,
+                ))
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(to_handle(zk_acl_list { items }))
     }
@@ -311,7 +324,9 @@ impl zk_acl_list {
 #[no_mangle]
 pub unsafe extern "C" fn zk_acl_list_len(list: *const zk_acl_list) -> usize {
     // SAFETY: the caller's contract.
-    guard_value(0, || unsafe { ref_arg(list) }.map(|l| l.items.len()).unwrap_or(0))
+    guard_value(0, || {
+        unsafe { ref_arg(list) }.map(|l| l.items.len()).unwrap_or(0)
+    })
 }
 
 /// Reads entry `index` into `out`; its strings are borrowed from the list (valid until it
@@ -320,7 +335,11 @@ pub unsafe extern "C" fn zk_acl_list_len(list: *const zk_acl_list) -> usize {
 /// # Safety
 /// `list` is NULL or a live list from this library; `out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn zk_acl_list_get(list: *const zk_acl_list, index: usize, out: *mut zk_acl) -> zk_result {
+pub unsafe extern "C" fn zk_acl_list_get(
+    list: *const zk_acl_list,
+    index: usize,
+    out: *mut zk_acl,
+) -> zk_result {
     super::guard(|| {
         // SAFETY: the caller's contract.
         let l = unsafe { ref_arg(list) }?;
@@ -328,7 +347,11 @@ pub unsafe extern "C" fn zk_acl_list_get(list: *const zk_acl_list, index: usize,
             return Err(Error::NullArgument);
         }
         let (perms, scheme, id) = l.items.get(index).ok_or(Error::InvalidArgument)?;
-        let acl = zk_acl { perms: *perms, scheme: scheme.as_ptr(), id: id.as_ptr() };
+        let acl = zk_acl {
+            perms: *perms,
+            scheme: scheme.as_ptr(),
+            id: id.as_ptr(),
+        };
         // SAFETY: non-null, writable by the caller's contract.
         unsafe { super::write_opt(out, acl) };
         Ok(())

@@ -13,7 +13,10 @@ use crate::error::Error;
 use crate::proto::consts::{err, xid, EventType, OpCode, PROTOCOL_VERSION, SET_WATCHES_MAX_BYTES};
 use crate::proto::frame::{frame_len, FrameError};
 use crate::proto::wire::{Decode, Encode, Reader, Writer};
-use crate::proto::{AuthPacket, ConnectRequest, ConnectResponse, ReplyHeader, RequestHeader, SetWatches, WatcherEvent};
+use crate::proto::{
+    AuthPacket, ConnectRequest, ConnectResponse, ReplyHeader, RequestHeader, SetWatches,
+    WatcherEvent,
+};
 
 use super::events::Event;
 use super::hosts::{resolve, shuffle};
@@ -98,13 +101,19 @@ pub(super) fn io_main(inner: Arc<Inner>) {
                 }
                 Err(HsError::Expired) => {
                     reached = true;
-                    inner.log(LogLevel::Warn, format_args!("server {addr} says the session expired"));
+                    inner.log(
+                        LogLevel::Warn,
+                        format_args!("server {addr} says the session expired"),
+                    );
                     if expire(&inner) {
                         break 'outer;
                     }
                 }
                 Err(HsError::Failed(why)) => {
-                    inner.log(LogLevel::Debug, format_args!("connect to {name} ({addr}) failed: {why}"));
+                    inner.log(
+                        LogLevel::Debug,
+                        format_args!("connect to {name} ({addr}) failed: {why}"),
+                    );
                 }
             }
         }
@@ -112,7 +121,10 @@ pub(super) fn io_main(inner: Arc<Inner>) {
             match backoff.next_delay() {
                 Some(d) => sleep_unless_stopping(&inner, d),
                 None => {
-                    inner.log(LogLevel::Error, format_args!("connection retries exhausted"));
+                    inner.log(
+                        LogLevel::Error,
+                        format_args!("connection retries exhausted"),
+                    );
                     close_for_good(&inner, Error::RetriesExhausted);
                     break;
                 }
@@ -194,6 +206,17 @@ fn handshake(
     addr: SocketAddr,
     n_hosts: u32,
 ) -> Result<(TcpStream, ConnectResponse), HsError> {
+    let r = handshake_on(inner, addr, n_hosts);
+    // The clone kept for stop() must not outlive the attempt, whatever its outcome.
+    *inner.connecting.lock() = None;
+    r
+}
+
+fn handshake_on(
+    inner: &Inner,
+    addr: SocketAddr,
+    n_hosts: u32,
+) -> Result<(TcpStream, ConnectResponse), HsError> {
     let (requested, read_only) = {
         let c = inner.cfg.lock();
         (c.session_timeout, c.read_only)
@@ -238,7 +261,6 @@ fn handshake(
     }
     let mut payload = vec![0u8; len as usize];
     stream.read_exact(&mut payload).map_err(fail)?;
-    *inner.connecting.lock() = None;
     let resp = ConnectResponse::decode(&mut Reader::new(&payload))
         .map_err(|e| HsError::Failed(format!("bad handshake reply: {e}")))?;
     if resp.time_out <= 0 {
@@ -247,7 +269,10 @@ fn handshake(
     if sid != 0 && resp.session_id != sid {
         // A server that hands out a new session instead of resuming ours (pain point 14):
         // the old one is gone, so it expired as far as the user is concerned.
-        inner.log(LogLevel::Warn, format_args!("server gave a new session instead of 0x{sid:x}"));
+        inner.log(
+            LogLevel::Warn,
+            format_args!("server gave a new session instead of 0x{sid:x}"),
+        );
         if expire(inner) {
             return Err(HsError::Failed("session expired (final)".into()));
         }
@@ -290,13 +315,26 @@ fn serve(inner: &Arc<Inner>, stream: TcpStream, resp: ConnectResponse, addr: Soc
         let mut out = Vec::new();
         for (scheme, cred) in inner.auth.lock().iter() {
             write_frame(&mut out, |w| {
-                RequestHeader { xid: xid::AUTH, op: OpCode::Auth as i32 }.encode(w);
-                AuthPacket { auth_type: 0, scheme: scheme.clone(), auth: cred.clone() }.encode(w);
+                RequestHeader {
+                    xid: xid::AUTH,
+                    op: OpCode::Auth as i32,
+                }
+                .encode(w);
+                AuthPacket {
+                    auth_type: 0,
+                    scheme: scheme.clone(),
+                    auth: cred.clone(),
+                }
+                .encode(w);
             });
         }
         for sw in set_watches_batches(inner) {
             write_frame(&mut out, |w| {
-                RequestHeader { xid: xid::SET_WATCHES, op: OpCode::SetWatches as i32 }.encode(w);
+                RequestHeader {
+                    xid: xid::SET_WATCHES,
+                    op: OpCode::SetWatches as i32,
+                }
+                .encode(w);
                 sw.encode(w);
             });
         }
@@ -314,8 +352,11 @@ fn serve(inner: &Arc<Inner>, stream: TcpStream, resp: ConnectResponse, addr: Soc
     } else {
         KeeperState::Connected
     });
-    let end = read_loop(inner, stream, negotiated);
+    let end = read_loop(inner, &stream, negotiated);
     if let End::Lost = end {
+        // Shut the socket down through our own handle first: a writer blocked on a stalled
+        // server (holding the send lock) fails at once instead of at its write timeout.
+        let _ = stream.shutdown(std::net::Shutdown::Both);
         inner.drop_connection();
         inner.fail_pending(Error::ConnectionLoss);
     }
@@ -328,14 +369,20 @@ fn set_watches_batches(inner: &Inner) -> Vec<SetWatches> {
     let (data, exist, child) = inner.watches.lock().paths();
     let rel = inner.last_zxid.load(Ordering::Relaxed);
     let mut out = Vec::new();
-    let mut cur = SetWatches { relative_zxid: rel, ..Default::default() };
+    let mut cur = SetWatches {
+        relative_zxid: rel,
+        ..Default::default()
+    };
     let mut size = 0usize;
     for (kind, paths) in [(0, data), (1, exist), (2, child)] {
         for p in paths {
             if size + p.len() > SET_WATCHES_MAX_BYTES && size > 0 {
                 out.push(std::mem::replace(
                     &mut cur,
-                    SetWatches { relative_zxid: rel, ..Default::default() },
+                    SetWatches {
+                        relative_zxid: rel,
+                        ..Default::default()
+                    },
                 ));
                 size = 0;
             }
@@ -356,7 +403,11 @@ fn set_watches_batches(inner: &Inner) -> Vec<SetWatches> {
 fn send_ping(inner: &Inner) -> bool {
     let mut out = Vec::with_capacity(12);
     write_frame(&mut out, |w| {
-        RequestHeader { xid: xid::PING, op: OpCode::Ping as i32 }.encode(w)
+        RequestHeader {
+            xid: xid::PING,
+            op: OpCode::Ping as i32,
+        }
+        .encode(w)
     });
     let mut s = inner.send.lock();
     match s.stream.as_mut() {
@@ -406,7 +457,7 @@ impl ReadBuf {
     }
 }
 
-fn read_loop(inner: &Arc<Inner>, mut stream: TcpStream, negotiated: Duration) -> End {
+fn read_loop(inner: &Arc<Inner>, mut stream: &TcpStream, negotiated: Duration) -> End {
     let read_timeout = negotiated * 2 / 3;
     let ping_every = negotiated / 3;
     // One fixed socket timeout, so the loop wakes often enough to ping and to notice a
@@ -416,7 +467,11 @@ fn read_loop(inner: &Arc<Inner>, mut stream: TcpStream, negotiated: Duration) ->
         return End::Lost;
     }
     let max = inner.max_frame;
-    let mut rb = ReadBuf { buf: vec![0; 64 * 1024], start: 0, end: 0 };
+    let mut rb = ReadBuf {
+        buf: vec![0; 64 * 1024],
+        start: 0,
+        end: 0,
+    };
     let mut skip: Option<(ReplyHeader, usize)> = None;
     let mut want = 4usize;
     let mut last_recv = Instant::now();
@@ -427,7 +482,10 @@ fn read_loop(inner: &Arc<Inner>, mut stream: TcpStream, negotiated: Duration) ->
         if last_recv.elapsed() >= read_timeout {
             inner.log(
                 LogLevel::Warn,
-                format_args!("no reply within {} ms: connection dead", read_timeout.as_millis()),
+                format_args!(
+                    "no reply within {} ms: connection dead",
+                    read_timeout.as_millis()
+                ),
             );
             return End::Lost;
         }
@@ -442,7 +500,12 @@ fn read_loop(inner: &Arc<Inner>, mut stream: TcpStream, negotiated: Duration) ->
                 rb.end += n;
                 last_recv = Instant::now();
             }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
                 continue
             }
             Err(e) => {
@@ -501,14 +564,20 @@ fn read_loop(inner: &Arc<Inner>, mut stream: TcpStream, negotiated: Duration) ->
 }
 
 fn protocol_error(inner: &Inner, what: &str) -> End {
-    inner.log(LogLevel::Error, format_args!("protocol error from the server: {what}"));
+    inner.log(
+        LogLevel::Error,
+        format_args!("protocol error from the server: {what}"),
+    );
     End::Lost
 }
 
 /// A reply over the frame limit: only its own request fails (TooLarge); the connection
 /// and every other request carry on.
 fn fail_oversized(inner: &Inner, hdr: ReplyHeader) -> Result<(), End> {
-    inner.log(LogLevel::Warn, format_args!("reply for xid {} exceeds the frame limit", hdr.xid));
+    inner.log(
+        LogLevel::Warn,
+        format_args!("reply for xid {} exceeds the frame limit", hdr.xid),
+    );
     if hdr.xid < 0 {
         return Ok(());
     }
@@ -525,7 +594,10 @@ fn pop_matching(inner: &Inner, xid: i32) -> Result<super::Pending, End> {
             let want = p.xid;
             q.push_front(p);
             drop(q);
-            Err(protocol_error(inner, &format!("reply xid {xid} out of order (expected {want})")))
+            Err(protocol_error(
+                inner,
+                &format!("reply xid {xid} out of order (expected {want})"),
+            ))
         }
         None => {
             drop(q);
@@ -536,13 +608,18 @@ fn pop_matching(inner: &Inner, xid: i32) -> Result<super::Pending, End> {
 
 fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
     let mut r = Reader::new(&frame);
-    let hdr = ReplyHeader::decode(&mut r).map_err(|_| protocol_error(inner, "short reply header"))?;
+    let hdr =
+        ReplyHeader::decode(&mut r).map_err(|_| protocol_error(inner, "short reply header"))?;
     let body_at = frame.len() - r.remaining();
     match hdr.xid {
         xid::NOTIFICATION => {
-            let ev = WatcherEvent::decode(&mut r).map_err(|_| protocol_error(inner, "bad watch event"))?;
+            let ev = WatcherEvent::decode(&mut r)
+                .map_err(|_| protocol_error(inner, "bad watch event"))?;
             let Some(ty) = EventType::from_i32(ev.event_type) else {
-                inner.log(LogLevel::Warn, format_args!("unknown event type {}", ev.event_type));
+                inner.log(
+                    LogLevel::Warn,
+                    format_args!("unknown event type {}", ev.event_type),
+                );
                 return Ok(());
             };
             let fs = inner.watches.lock().trigger(ty, &ev.path);
@@ -554,7 +631,11 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
             for f in fs {
                 inner.events.push(Event::Watch(
                     f,
-                    WatchedEvent { event_type: ty, keeper_state: keeper, path: path.clone() },
+                    WatchedEvent {
+                        event_type: ty,
+                        keeper_state: keeper,
+                        path: path.clone(),
+                    },
                 ));
             }
             Ok(())
@@ -562,7 +643,10 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
         xid::PING => Ok(()),
         xid::AUTH => {
             if hdr.err != 0 {
-                inner.log(LogLevel::Error, format_args!("authentication failed ({})", hdr.err));
+                inner.log(
+                    LogLevel::Error,
+                    format_args!("authentication failed ({})", hdr.err),
+                );
                 enter_auth_failed(inner);
                 return Err(End::Terminal);
             }
@@ -570,7 +654,10 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
         }
         xid::SET_WATCHES => {
             if hdr.err != 0 {
-                inner.log(LogLevel::Warn, format_args!("SetWatches failed ({})", hdr.err));
+                inner.log(
+                    LogLevel::Warn,
+                    format_args!("SetWatches failed ({})", hdr.err),
+                );
             }
             Ok(())
         }
@@ -599,7 +686,12 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
             complete(
                 &inner.events,
                 p.done,
-                Ok(Reply { zxid: hdr.zxid, err: hdr.err, frame, body_at }),
+                Ok(Reply {
+                    zxid: hdr.zxid,
+                    err: hdr.err,
+                    frame,
+                    body_at,
+                }),
             );
             if auth_failed {
                 enter_auth_failed(inner);

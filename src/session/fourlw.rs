@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 
 /// The commands ZooKeeper 3.8 knows (`FourLetterCommands.java`).
 pub const COMMANDS: &[&str] = &[
-    "conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "ruok", "stmk", "srvr", "srst",
-    "stat", "wchc", "wchp", "wchs", "mntr", "isro", "hash", "reqs",
+    "conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "ruok", "stmk", "srvr", "srst", "stat",
+    "wchc", "wchp", "wchs", "mntr", "isro", "hash", "reqs",
 ];
 
 /// Largest reply read; `cons` or `wchp` on a busy server can be long, but not unbounded.
@@ -23,7 +23,8 @@ pub fn four_letter(addr: SocketAddr, cmd: &str, timeout: Duration) -> Result<Str
     }
     let deadline = Instant::now() + timeout;
     let mut s = TcpStream::connect_timeout(&addr, timeout).map_err(|_| Error::ConnectionLoss)?;
-    s.write_all(cmd.as_bytes()).map_err(|_| Error::ConnectionLoss)?;
+    s.write_all(cmd.as_bytes())
+        .map_err(|_| Error::ConnectionLoss)?;
     let mut out = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
@@ -31,7 +32,8 @@ pub fn four_letter(addr: SocketAddr, cmd: &str, timeout: Duration) -> Result<Str
         if left.is_zero() {
             return Err(Error::TimedOut);
         }
-        s.set_read_timeout(Some(left)).map_err(|_| Error::ConnectionLoss)?;
+        s.set_read_timeout(Some(left))
+            .map_err(|_| Error::ConnectionLoss)?;
         match s.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
@@ -42,7 +44,10 @@ pub fn four_letter(addr: SocketAddr, cmd: &str, timeout: Duration) -> Result<Str
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e)
-                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
             {
                 return Err(Error::TimedOut)
             }
@@ -82,7 +87,13 @@ mod tests {
     #[test]
     fn rejects_unknown_commands_before_connecting() {
         let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        assert_eq!(four_letter(addr, "kill", Duration::from_millis(10)), Err(Error::InvalidArgument));
-        assert_eq!(four_letter(addr, "ruokx", Duration::from_millis(10)), Err(Error::InvalidArgument));
+        assert_eq!(
+            four_letter(addr, "kill", Duration::from_millis(10)),
+            Err(Error::InvalidArgument)
+        );
+        assert_eq!(
+            four_letter(addr, "ruokx", Duration::from_millis(10)),
+            Err(Error::InvalidArgument)
+        );
     }
 }

@@ -439,7 +439,8 @@ impl Session {
             let mut st = self.inner.st.lock();
             st.stopping = false;
             st.closed_reason = None;
-            self.inner.set_state_locked(&mut st, KeeperState::Connecting);
+            self.inner
+                .set_state_locked(&mut st, KeeperState::Connecting);
         }
         let inner = self.inner.clone();
         let h = std::thread::Builder::new()
@@ -484,12 +485,16 @@ impl Session {
         let mut result = Ok(());
         if was_connected {
             let frame = encode_request(OpCode::CloseSession, None);
-            let timeout = (self.negotiated_timeout() / 2).clamp(
-                Duration::from_millis(500),
-                Duration::from_secs(3),
-            );
+            let timeout = (self.negotiated_timeout() / 2)
+                .clamp(Duration::from_millis(500), Duration::from_secs(3));
             result = self
-                .submit_frame(frame, OpCode::CloseSession, None, Instant::now() + timeout, true)
+                .submit_frame(
+                    frame,
+                    OpCode::CloseSession,
+                    None,
+                    Instant::now() + timeout,
+                    true,
+                )
                 .map(|_| ());
         }
         self.inner.drop_connection();
@@ -561,7 +566,11 @@ impl Session {
         if let Some((slot, kind, kind_on_nonode)) = back {
             // Whatever the reader did not register comes back to the caller.
             if let Some(f) = slot.lock().take() {
-                *watch = Some(WatchRequest { kind, kind_on_nonode, f });
+                *watch = Some(WatchRequest {
+                    kind,
+                    kind_on_nonode,
+                    f,
+                });
             }
         }
         r
@@ -590,10 +599,7 @@ impl Session {
                     done = d;
                     let mut st = self.inner.st.lock();
                     if st.keeper.is_connected() {
-                        let _ = self
-                            .inner
-                            .cv
-                            .wait_for(&mut st, Duration::from_millis(5));
+                        let _ = self.inner.cv.wait_for(&mut st, Duration::from_millis(5));
                     }
                 }
             }

@@ -203,7 +203,9 @@ mod tests {
     #[test]
     fn without_jitter_delays_double_up_to_the_ceiling() {
         let mut b = policy(None, 0.0).start(1);
-        let got: Vec<u128> = (0..6).map(|_| b.next_delay().unwrap().as_millis()).collect();
+        let got: Vec<u128> = (0..6)
+            .map(|_| b.next_delay().unwrap().as_millis())
+            .collect();
         assert_eq!(got, vec![100, 200, 400, 700, 700, 700]);
     }
 

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The main job: the sample command-line client, bindings/c/zkcli, built against the
+# library. Runs against $ZK_HOSTS, or, when ZK_HOSTS is unset, against a throwaway local
+# ZooKeeper that it starts first and stops afterwards. Set-up (packages, build) included.
+#
+#   scripts/zkcli.sh                 a short demo: create, get, ls, stat, ruok, delete
+#   scripts/zkcli.sh ls /            any zkcli command (zkcli -h lists them)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh >&2
+cargo build --release --locked -q
+make -s -C bindings/c >&2
+zkcli=bindings/c/zkcli
+
+if [[ -z "${ZK_HOSTS:-}" ]]; then
+    dir=$(mktemp -d)
+    trap 'python3 scripts/zkharness.py stop --dir "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
+    python3 scripts/zkharness.py start --dir "$dir" --parent-pid $$ >/dev/null
+    # shellcheck disable=SC1091
+    source "$dir/cluster.env"
+    export ZK_HOSTS
+    echo "zkcli.sh: started a throwaway ZooKeeper at $ZK_HOSTS" >&2
+fi
+
+if (($# > 0)); then
+    "$zkcli" "$@"
+    exit $?
+fi
+
+node=/zkcli-demo-$$
+run() {
+    echo "\$ zkcli $*"
+    "$zkcli" "$@"
+}
+run create -p "$node/greeting" "hello from libzkclient"
+run get "$node/greeting"
+run set "$node/greeting" "hello again"
+run get "$node/greeting"
+run ls "$node"
+run stat "$node/greeting"
+run 4lw ruok
+echo
+run version
+run delete -r "$node"
