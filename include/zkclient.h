@@ -482,6 +482,16 @@ zk_result zk_restart(struct zk_client *c, uint32_t timeout_ms);
 zk_result zk_close(struct zk_client *c);
 
 /*
+ Replaces the host list at runtime (same syntax as `zk_options_set_hosts`; the chroot
+ must stay the same, else `ZK_RESULT_INVALID_ARGUMENT`). If the current server is not in
+ the new list, the client moves to the new servers now, keeping its session.
+
+ # Safety
+ `c` is a live client; `hosts` NUL-terminated.
+ */
+zk_result zk_set_hosts(struct zk_client *c, const char *hosts);
+
+/*
  The coarse state. `ZK_STATE_LOST` for NULL.
 
  # Safety

@@ -144,6 +144,13 @@ impl Client {
         self.session.watch_count()
     }
 
+    /// Replaces the host list (same connect-string syntax; the chroot must not change).
+    /// Names are resolved on the next pass; if the current server left the list the
+    /// client reconnects to the new ones now, keeping its session.
+    pub fn set_hosts(&self, hosts: &str) -> Result<()> {
+        self.session.set_hosts(ConnectString::parse(hosts)?)
+    }
+
     /// Adds a listener, called on the event thread on every change of the detailed state.
     pub fn add_listener(&self, f: ListenerFn) -> u64 {
         self.session.events().add_listener(f)

@@ -191,6 +191,21 @@ pub unsafe extern "C" fn zk_close(c: *mut zk_client) -> zk_result {
     })
 }
 
+/// Replaces the host list at runtime (same syntax as `zk_options_set_hosts`; the chroot
+/// must stay the same, else `ZK_RESULT_INVALID_ARGUMENT`). If the current server is not in
+/// the new list, the client moves to the new servers now, keeping its session.
+///
+/// # Safety
+/// `c` is a live client; `hosts` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn zk_set_hosts(c: *mut zk_client, hosts: *const c_char) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (c, hosts) = unsafe { (client(c)?, str_arg(hosts)?) };
+        c.set_hosts(hosts)
+    })
+}
+
 /// The coarse state. `ZK_STATE_LOST` for NULL.
 ///
 /// # Safety

@@ -61,6 +61,13 @@ pub(super) fn io_main(inner: Arc<Inner>) {
         if randomize {
             shuffle(&mut addrs, &mut rng);
         }
+        // A read-write server found while we were read-only goes first.
+        if let Some(p) = inner.preferred.lock().take() {
+            if let Some(i) = addrs.iter().position(|(a, _)| *a == p) {
+                let item = addrs.remove(i);
+                addrs.insert(0, item);
+            }
+        }
         let n_hosts = addrs.len().max(1) as u32;
         let mut reached = false;
         for (addr, name) in addrs {
@@ -347,11 +354,15 @@ fn serve(inner: &Arc<Inner>, stream: TcpStream, resp: ConnectResponse, addr: Soc
         s.stream = Some(writer);
     }
     inner.touch_send();
+    let gen = inner.conn_gen.fetch_add(1, Ordering::SeqCst) + 1;
     inner.set_state(if resp.read_only {
         KeeperState::ConnectedRo
     } else {
         KeeperState::Connected
     });
+    if resp.read_only {
+        spawn_rw_prober(inner, addr, gen);
+    }
     let end = read_loop(inner, &stream, negotiated);
     if let End::Lost = end {
         // Shut the socket down through our own handle first: a writer blocked on a stalled
@@ -361,6 +372,66 @@ fn serve(inner: &Arc<Inner>, stream: TcpStream, resp: ConnectResponse, addr: Soc
         inner.fail_pending(Error::ConnectionLoss);
     }
     end
+}
+
+/// While connected to a read-only server, asks every other host `isro` (back-off 100 ms
+/// doubling to 60 s, as the Java client) and, when one says `rw`, drops this connection so
+/// the I/O thread moves there. kazoo only ever probes the first host; this probes them all.
+fn spawn_rw_prober(owner: &Arc<Inner>, current: SocketAddr, gen: u64) {
+    let inner = owner.clone();
+    let spawned = std::thread::Builder::new()
+        .name("zk-rw-probe".into())
+        .spawn(move || {
+            let alive =
+                |inner: &Inner| inner.conn_gen.load(Ordering::SeqCst) == gen && !stopping(inner);
+            let mut delay = Duration::from_millis(100);
+            loop {
+                sleep_while(&inner, delay, |i| alive(i));
+                if !alive(&inner) {
+                    return;
+                }
+                let hosts = inner.cfg.lock().connect.hosts.clone();
+                for (addr, _) in resolve(&hosts) {
+                    if addr == current || !alive(&inner) {
+                        continue;
+                    }
+                    let probe = super::fourlw::four_letter(addr, "isro", Duration::from_secs(1));
+                    if matches!(probe.as_deref(), Ok(s) if s.trim() == "rw") {
+                        inner.log(
+                            LogLevel::Info,
+                            format_args!("read-write server {addr} found: moving there"),
+                        );
+                        *inner.preferred.lock() = Some(addr);
+                        if alive(&inner) {
+                            inner.drop_connection();
+                        }
+                        return;
+                    }
+                }
+                delay = (delay * 2).min(Duration::from_secs(60));
+            }
+        });
+    if spawned.is_err() {
+        owner.log(
+            LogLevel::Warn,
+            format_args!("could not start the read-write prober"),
+        );
+    }
+}
+
+/// Sleeps up to `d`, waking early when `keep` turns false (checked on state changes and
+/// every 100 ms).
+fn sleep_while(inner: &Inner, d: Duration, keep: impl Fn(&Inner) -> bool) {
+    let deadline = Instant::now() + d;
+    while keep(inner) {
+        let now = Instant::now();
+        if now >= deadline {
+            return;
+        }
+        let step = (deadline - now).min(Duration::from_millis(100));
+        let mut st = inner.st.lock();
+        let _ = inner.cv.wait_for(&mut st, step);
+    }
 }
 
 /// The watch table as SetWatches records of at most 128 KiB of paths each (ZOOKEEPER-706:

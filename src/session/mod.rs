@@ -169,6 +169,10 @@ pub(crate) struct Inner {
     send: Mutex<SendSide>,
     /// The socket of a handshake under way, so stop() can cut it short.
     connecting: Mutex<Option<TcpStream>>,
+    /// Counts connections; a read-only prober stops when it changes.
+    conn_gen: AtomicU64,
+    /// A read-write server a prober found while we were read-only: tried first next pass.
+    preferred: Mutex<Option<SocketAddr>>,
     pending: Mutex<VecDeque<Pending>>,
     watches: Mutex<WatchTable>,
     auth: Mutex<Vec<(String, Vec<u8>)>>,
@@ -358,6 +362,8 @@ impl Session {
                     next_xid: 1,
                 }),
                 connecting: Mutex::new(None),
+                conn_gen: AtomicU64::new(0),
+                preferred: Mutex::new(None),
                 pending: Mutex::new(VecDeque::new()),
                 watches: Mutex::new(WatchTable::default()),
                 auth: Mutex::new(auth),
@@ -414,6 +420,27 @@ impl Session {
 
     pub fn hosts(&self) -> Vec<hosts::HostPort> {
         self.inner.cfg.lock().connect.hosts.clone()
+    }
+
+    /// Replaces the host list; used from the next connect on. The chroot cannot change.
+    /// When the current server is not in the new list the connection is dropped, so the
+    /// client moves to the new servers now (the session goes with it).
+    pub fn set_hosts(&self, connect: ConnectString) -> Result<()> {
+        if connect.chroot != self.inner.chroot {
+            return Err(Error::InvalidArgument);
+        }
+        let resolved = hosts::resolve(&connect.hosts);
+        self.inner.cfg.lock().connect.hosts = connect.hosts;
+        if let Some(cur) = self.current_server() {
+            if !resolved.iter().any(|(a, _)| *a == cur) {
+                self.inner.log(
+                    LogLevel::Info,
+                    format_args!("host list changed and {cur} left it: reconnecting"),
+                );
+                self.inner.drop_connection();
+            }
+        }
+        Ok(())
     }
 
     pub fn watch_count(&self) -> usize {
