@@ -283,25 +283,6 @@ typedef struct zk_options zk_options;
 typedef struct zk_string_list zk_string_list;
 
 /*
- A session id and its 16-byte password.
- */
-typedef struct zk_client_id {
-  int64_t session_id;
-  uint8_t passwd[16];
-} zk_client_id;
-
-/*
- A state listener, run on the client's event thread on every change of the detailed
- state. It may call back into the library.
- */
-typedef void (*zk_listener_fn)(void *userdata, zk_state state, zk_keeper_state keeper_state);
-
-/*
- Releases userdata: called exactly once when the library is done with it.
- */
-typedef void (*zk_finalizer_fn)(void *userdata);
-
-/*
  One ACL entry given by the caller: permission bits and an identity
  (`scheme` "world"/"auth"/"digest"/"ip"/..., `id` "anyone", "user:hash", "10.0.0.0/8").
  The strings are borrowed for the call.
@@ -336,6 +317,24 @@ typedef struct zk_stat {
 } zk_stat;
 
 /*
+ Completion with a string (a created or synced path) and, for create, the Stat.
+ */
+typedef void (*zk_string_completion)(void *userdata,
+                                     zk_result rc,
+                                     const char *value,
+                                     const struct zk_stat *stat);
+
+/*
+ Releases userdata: called exactly once when the library is done with it.
+ */
+typedef void (*zk_finalizer_fn)(void *userdata);
+
+/*
+ Completion of an operation with no value: `rc` only.
+ */
+typedef void (*zk_void_completion)(void *userdata, zk_result rc);
+
+/*
  What a watch callback receives; valid only during the call.
  */
 typedef struct zk_event {
@@ -367,6 +366,50 @@ typedef struct zk_watcher {
   void *userdata;
   zk_finalizer_fn finalizer;
 } zk_watcher;
+
+/*
+ Completion with a Stat (NULL unless `rc` is OK).
+ */
+typedef void (*zk_stat_completion)(void *userdata, zk_result rc, const struct zk_stat *stat);
+
+/*
+ Completion with data and Stat (NULL/0 unless `rc` is OK).
+ */
+typedef void (*zk_data_completion)(void *userdata,
+                                   zk_result rc,
+                                   const uint8_t *data,
+                                   size_t len,
+                                   const struct zk_stat *stat);
+
+/*
+ Completion with a child list and the parent's Stat (NULL unless `rc` is OK).
+ */
+typedef void (*zk_children_completion)(void *userdata,
+                                       zk_result rc,
+                                       const struct zk_string_list *children,
+                                       const struct zk_stat *stat);
+
+/*
+ Completion with an ACL list and Stat (NULL unless `rc` is OK).
+ */
+typedef void (*zk_acl_completion)(void *userdata,
+                                  zk_result rc,
+                                  const struct zk_acl_list *acl,
+                                  const struct zk_stat *stat);
+
+/*
+ A session id and its 16-byte password.
+ */
+typedef struct zk_client_id {
+  int64_t session_id;
+  uint8_t passwd[16];
+} zk_client_id;
+
+/*
+ A state listener, run on the client's event thread on every change of the detailed
+ state. It may call back into the library.
+ */
+typedef void (*zk_listener_fn)(void *userdata, zk_state state, zk_keeper_state keeper_state);
 
 /*
  Bytes the library allocated. Free with `zk_buffer_free`.
@@ -425,6 +468,142 @@ const char *zk_version(void);
  A static message for a result code; never NULL, never to be freed.
  */
 const char *zk_result_message(zk_result result);
+
+/*
+ Async `zk_create`: the callback gets the created path (chroot stripped) and its Stat.
+ `ZK_CREATE_FLAG_MAKEPATH` is refused (`ZK_RESULT_INVALID_ARGUMENT`): it takes several
+ round trips; use `zk_ensure_path` or the blocking `zk_create`.
+
+ # Safety
+ As `zk_create`; `callback` and `userdata` as the module says.
+ */
+zk_result zk_create_async(struct zk_client *c,
+                          const char *path,
+                          const uint8_t *data,
+                          size_t len,
+                          const struct zk_acl *acl,
+                          size_t acl_len,
+                          uint32_t flags,
+                          int64_t ttl_ms,
+                          uint32_t timeout_ms,
+                          zk_string_completion callback,
+                          void *userdata,
+                          zk_finalizer_fn finalizer);
+
+/*
+ Async `zk_delete` (not recursive).
+
+ # Safety
+ As `zk_delete`; `callback` and `userdata` as the module says.
+ */
+zk_result zk_delete_async(struct zk_client *c,
+                          const char *path,
+                          int32_t version,
+                          uint32_t timeout_ms,
+                          zk_void_completion callback,
+                          void *userdata,
+                          zk_finalizer_fn finalizer);
+
+/*
+ Async `zk_exists`: `rc` is OK with the Stat, or `ZK_RESULT_NO_NODE` with NULL (a watch
+ is set in both cases).
+
+ # Safety
+ As `zk_exists`; `callback` and `userdata` as the module says.
+ */
+zk_result zk_exists_async(struct zk_client *c,
+                          const char *path,
+                          const struct zk_watcher *watcher,
+                          uint32_t timeout_ms,
+                          zk_stat_completion callback,
+                          void *userdata,
+                          zk_finalizer_fn finalizer);
+
+/*
+ Async `zk_get`.
+
+ # Safety
+ As `zk_get`; `callback` and `userdata` as the module says.
+ */
+zk_result zk_get_async(struct zk_client *c,
+                       const char *path,
+                       const struct zk_watcher *watcher,
+                       uint32_t timeout_ms,
+                       zk_data_completion callback,
+                       void *userdata,
+                       zk_finalizer_fn finalizer);
+
+/*
+ Async `zk_get_children`: the callback gets the children (unsorted) and the Stat.
+
+ # Safety
+ As `zk_get_children`; `callback` and `userdata` as the module says.
+ */
+zk_result zk_get_children_async(struct zk_client *c,
+                                const char *path,
+                                const struct zk_watcher *watcher,
+                                uint32_t timeout_ms,
+                                zk_children_completion callback,
+                                void *userdata,
+                                zk_finalizer_fn finalizer);
+
+/*
+ Async `zk_set`.
+
+ # Safety
+ As `zk_set`; `callback` and `userdata` as the module says.
+ */
+zk_result zk_set_async(struct zk_client *c,
+                       const char *path,
+                       const uint8_t *data,
+                       size_t len,
+                       int32_t version,
+                       uint32_t timeout_ms,
+                       zk_stat_completion callback,
+                       void *userdata,
+                       zk_finalizer_fn finalizer);
+
+/*
+ Async `zk_sync`: the callback gets the path (stat NULL).
+
+ # Safety
+ As `zk_sync`; `callback` and `userdata` as the module says.
+ */
+zk_result zk_sync_async(struct zk_client *c,
+                        const char *path,
+                        uint32_t timeout_ms,
+                        zk_string_completion callback,
+                        void *userdata,
+                        zk_finalizer_fn finalizer);
+
+/*
+ Async `zk_get_acl`.
+
+ # Safety
+ As `zk_get_acl`; `callback` and `userdata` as the module says.
+ */
+zk_result zk_get_acl_async(struct zk_client *c,
+                           const char *path,
+                           uint32_t timeout_ms,
+                           zk_acl_completion callback,
+                           void *userdata,
+                           zk_finalizer_fn finalizer);
+
+/*
+ Async `zk_set_acl`.
+
+ # Safety
+ As `zk_set_acl`; `callback` and `userdata` as the module says.
+ */
+zk_result zk_set_acl_async(struct zk_client *c,
+                           const char *path,
+                           const struct zk_acl *acl,
+                           size_t acl_len,
+                           int32_t version,
+                           uint32_t timeout_ms,
+                           zk_stat_completion callback,
+                           void *userdata,
+                           zk_finalizer_fn finalizer);
 
 /*
  Makes a client from options (copied; the options can be freed at once). The client is

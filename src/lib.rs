@@ -15,5 +15,6 @@ pub use client::{
     WatchedEvent,
 };
 pub use error::{Error, Result};
+pub use proto::consts::EventType;
 pub use session::state::{KeeperState, State};
 pub use session::ClientId;

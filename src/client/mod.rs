@@ -4,6 +4,7 @@
 //! knows nothing of C.
 
 pub mod acl;
+pub mod async_ops;
 pub mod options;
 
 use std::time::{Duration, Instant};
@@ -187,8 +188,7 @@ impl Client {
     }
 
     fn decode<T: Decode>(&self, rep: &Reply) -> Result<T> {
-        let mut r = Reader::with_max_len(rep.body(), self.session.max_frame());
-        T::decode(&mut r).map_err(|_| Error::Protocol)
+        decode_body(rep, self.session.max_frame())
     }
 
     /// One request; `Ok` only when the server said OK.
@@ -268,6 +268,26 @@ impl Client {
         want_stat: bool,
         deadline: Instant,
     ) -> Result<Created> {
+        let (op, body) = self.create_request(path, data, o, want_stat)?;
+        let rep = self.request(op, body.as_ref(), None, &mut None, deadline)?;
+        created_from(
+            &rep,
+            op,
+            want_stat,
+            self.session.chroot(),
+            self.session.max_frame(),
+        )
+    }
+
+    /// Checks a create's arguments and builds its request: op 1 (create), 15 (create2, when
+    /// the Stat is wanted), 19 (container) or 21 (TTL).
+    fn create_request(
+        &self,
+        path: &str,
+        data: &[u8],
+        o: &CreateOptions<'_>,
+        want_stat: bool,
+    ) -> Result<(OpCode, Box<dyn Encode + Send>)> {
         let sp = self.server_path(path, o.sequence)?;
         self.check_data(data)?;
         let acl = o.acl.unwrap_or(&self.default_acl);
@@ -277,11 +297,10 @@ impl Client {
         for a in acl {
             acl::check(a)?;
         }
-        let mode = create_mode(o)?;
-        let flags = mode as i32;
+        let flags = create_mode(o)? as i32;
         let acl = acl.to_vec();
         let data = data.to_vec();
-        let (op, body): (OpCode, Box<dyn Encode>) = if let Some(ttl) = o.ttl {
+        Ok(if let Some(ttl) = o.ttl {
             let ttl = ttl.as_millis();
             if ttl == 0 || ttl > TTL_MAX as u128 {
                 return Err(Error::InvalidArgument);
@@ -326,17 +345,6 @@ impl Client {
                     flags,
                 }),
             )
-        };
-        let rep = self.request(op, body.as_ref(), None, &mut None, deadline)?;
-        let (server_path, stat) = if op == OpCode::Create {
-            (self.decode::<CreateResponse>(&rep)?.path, None)
-        } else {
-            let r: Create2Response = self.decode(&rep)?;
-            (r.path, want_stat.then_some(r.stat))
-        };
-        Ok(Created {
-            path: self.session.chroot().strip(&server_path).to_string(),
-            stat,
         })
     }
 
@@ -638,6 +646,32 @@ impl Client {
     pub fn log(&self, level: LogLevel, msg: std::fmt::Arguments<'_>) {
         self.session.log(level, msg)
     }
+}
+
+/// Decodes a reply body; bytes that do not parse are the server's fault: PROTOCOL.
+fn decode_body<T: Decode>(rep: &Reply, max_frame: usize) -> Result<T> {
+    let mut r = Reader::with_max_len(rep.body(), max_frame);
+    T::decode(&mut r).map_err(|_| Error::Protocol)
+}
+
+/// A create's result from its reply: create answers a path, the others a path and a Stat.
+fn created_from(
+    rep: &Reply,
+    op: OpCode,
+    want_stat: bool,
+    chroot: &crate::proto::path::Chroot,
+    max_frame: usize,
+) -> Result<Created> {
+    let (server_path, stat) = if op == OpCode::Create {
+        (decode_body::<CreateResponse>(rep, max_frame)?.path, None)
+    } else {
+        let r: Create2Response = decode_body(rep, max_frame)?;
+        (r.path, want_stat.then_some(r.stat))
+    };
+    Ok(Created {
+        path: chroot.strip(&server_path).to_string(),
+        stat,
+    })
 }
 
 fn parent_of(path: &str) -> Option<&str> {

@@ -36,9 +36,28 @@ fn has(flags: u32, f: zk_create_flag) -> bool {
     flags & f as u32 != 0
 }
 
+/// Create flags and TTL as the Rust API's options; unknown flag bits are refused.
+pub(crate) fn create_options(
+    flags: u32,
+    ttl_ms: i64,
+    acl: Option<&[Acl]>,
+) -> Result<CreateOptions<'_>> {
+    if flags & !15 != 0 || ttl_ms < 0 {
+        return Err(Error::InvalidArgument);
+    }
+    Ok(CreateOptions {
+        acl,
+        ephemeral: has(flags, zk_create_flag::Ephemeral),
+        sequence: has(flags, zk_create_flag::Sequence),
+        container: has(flags, zk_create_flag::Container),
+        ttl: (ttl_ms > 0).then(|| Duration::from_millis(ttl_ms as u64)),
+        makepath: has(flags, zk_create_flag::Makepath),
+    })
+}
+
 /// # Safety
 /// `c` is NULL or a live client.
-unsafe fn client<'a>(c: *const zk_client) -> Result<&'a Client> {
+pub(crate) unsafe fn client<'a>(c: *const zk_client) -> Result<&'a Client> {
     // SAFETY: the caller's contract.
     unsafe { ref_arg(c) }.map(|c| &c.inner)
 }
@@ -64,7 +83,7 @@ pub(crate) fn acl_from_c(a: &zk_acl) -> Result<Acl> {
 
 /// # Safety
 /// `acl` is NULL (with `len` 0) or points to `len` zk_acl entries.
-unsafe fn acl_list_arg(acl: *const zk_acl, len: usize) -> Result<Option<Vec<Acl>>> {
+pub(crate) unsafe fn acl_list_arg(acl: *const zk_acl, len: usize) -> Result<Option<Vec<Acl>>> {
     if acl.is_null() && len == 0 {
         return Ok(None);
     }
@@ -82,7 +101,7 @@ unsafe fn acl_list_arg(acl: *const zk_acl, len: usize) -> Result<Option<Vec<Acl>
 ///
 /// # Safety
 /// `w` is NULL or points to a zk_watcher.
-unsafe fn watch_arg(w: *const zk_watcher) -> Result<Option<WatchFn>> {
+pub(crate) unsafe fn watch_arg(w: *const zk_watcher) -> Result<Option<WatchFn>> {
     if w.is_null() {
         return Ok(None);
     }
@@ -376,17 +395,7 @@ pub unsafe extern "C" fn zk_create(
                 acl_list_arg(acl, acl_len)?,
             )
         };
-        if flags & !15 != 0 || ttl_ms < 0 {
-            return Err(Error::InvalidArgument);
-        }
-        let opts = CreateOptions {
-            acl: acl.as_deref(),
-            ephemeral: has(flags, zk_create_flag::Ephemeral),
-            sequence: has(flags, zk_create_flag::Sequence),
-            container: has(flags, zk_create_flag::Container),
-            ttl: (ttl_ms > 0).then(|| Duration::from_millis(ttl_ms as u64)),
-            makepath: has(flags, zk_create_flag::Makepath),
-        };
+        let opts = create_options(flags, ttl_ms, acl.as_deref())?;
         let created = c.create(path, data, &opts, !stat_out.is_null(), timeout(timeout_ms))?;
         let p = if path_out.is_null() {
             None

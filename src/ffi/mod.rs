@@ -10,6 +10,7 @@
 
 #![allow(non_camel_case_types)]
 
+pub mod async_ops;
 pub mod client;
 pub mod options;
 pub mod types;

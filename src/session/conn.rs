@@ -74,6 +74,7 @@ pub(super) fn io_main(inner: Arc<Inner>) {
             if stopping(&inner) {
                 break 'outer;
             }
+            inner.expire_waiting();
             if local_expiry_due(&inner, disconnected_at) {
                 inner.log(
                     LogLevel::Warn,
@@ -146,14 +147,13 @@ fn stopping(inner: &Inner) -> bool {
     inner.st.lock().stopping
 }
 
+/// Sleeps between passes, waking every 100 ms to fail queued requests whose deadline
+/// passed, and at once on stop.
 fn sleep_unless_stopping(inner: &Inner, d: Duration) {
-    let deadline = Instant::now() + d;
-    let mut st = inner.st.lock();
-    while !st.stopping {
-        if inner.cv.wait_until(&mut st, deadline).timed_out() {
-            break;
-        }
-    }
+    sleep_while(inner, d, |i| {
+        i.expire_waiting();
+        !stopping(i)
+    });
 }
 
 fn local_expiry_due(inner: &Inner, disconnected_at: Option<Instant>) -> bool {
@@ -177,6 +177,7 @@ fn expire(inner: &Inner) -> bool {
         }
     }
     inner.fail_pending(Error::SessionExpired);
+    inner.fail_waiting(Error::SessionExpired);
     inner.end_watches(KeeperState::ExpiredSession);
     inner.set_state(KeeperState::ExpiredSession);
     fin
@@ -184,6 +185,7 @@ fn expire(inner: &Inner) -> bool {
 
 fn close_for_good(inner: &Inner, why: Error) {
     inner.fail_pending(why);
+    inner.fail_waiting(why);
     inner.end_watches(KeeperState::Closed);
     let mut st = inner.st.lock();
     st.closed_reason = Some(why);
@@ -194,6 +196,7 @@ fn close_for_good(inner: &Inner, why: Error) {
 pub(super) fn enter_auth_failed(inner: &Inner) {
     inner.drop_connection();
     inner.fail_pending(Error::AuthFailed);
+    inner.fail_waiting(Error::AuthFailed);
     inner.end_watches(KeeperState::AuthFailed);
     let mut st = inner.st.lock();
     st.closed_reason = Some(Error::AuthFailed);
@@ -352,6 +355,7 @@ fn serve(inner: &Arc<Inner>, stream: TcpStream, resp: ConnectResponse, addr: Soc
             }
         }
         s.stream = Some(writer);
+        inner.flush_waiting_locked(&mut s);
     }
     inner.touch_send();
     let gen = inner.conn_gen.fetch_add(1, Ordering::SeqCst) + 1;

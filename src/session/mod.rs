@@ -144,10 +144,23 @@ struct Shared {
     server: Option<SocketAddr>,
 }
 
+/// An async request made while there was no connection: sent by the I/O thread right after
+/// the next handshake's auth and SetWatches replay, or failed when its deadline passes.
+struct Queued {
+    frame: Vec<u8>,
+    op: OpCode,
+    watch: Option<PendingWatch>,
+    done: Completion,
+    deadline: Instant,
+}
+
 /// The writing side of the current connection.
 struct SendSide {
     stream: Option<TcpStream>,
     next_xid: i32,
+    /// Guarded by the send lock like the stream, so a request is either written or queued,
+    /// never lost between a disconnect and a flush.
+    waiting: VecDeque<Queued>,
 }
 
 impl SendSide {
@@ -266,8 +279,37 @@ impl Inner {
         }
     }
 
-    /// Writes one frame with a fresh xid and queues its pending entry, both under the send
-    /// lock so xid order is socket order. `Err` means there is no connection right now.
+    /// Under the send lock: takes the next xid, queues the pending entry and writes the frame,
+    /// so xid order is socket order. A failed write shuts the socket down; the reader then
+    /// fails everything pending, this request included.
+    fn write_locked(
+        &self,
+        s: &mut SendSide,
+        frame: &mut [u8],
+        op: OpCode,
+        watch: Option<PendingWatch>,
+        done: Completion,
+    ) {
+        let xid = s.next_xid();
+        frame[4..8].copy_from_slice(&xid.to_be_bytes());
+        self.pending.lock().push_back(Pending {
+            xid,
+            op,
+            watch,
+            done,
+        });
+        let Some(stream) = s.stream.as_mut() else {
+            return;
+        };
+        if let Err(e) = stream.write_all(frame) {
+            let _ = stream.shutdown(Shutdown::Both);
+            self.log(LogLevel::Warn, format_args!("write failed: {e}"));
+            return;
+        }
+        self.touch_send();
+    }
+
+    /// Writes a request now if there is a connection; `Err` hands everything back if not.
     fn send_frame(
         &self,
         frame: &mut [u8],
@@ -279,25 +321,46 @@ impl Inner {
         if s.stream.is_none() {
             return Err((watch, done));
         }
-        let xid = s.next_xid();
-        frame[4..8].copy_from_slice(&xid.to_be_bytes());
-        self.pending.lock().push_back(Pending {
-            xid,
-            op,
-            watch,
-            done,
-        });
-        let stream = s.stream.as_mut().expect("checked above");
-        if let Err(e) = stream.write_all(frame) {
-            // The reader sees the shutdown and fails everything pending, ours included.
-            let _ = stream.shutdown(Shutdown::Both);
-            drop(s);
-            self.log(LogLevel::Warn, format_args!("write failed: {e}"));
-            return Ok(());
-        }
-        drop(s);
-        self.touch_send();
+        self.write_locked(&mut s, frame, op, watch, done);
         Ok(())
+    }
+
+    /// Sends what async callers queued while disconnected. Called by the I/O thread with the
+    /// send lock held, right after publishing a new connection.
+    fn flush_waiting_locked(&self, s: &mut SendSide) {
+        let now = Instant::now();
+        for mut q in std::mem::take(&mut s.waiting) {
+            if q.deadline <= now {
+                complete(&self.events, q.done, Err(Error::TimedOut));
+            } else {
+                self.write_locked(s, &mut q.frame, q.op, q.watch, q.done);
+            }
+        }
+    }
+
+    /// Fails queued async requests whose deadline has passed.
+    fn expire_waiting(&self) {
+        let now = Instant::now();
+        let mut s = self.send.lock();
+        if s.waiting.iter().all(|q| q.deadline > now) {
+            return;
+        }
+        let (late, keep): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut s.waiting)
+            .into_iter()
+            .partition(|q| q.deadline <= now);
+        s.waiting = keep;
+        drop(s);
+        for q in late {
+            complete(&self.events, q.done, Err(Error::TimedOut));
+        }
+    }
+
+    /// Fails every queued async request: the session ended for good (or for now, expiry).
+    fn fail_waiting(&self, err: Error) {
+        let queued = std::mem::take(&mut self.send.lock().waiting);
+        for q in queued {
+            complete(&self.events, q.done, Err(err));
+        }
     }
 }
 
@@ -360,6 +423,7 @@ impl Session {
                 send: Mutex::new(SendSide {
                     stream: None,
                     next_xid: 1,
+                    waiting: VecDeque::new(),
                 }),
                 connecting: Mutex::new(None),
                 conn_gen: AtomicU64::new(0),
@@ -530,6 +594,7 @@ impl Session {
         }
         // The I/O thread has ended: nothing else touches the queues now.
         self.inner.fail_pending(Error::Closed);
+        self.inner.fail_waiting(Error::Closed);
         self.inner.end_watches(KeeperState::Closed);
         {
             let mut st = self.inner.st.lock();
@@ -601,6 +666,84 @@ impl Session {
             }
         }
         r
+    }
+
+    /// Sends a request without blocking; `done` runs on the event thread with the reply, in
+    /// reply order (after any watch event the server sent before it). Without a connection
+    /// the request waits for the next one (or its deadline); a closed, failed or expired
+    /// client fails it at once. A watch that did not get registered is dropped right after
+    /// `done` returns.
+    pub fn submit(
+        &self,
+        op: OpCode,
+        body: Option<&dyn Encode>,
+        server_path: Option<&str>,
+        watch: Option<WatchRequest>,
+        deadline: Instant,
+        done: Box<dyn FnOnce(Result<Reply>) + Send + 'static>,
+    ) {
+        let mut frame = encode_request(op, body);
+        let (pw, slot) = match (watch, server_path) {
+            (Some(w), Some(p)) => {
+                let slot: WatchSlot = Arc::new(Mutex::new(Some(w.f)));
+                let pw = PendingWatch {
+                    kind: w.kind,
+                    kind_on_nonode: w.kind_on_nonode,
+                    server_path: p.to_string(),
+                    slot: slot.clone(),
+                };
+                (Some(pw), Some(slot))
+            }
+            _ => (None, None),
+        };
+        let done: Box<dyn FnOnce(Result<Reply>) + Send> = Box::new(move |r| {
+            let leftover = slot.and_then(|s| s.lock().take());
+            done(r);
+            drop(leftover);
+        });
+        let fail = |done: Box<dyn FnOnce(Result<Reply>) + Send>, e: Error| {
+            self.inner
+                .events
+                .push(Event::Call(Box::new(move || done(Err(e)))));
+        };
+        if frame.len() - 4 > self.inner.max_frame {
+            return fail(done, Error::TooLarge);
+        }
+        let mut s = self.inner.send.lock();
+        // Checked under the send lock: stop() sets `stopping` before it drains the queue
+        // under this lock, so a request is either refused here or drained there.
+        if let Err(e) = self.terminal_error() {
+            drop(s);
+            return fail(done, e);
+        }
+        let done = Completion::Callback(done);
+        if s.stream.is_some() {
+            self.inner.write_locked(&mut s, &mut frame, op, pw, done);
+        } else {
+            s.waiting.push_back(Queued {
+                frame,
+                op,
+                watch: pw,
+                done,
+                deadline,
+            });
+        }
+    }
+
+    /// The error a request gets at once from a client that cannot send any more.
+    fn terminal_error(&self) -> Result<()> {
+        let st = self.inner.st.lock();
+        if st.stopping {
+            return Err(st.closed_reason.unwrap_or(Error::Closed));
+        }
+        match st.keeper {
+            KeeperState::AuthFailed => Err(Error::AuthFailed),
+            KeeperState::Closed => Err(st.closed_reason.unwrap_or(Error::Closed)),
+            KeeperState::ExpiredSession if self.inner.cfg.lock().expiry_final => {
+                Err(Error::SessionExpired)
+            }
+            _ => Ok(()),
+        }
     }
 
     fn submit_frame(

@@ -1,0 +1,287 @@
+//! The async API against a real ZooKeeper: results, ordering on the event thread, requests
+//! that wait for a reconnect or their deadline, and the terminal error at stop.
+
+mod harness;
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use zkclient::{Client, CreateOptions, Error, EventType, Options};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn connect(hosts: &str) -> Client {
+    let mut o = Options::new(hosts);
+    o.session_timeout = Duration::from_secs(6);
+    let c = Client::new(o).unwrap();
+    c.start(WAIT).unwrap();
+    c
+}
+
+fn root(c: &Client, name: &str) -> String {
+    let p = format!("/async-{name}");
+    let _ = c.delete(&p, -1, true, None);
+    c.create(&p, b"", &CreateOptions::default(), false, None)
+        .unwrap();
+    p
+}
+
+#[test]
+fn async_operations_return_what_the_server_did() {
+    let c = connect(harness::shared().hosts());
+    let base = root(&c, "ops");
+    let (tx, rx) = mpsc::channel::<String>();
+
+    let t = tx.clone();
+    c.create_async(
+        &format!("{base}/n"),
+        b"one",
+        &CreateOptions::default(),
+        true,
+        None,
+        Box::new(move |r| {
+            let made = r.unwrap();
+            assert_eq!(made.stat.unwrap().version, 0);
+            t.send(made.path).unwrap();
+        }),
+    )
+    .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), format!("{base}/n"));
+
+    let t = tx.clone();
+    c.set_async(
+        &format!("{base}/n"),
+        b"two",
+        0,
+        None,
+        Box::new(move |r| t.send(format!("v{}", r.unwrap().version)).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), "v1");
+
+    let t = tx.clone();
+    c.get_async(
+        &format!("{base}/n"),
+        None,
+        None,
+        Box::new(move |r| t.send(String::from_utf8(r.unwrap().0).unwrap()).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), "two");
+
+    let t = tx.clone();
+    c.set_async(
+        &format!("{base}/n"),
+        b"x",
+        0,
+        None,
+        Box::new(move |r| t.send(format!("{:?}", r.err())).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), "Some(BadVersion)");
+
+    let t = tx.clone();
+    c.get_children_async(
+        &base,
+        None,
+        true,
+        None,
+        Box::new(move |r| {
+            let (kids, stat) = r.unwrap();
+            t.send(format!("{kids:?} {}", stat.unwrap().num_children))
+                .unwrap()
+        }),
+    )
+    .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), "[\"n\"] 1");
+
+    let t = tx.clone();
+    c.exists_async(
+        &format!("{base}/missing"),
+        None,
+        None,
+        Box::new(move |r| t.send(format!("{:?}", r.unwrap())).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), "None");
+
+    let t = tx.clone();
+    c.get_acl_async(
+        &format!("{base}/n"),
+        None,
+        Box::new(move |r| t.send(r.unwrap().0[0].id.scheme.clone()).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), "world");
+
+    let t = tx.clone();
+    c.sync_async(&base, None, Box::new(move |r| t.send(r.unwrap()).unwrap()))
+        .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), base);
+
+    let t = tx.clone();
+    c.delete_async(
+        &format!("{base}/n"),
+        -1,
+        None,
+        Box::new(move |r| t.send(format!("{r:?}")).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), "Ok(())");
+
+    // Argument errors come back from the call itself, and the callback never runs.
+    let called = Arc::new(Mutex::new(false));
+    let flag = called.clone();
+    assert_eq!(
+        c.get_async(
+            "no-slash",
+            None,
+            None,
+            Box::new(move |_| *flag.lock().unwrap() = true)
+        ),
+        Err(Error::InvalidPath)
+    );
+    c.sync("/", None).unwrap();
+    assert!(!*called.lock().unwrap());
+    c.delete(&base, -1, true, None).unwrap();
+}
+
+#[test]
+fn completions_run_in_reply_order_after_earlier_watch_events() {
+    let c = connect(harness::shared().hosts());
+    let base = root(&c, "order");
+    let node = format!("{base}/n");
+    c.create(&node, b"", &CreateOptions::default(), false, None)
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (done_tx, done_rx) = mpsc::channel();
+
+    // A data watch, then a set from the same client: the server sends the watch event
+    // before the set's reply, so the watch callback must run first.
+    let l = log.clone();
+    let (wtx, wrx) = mpsc::channel();
+    c.get(
+        &node,
+        Some(Box::new(move |e| {
+            l.lock().unwrap().push(format!("watch {:?}", e.event_type));
+            wtx.send(()).unwrap();
+        })),
+        None,
+    )
+    .unwrap();
+    let l = log.clone();
+    c.set_async(
+        &node,
+        b"1",
+        -1,
+        None,
+        Box::new(move |r| {
+            r.unwrap();
+            l.lock().unwrap().push("set".into());
+        }),
+    )
+    .unwrap();
+
+    // 500 gets in a row: their completions come back in submission order.
+    for i in 0..500 {
+        let l = log.clone();
+        let d = done_tx.clone();
+        c.get_async(
+            &node,
+            None,
+            None,
+            Box::new(move |r| {
+                r.unwrap();
+                l.lock().unwrap().push(format!("get {i}"));
+                if i == 499 {
+                    d.send(()).unwrap();
+                }
+            }),
+        )
+        .unwrap();
+    }
+    done_rx.recv_timeout(WAIT).unwrap();
+    wrx.recv_timeout(WAIT).unwrap();
+    let log = log.lock().unwrap();
+    assert_eq!(log[0], format!("watch {:?}", EventType::NodeDataChanged));
+    assert_eq!(log[1], "set");
+    for (i, entry) in log[2..].iter().enumerate() {
+        assert_eq!(entry, &format!("get {i}"));
+    }
+    c.delete(&base, -1, true, None).unwrap();
+}
+
+#[test]
+fn requests_made_while_disconnected_wait_for_the_reconnect_or_their_deadline() {
+    let mut cluster = harness::Cluster::start(1);
+    let c = connect(cluster.hosts());
+    c.create("/waiting", b"here", &CreateOptions::default(), false, None)
+        .unwrap();
+    let before = c.client_id().unwrap();
+    cluster.kill(1);
+    // Wait until the client has noticed.
+    let t0 = std::time::Instant::now();
+    while c.connected() && t0.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!c.connected());
+
+    let (tx, rx) = mpsc::channel();
+    let t = tx.clone();
+    c.get_async(
+        "/waiting",
+        None,
+        Some(Duration::from_millis(300)),
+        Box::new(move |r| t.send(("short", r.map(|x| x.0))).unwrap()),
+    )
+    .unwrap();
+    let t = tx.clone();
+    c.get_async(
+        "/waiting",
+        None,
+        Some(Duration::from_secs(30)),
+        Box::new(move |r| t.send(("long", r.map(|x| x.0))).unwrap()),
+    )
+    .unwrap();
+
+    let (which, r) = rx.recv_timeout(WAIT).unwrap();
+    assert_eq!((which, r), ("short", Err(Error::TimedOut)));
+    cluster.restart(1);
+    let (which, r) = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert_eq!((which, r), ("long", Ok(b"here".to_vec())));
+    // The session survived the server restart.
+    assert_eq!(c.client_id().unwrap().session_id, before.session_id);
+    c.stop().unwrap();
+}
+
+#[test]
+fn stop_fails_queued_requests_with_closed_and_later_ones_at_once() {
+    let mut cluster = harness::Cluster::start(1);
+    let c = connect(cluster.hosts());
+    cluster.kill(1);
+    let t0 = std::time::Instant::now();
+    while c.connected() && t0.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (tx, rx) = mpsc::channel();
+    let t = tx.clone();
+    c.get_async(
+        "/x",
+        None,
+        Some(Duration::from_secs(60)),
+        Box::new(move |r| t.send(r.map(|_| ())).unwrap()),
+    )
+    .unwrap();
+    c.stop().unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), Err(Error::Closed));
+    let t = tx.clone();
+    c.get_async(
+        "/x",
+        None,
+        None,
+        Box::new(move |r| t.send(r.map(|_| ())).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), Err(Error::Closed));
+}
