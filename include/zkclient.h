@@ -143,6 +143,10 @@ enum zk_result
    A server answered something other than what was asked (four-letter words, versions).
    */
   ZK_RESULT_BAD_REPLY = -1011,
+  /*
+   TLS settings that cannot be used (unreadable or malformed PEM files, no CA).
+   */
+  ZK_RESULT_TLS = -1012,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1083,6 +1087,25 @@ zk_result zk_options_set_logger(struct zk_options *opts,
                                 void *userdata,
                                 zk_finalizer_fn finalizer,
                                 zk_log_level max_level);
+
+/*
+ Connects with TLS (the hosts must name the servers' secure client port). `ca_file`: PEM
+ CA certificates to trust (NULL = the system bundle). `cert_file`/`key_file`: a PEM client
+ certificate chain and key (both or neither; ZooKeeper maps it to `x509` auth).
+ `verify_certs`: check the server's chain (turning it off accepts any server).
+ `check_hostname`: also check that the certificate names the host (needs verify_certs).
+ The files are read by `zk_client_new`, which fails with `ZK_RESULT_TLS` if they are
+ unusable.
+
+ # Safety
+ `opts` is a live zk_options; each path is NULL or NUL-terminated.
+ */
+zk_result zk_options_set_tls(struct zk_options *opts,
+                             const char *ca_file,
+                             const char *cert_file,
+                             const char *key_file,
+                             bool verify_certs,
+                             bool check_hostname);
 
 /*
  Frees the bytes of a buffer the library filled and sets it to {NULL, 0}. NULL, or a

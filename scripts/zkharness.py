@@ -492,7 +492,11 @@ def make_tls(d, java):
         os.unlink(p(name + ".csr"))
         bags = run_tool([openssl, "pkcs12", "-in", p(name + ".p12"), "-nocerts", "-nodes",
                          "-passin", "pass:" + TLS_PASSWORD])
-        run_tool([openssl, "pkey", "-out", p(name + "-key.pem")], stdin=bags)
+        # keytool's EC keys leave the public key out of the PKCS#8 structure, which ring
+        # (rustls's provider in libzkclient) refuses; `openssl ec` puts it back.
+        sec1 = run_tool([openssl, "ec"], stdin=bags)
+        run_tool([openssl, "pkcs8", "-topk8", "-nocrypt", "-out", p(name + "-key.pem")],
+                 stdin=sec1)
 
     leaf("server", "localhost", "serverAuth,clientAuth")
     leaf("client", "zkharness-client", "clientAuth")

@@ -71,6 +71,8 @@ pub enum Error {
     Protocol = -1010,
     /// A server answered something other than what was asked (four-letter words, versions).
     BadReply = -1011,
+    /// TLS settings that cannot be used (unreadable or malformed PEM files, no CA).
+    Tls = -1012,
 }
 
 /// Result alias used by the whole crate.
@@ -123,6 +125,7 @@ impl Error {
         Error::RetriesExhausted,
         Error::Protocol,
         Error::BadReply,
+        Error::Tls,
     ];
 
     /// The code as its number (ZooKeeper's number for server codes).
@@ -196,6 +199,7 @@ impl Error {
             Error::RetriesExhausted => c"connection retries exhausted: no server could be reached",
             Error::Protocol => c"protocol error: bad bytes from the server",
             Error::BadReply => c"unexpected reply from the server",
+            Error::Tls => c"TLS settings unusable (unreadable or malformed PEM files, no CA)",
         }
     }
 

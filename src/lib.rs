@@ -12,7 +12,7 @@ pub mod session;
 
 pub use client::{
     acl, Acl, Client, CreateOptions, Created, Id, LogFn, LogLevel, Options, RetryPolicy, Stat,
-    WatchedEvent,
+    TlsOptions, WatchedEvent,
 };
 pub use error::{Error, Result};
 pub use proto::consts::EventType;

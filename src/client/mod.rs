@@ -18,12 +18,14 @@ use crate::session::events::Event;
 use crate::session::fourlw;
 use crate::session::hosts::{resolve, ConnectString};
 use crate::session::state::{KeeperState, ListenerFn, State, WatchFn};
+use crate::session::tls::TlsConfig;
 use crate::session::watches::WatchKind;
 use crate::session::{ClientId, Reply, Session, SessionConfig, WatchRequest};
 
 pub use crate::proto::{Acl, Id, Stat};
 pub use crate::session::retry::RetryPolicy;
 pub use crate::session::state::WatchedEvent;
+pub use crate::session::tls::TlsOptions;
 pub use crate::session::{LogFn, LogLevel};
 pub use options::{CreateOptions, Options, DEFAULT_MAX_FRAME};
 
@@ -54,6 +56,20 @@ impl Client {
         for a in &opts.default_acl {
             acl::check(a)?;
         }
+        let tls = match opts
+            .tls
+            .as_ref()
+            .map(TlsConfig::build_explained)
+            .transpose()
+        {
+            Ok(t) => t,
+            Err((e, why)) => {
+                if let Some((log, _)) = &opts.logger {
+                    log(LogLevel::Error, &format!("TLS settings refused: {why}"));
+                }
+                return Err(e);
+            }
+        };
         let session = Session::new(SessionConfig {
             connect,
             session_timeout: opts.session_timeout,
@@ -65,6 +81,7 @@ impl Client {
             max_frame: opts.max_frame,
             expiry_final: opts.expiry_final,
             logger: opts.logger.clone(),
+            tls,
         })?;
         let default_acl = if opts.default_acl.is_empty() {
             acl::open_acl_unsafe()
@@ -617,12 +634,12 @@ impl Client {
     /// connected, to the first host that answers) and returns its text.
     pub fn command(&self, cmd: &str, timeout: Option<Duration>) -> Result<String> {
         let timeout = timeout.unwrap_or(self.operation_timeout);
-        if let Some(addr) = self.session.current_server() {
-            return fourlw::four_letter(addr, cmd, timeout);
+        if let Some((addr, host)) = self.session.current_server() {
+            return self.session.four_letter(addr, &host, cmd, timeout);
         }
         let mut last = Error::ConnectionLoss;
-        for (addr, _) in resolve(&self.session.hosts()) {
-            match fourlw::four_letter(addr, cmd, timeout) {
+        for (addr, host) in resolve(&self.session.hosts()) {
+            match self.session.four_letter(addr, &host, cmd, timeout) {
                 Ok(s) => return Ok(s),
                 Err(Error::InvalidArgument) => return Err(Error::InvalidArgument),
                 Err(e) => last = e,

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::proto::Acl;
 use crate::session::retry::RetryPolicy;
+use crate::session::tls::TlsOptions;
 use crate::session::{ClientId, LogFn, LogLevel};
 
 /// Client options. `Options::new(hosts)` gives kazoo's defaults.
@@ -37,6 +38,8 @@ pub struct Options {
     pub expiry_final: bool,
     /// Logger and the most detailed level it wants. None = silent.
     pub logger: Option<(LogFn, LogLevel)>,
+    /// TLS to the servers' secure client port (the hosts must name that port).
+    pub tls: Option<TlsOptions>,
 }
 
 /// Default frame limit: ZooKeeper's default jute.maxbuffer (0xfffff) plus room for the
@@ -59,6 +62,7 @@ impl Options {
             max_frame: DEFAULT_MAX_FRAME,
             expiry_final: false,
             logger: None,
+            tls: None,
         }
     }
 }

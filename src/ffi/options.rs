@@ -385,3 +385,47 @@ pub unsafe extern "C" fn zk_options_set_logger(
     // SAFETY: the caller's contract.
     unsafe { with(opts, set) }
 }
+
+/// Connects with TLS (the hosts must name the servers' secure client port). `ca_file`: PEM
+/// CA certificates to trust (NULL = the system bundle). `cert_file`/`key_file`: a PEM client
+/// certificate chain and key (both or neither; ZooKeeper maps it to `x509` auth).
+/// `verify_certs`: check the server's chain (turning it off accepts any server).
+/// `check_hostname`: also check that the certificate names the host (needs verify_certs).
+/// The files are read by `zk_client_new`, which fails with `ZK_RESULT_TLS` if they are
+/// unusable.
+///
+/// # Safety
+/// `opts` is a live zk_options; each path is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn zk_options_set_tls(
+    opts: *mut zk_options,
+    ca_file: *const c_char,
+    cert_file: *const c_char,
+    key_file: *const c_char,
+    verify_certs: bool,
+    check_hostname: bool,
+) -> zk_result {
+    let path = |p: *const c_char| -> Result<Option<std::path::PathBuf>> {
+        if p.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: non-null and NUL-terminated by the caller's contract.
+        Ok(Some(unsafe { str_arg(p) }?.into()))
+    };
+    let set = move |o: &mut Options| {
+        let tls = crate::client::TlsOptions {
+            ca_file: path(ca_file)?,
+            cert_file: path(cert_file)?,
+            key_file: path(key_file)?,
+            verify_certs,
+            check_hostname,
+        };
+        if tls.cert_file.is_some() != tls.key_file.is_some() || (check_hostname && !verify_certs) {
+            return Err(Error::InvalidArgument);
+        }
+        o.tls = Some(tls);
+        Ok(())
+    };
+    // SAFETY: the caller's contract.
+    unsafe { with(opts, set) }
+}

@@ -3,7 +3,7 @@
 //! notices a dead connection within the read timeout. On any fault it fails what is in
 //! flight with CONNECTIONLOSS and tries the next host; it never re-sends a user request.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use super::events::Event;
 use super::hosts::{resolve, shuffle};
 use super::retry::Rng;
 use super::state::{KeeperState, WatchedEvent};
+use super::transport::{self, Conn, ReadHalf};
 use super::{complete, ClientId, Inner, LogLevel, Reply};
 
 /// Why a connection ended.
@@ -84,8 +85,9 @@ pub(super) fn io_main(inner: Arc<Inner>) {
                     break 'outer;
                 }
             }
-            match handshake(&inner, addr, n_hosts) {
-                Ok((stream, resp)) => {
+            match handshake(&inner, addr, &name, n_hosts) {
+                Ok(est) => {
+                    let resp = &est.resp;
                     reached = true;
                     backoff.reset();
                     inner.log(
@@ -97,7 +99,7 @@ pub(super) fn io_main(inner: Arc<Inner>) {
                             if resp.read_only { ", read-only" } else { "" }
                         ),
                     );
-                    match serve(&inner, stream, resp, addr) {
+                    match serve(&inner, est, addr, &name) {
                         End::Lost => {
                             disconnected_at = Some(Instant::now());
                             if !stopping(&inner) {
@@ -211,12 +213,20 @@ fn write_frame<F: FnOnce(&mut Writer)>(out: &mut Vec<u8>, f: F) {
     out.extend_from_slice(w.as_slice());
 }
 
+/// A connection that finished its handshake.
+struct Established {
+    conn: Conn,
+    read: ReadHalf,
+    resp: ConnectResponse,
+}
+
 fn handshake(
     inner: &Inner,
     addr: SocketAddr,
+    host: &str,
     n_hosts: u32,
-) -> Result<(TcpStream, ConnectResponse), HsError> {
-    let r = handshake_on(inner, addr, n_hosts);
+) -> Result<Established, HsError> {
+    let r = handshake_on(inner, addr, host, n_hosts);
     // The clone kept for stop() must not outlive the attempt, whatever its outcome.
     *inner.connecting.lock() = None;
     r
@@ -225,11 +235,12 @@ fn handshake(
 fn handshake_on(
     inner: &Inner,
     addr: SocketAddr,
+    host: &str,
     n_hosts: u32,
-) -> Result<(TcpStream, ConnectResponse), HsError> {
-    let (requested, read_only) = {
+) -> Result<Established, HsError> {
+    let (requested, read_only, tls) = {
         let c = inner.cfg.lock();
-        (c.session_timeout, c.read_only)
+        (c.session_timeout, c.read_only, c.tls.clone())
     };
     let (session, offer) = {
         let st = inner.st.lock();
@@ -239,12 +250,13 @@ fn handshake_on(
     // Java's connect timeout: the session timeout shared out over the hosts.
     let timeout = (requested / n_hosts).clamp(Duration::from_millis(250), Duration::from_secs(10));
     let fail = |e: std::io::Error| HsError::Failed(e.to_string());
-    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(fail)?;
-    stream.set_nodelay(true).map_err(fail)?;
-    *inner.connecting.lock() = stream.try_clone().ok();
+    let tcp = TcpStream::connect_timeout(&addr, timeout).map_err(fail)?;
+    *inner.connecting.lock() = tcp.try_clone().ok();
     if stopping(inner) {
         return Err(HsError::Failed("stopping".into()));
     }
+    let (conn, mut read) =
+        transport::open(tcp, tls.as_ref().map(|t| (t, host)), timeout).map_err(fail)?;
     let (sid, passwd) = match session {
         Some(ClientId { session_id, passwd }) if offer => (session_id, passwd),
         _ => (0, [0u8; 16]),
@@ -259,10 +271,9 @@ fn handshake_on(
     };
     let mut out = Vec::with_capacity(64);
     write_frame(&mut out, |w| req.encode(w));
-    stream.write_all(&out).map_err(fail)?;
-    stream.set_read_timeout(Some(timeout)).map_err(fail)?;
+    conn.write_all(&out).map_err(fail)?;
     let mut len = [0u8; 4];
-    stream.read_exact(&mut len).map_err(fail)?;
+    read.read_exact(&mut len).map_err(fail)?;
     let len = i32::from_be_bytes(len);
     // A ConnectResponse is 36 or 37 bytes. Anything else (a read-only server without local
     // sessions answers a bare 16-byte ReplyHeader) is a failed connect, not a reply to parse.
@@ -270,7 +281,7 @@ fn handshake_on(
         return Err(HsError::Failed(format!("handshake reply of {len} bytes")));
     }
     let mut payload = vec![0u8; len as usize];
-    stream.read_exact(&mut payload).map_err(fail)?;
+    read.read_exact(&mut payload).map_err(fail)?;
     let resp = ConnectResponse::decode(&mut Reader::new(&payload))
         .map_err(|e| HsError::Failed(format!("bad handshake reply: {e}")))?;
     if resp.time_out <= 0 {
@@ -287,11 +298,16 @@ fn handshake_on(
             return Err(HsError::Failed("session expired (final)".into()));
         }
     }
-    Ok((stream, resp))
+    Ok(Established { conn, read, resp })
 }
 
 /// Runs one established connection until it ends.
-fn serve(inner: &Arc<Inner>, stream: TcpStream, resp: ConnectResponse, addr: SocketAddr) -> End {
+fn serve(inner: &Arc<Inner>, est: Established, addr: SocketAddr, host: &str) -> End {
+    let Established {
+        conn,
+        mut read,
+        resp,
+    } = est;
     let negotiated = Duration::from_millis(resp.time_out as u64);
     let mut passwd = [0u8; 16];
     let n = resp.passwd.len().min(16);
@@ -303,15 +319,12 @@ fn serve(inner: &Arc<Inner>, stream: TcpStream, resp: ConnectResponse, addr: Soc
             passwd,
         });
         st.negotiated = negotiated;
-        st.server = Some(addr);
+        st.server = Some((addr, host.to_string()));
         if !resp.read_only {
             st.seen_rw = true;
         }
     }
-    let writer = match stream.try_clone() {
-        Ok(w) => w,
-        Err(_) => return End::Lost,
-    };
+    let writer = conn;
     // A server that stops reading must not block writers forever.
     let _ = writer.set_write_timeout(Some(negotiated));
 
@@ -348,11 +361,8 @@ fn serve(inner: &Arc<Inner>, stream: TcpStream, resp: ConnectResponse, addr: Soc
                 sw.encode(w);
             });
         }
-        if !out.is_empty() {
-            let mut w = &writer;
-            if w.write_all(&out).is_err() {
-                return End::Lost;
-            }
+        if !out.is_empty() && writer.write_all(&out).is_err() {
+            return End::Lost;
         }
         s.stream = Some(writer);
         inner.flush_waiting_locked(&mut s);
@@ -367,11 +377,11 @@ fn serve(inner: &Arc<Inner>, stream: TcpStream, resp: ConnectResponse, addr: Soc
     if resp.read_only {
         spawn_rw_prober(inner, addr, gen);
     }
-    let end = read_loop(inner, &stream, negotiated);
+    let end = read_loop(inner, &mut read, negotiated);
     if let End::Lost = end {
         // Shut the socket down through our own handle first: a writer blocked on a stalled
         // server (holding the send lock) fails at once instead of at its write timeout.
-        let _ = stream.shutdown(std::net::Shutdown::Both);
+        read.shutdown();
         inner.drop_connection();
         inner.fail_pending(Error::ConnectionLoss);
     }
@@ -394,12 +404,21 @@ fn spawn_rw_prober(owner: &Arc<Inner>, current: SocketAddr, gen: u64) {
                 if !alive(&inner) {
                     return;
                 }
-                let hosts = inner.cfg.lock().connect.hosts.clone();
-                for (addr, _) in resolve(&hosts) {
+                let (hosts, tls) = {
+                    let c = inner.cfg.lock();
+                    (c.connect.hosts.clone(), c.tls.clone())
+                };
+                for (addr, host) in resolve(&hosts) {
                     if addr == current || !alive(&inner) {
                         continue;
                     }
-                    let probe = super::fourlw::four_letter(addr, "isro", Duration::from_secs(1));
+                    let probe = super::fourlw::four_letter(
+                        addr,
+                        &host,
+                        "isro",
+                        Duration::from_secs(1),
+                        tls.as_ref(),
+                    );
                     if matches!(probe.as_deref(), Ok(s) if s.trim() == "rw") {
                         inner.log(
                             LogLevel::Info,
@@ -484,8 +503,8 @@ fn send_ping(inner: &Inner) -> bool {
         }
         .encode(w)
     });
-    let mut s = inner.send.lock();
-    match s.stream.as_mut() {
+    let s = inner.send.lock();
+    match s.stream.as_ref() {
         Some(st) => {
             let ok = st.write_all(&out).is_ok();
             drop(s);
@@ -532,7 +551,7 @@ impl ReadBuf {
     }
 }
 
-fn read_loop(inner: &Arc<Inner>, mut stream: &TcpStream, negotiated: Duration) -> End {
+fn read_loop(inner: &Arc<Inner>, stream: &mut ReadHalf, negotiated: Duration) -> End {
     let read_timeout = negotiated * 2 / 3;
     let ping_every = negotiated / 3;
     // One fixed socket timeout, so the loop wakes often enough to ping and to notice a

@@ -1,10 +1,11 @@
 //! Four-letter words: a separate short TCP connection that sends four ASCII bytes and reads
 //! the server's text until it closes.
 
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+use super::tls::TlsConfig;
+use super::transport;
 use crate::error::{Error, Result};
 
 /// The commands ZooKeeper 3.8 knows (`FourLetterCommands.java`).
@@ -16,14 +17,23 @@ pub const COMMANDS: &[&str] = &[
 /// Largest reply read; `cons` or `wchp` on a busy server can be long, but not unbounded.
 const MAX_REPLY: usize = 16 << 20;
 
-/// Sends `cmd` to `addr` and returns the reply text.
-pub fn four_letter(addr: SocketAddr, cmd: &str, timeout: Duration) -> Result<String> {
+/// Sends `cmd` to `addr` (over TLS when `tls` is set; `host` names the server for it) and
+/// returns the reply text.
+pub fn four_letter(
+    addr: SocketAddr,
+    host: &str,
+    cmd: &str,
+    timeout: Duration,
+    tls: Option<&TlsConfig>,
+) -> Result<String> {
     if cmd.len() != 4 || !COMMANDS.contains(&cmd) {
         return Err(Error::InvalidArgument);
     }
     let deadline = Instant::now() + timeout;
-    let mut s = TcpStream::connect_timeout(&addr, timeout).map_err(|_| Error::ConnectionLoss)?;
-    s.write_all(cmd.as_bytes())
+    let tcp = TcpStream::connect_timeout(&addr, timeout).map_err(|_| Error::ConnectionLoss)?;
+    let (conn, mut s) =
+        transport::open(tcp, tls.map(|t| (t, host)), timeout).map_err(|_| Error::ConnectionLoss)?;
+    conn.write_all(cmd.as_bytes())
         .map_err(|_| Error::ConnectionLoss)?;
     let mut out = Vec::new();
     let mut buf = [0u8; 8192];
@@ -87,12 +97,13 @@ mod tests {
     #[test]
     fn rejects_unknown_commands_before_connecting() {
         let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let t = Duration::from_millis(10);
         assert_eq!(
-            four_letter(addr, "kill", Duration::from_millis(10)),
+            four_letter(addr, "h", "kill", t, None),
             Err(Error::InvalidArgument)
         );
         assert_eq!(
-            four_letter(addr, "ruokx", Duration::from_millis(10)),
+            four_letter(addr, "h", "ruokx", t, None),
             Err(Error::InvalidArgument)
         );
     }

@@ -13,12 +13,13 @@ pub mod fourlw;
 pub mod hosts;
 pub mod retry;
 pub mod state;
+pub mod tls;
 pub mod watches;
 
 mod conn;
+mod transport;
 
 use std::collections::VecDeque;
-use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -76,6 +77,8 @@ pub struct SessionConfig {
     /// After an expiry, stay expired instead of starting a new session.
     pub expiry_final: bool,
     pub logger: Option<(LogFn, LogLevel)>,
+    /// TLS to the servers' secure client port, when set.
+    pub tls: Option<tls::TlsConfig>,
 }
 
 /// A reply as the I/O thread hands it to a caller: the header's zxid and error, and the
@@ -140,8 +143,8 @@ struct Shared {
     stopping: bool,
     /// Why a CLOSED client closed, for calls that come after.
     closed_reason: Option<Error>,
-    /// The server of the current connection.
-    server: Option<SocketAddr>,
+    /// The server of the current connection, and the host name it was reached by.
+    server: Option<(SocketAddr, String)>,
 }
 
 /// An async request made while there was no connection: sent by the I/O thread right after
@@ -156,7 +159,7 @@ struct Queued {
 
 /// The writing side of the current connection.
 struct SendSide {
-    stream: Option<TcpStream>,
+    stream: Option<transport::Conn>,
     next_xid: i32,
     /// Guarded by the send lock like the stream, so a request is either written or queued,
     /// never lost between a disconnect and a flush.
@@ -272,7 +275,7 @@ impl Inner {
     /// callers stop writing to it.
     fn drop_connection(&self) {
         if let Some(s) = self.send.lock().stream.take() {
-            let _ = s.shutdown(Shutdown::Both);
+            s.shutdown();
         }
         if let Some(s) = self.connecting.lock().take() {
             let _ = s.shutdown(Shutdown::Both);
@@ -298,11 +301,11 @@ impl Inner {
             watch,
             done,
         });
-        let Some(stream) = s.stream.as_mut() else {
+        let Some(stream) = s.stream.as_ref() else {
             return;
         };
         if let Err(e) = stream.write_all(frame) {
-            let _ = stream.shutdown(Shutdown::Both);
+            stream.shutdown();
             self.log(LogLevel::Warn, format_args!("write failed: {e}"));
             return;
         }
@@ -476,10 +479,22 @@ impl Session {
         self.inner.last_zxid.load(Ordering::Relaxed)
     }
 
-    /// The server of the current connection, if connected.
-    pub fn current_server(&self) -> Option<SocketAddr> {
+    /// The server of the current connection and its host name, if connected.
+    pub fn current_server(&self) -> Option<(SocketAddr, String)> {
         let st = self.inner.st.lock();
-        st.server.filter(|_| st.keeper.is_connected())
+        st.server.clone().filter(|_| st.keeper.is_connected())
+    }
+
+    /// Sends a four-letter word to one server, over TLS when the client uses it.
+    pub fn four_letter(
+        &self,
+        addr: SocketAddr,
+        host: &str,
+        cmd: &str,
+        timeout: Duration,
+    ) -> Result<String> {
+        let tls = self.inner.cfg.lock().tls.clone();
+        fourlw::four_letter(addr, host, cmd, timeout, tls.as_ref())
     }
 
     pub fn hosts(&self) -> Vec<hosts::HostPort> {
@@ -495,7 +510,7 @@ impl Session {
         }
         let resolved = hosts::resolve(&connect.hosts);
         self.inner.cfg.lock().connect.hosts = connect.hosts;
-        if let Some(cur) = self.current_server() {
+        if let Some((cur, _)) = self.current_server() {
             if !resolved.iter().any(|(a, _)| *a == cur) {
                 self.inner.log(
                     LogLevel::Info,
