@@ -287,6 +287,16 @@ typedef struct zk_options zk_options;
 typedef struct zk_string_list zk_string_list;
 
 /*
+ A transaction under construction (opaque). Free with `zk_txn_free`.
+ */
+typedef struct zk_txn zk_txn;
+
+/*
+ The per-op results of `zk_multi` (opaque). Free with `zk_txn_results_free`.
+ */
+typedef struct zk_txn_results zk_txn_results;
+
+/*
  One ACL entry given by the caller: permission bits and an identity
  (`scheme` "world"/"auth"/"digest"/"ip"/..., `id` "anyone", "user:hash", "10.0.0.0/8").
  The strings are borrowed for the call.
@@ -1106,6 +1116,110 @@ zk_result zk_options_set_tls(struct zk_options *opts,
                              const char *key_file,
                              bool verify_certs,
                              bool check_hostname);
+
+/*
+ A new, empty transaction. Never NULL.
+ */
+struct zk_txn *zk_txn_new(void);
+
+/*
+ Frees a transaction. NULL is fine.
+
+ # Safety
+ `txn` is NULL or from `zk_txn_new`, not used afterwards.
+ */
+void zk_txn_free(struct zk_txn *txn);
+
+/*
+ Adds a create (flags as `zk_create`, except `ZK_CREATE_FLAG_MAKEPATH`). Paths are
+ checked when the transaction is applied.
+
+ # Safety
+ `txn` is a live zk_txn; the rest as `zk_create`.
+ */
+zk_result zk_txn_create(struct zk_txn *txn,
+                        const char *path,
+                        const uint8_t *data,
+                        size_t len,
+                        const struct zk_acl *acl,
+                        size_t acl_len,
+                        uint32_t flags,
+                        int64_t ttl_ms);
+
+/*
+ Adds a delete if the version matches (-1 = any).
+
+ # Safety
+ `txn` is a live zk_txn; `path` NUL-terminated.
+ */
+zk_result zk_txn_delete(struct zk_txn *txn, const char *path, int32_t version);
+
+/*
+ Adds a set of data if the version matches (-1 = any).
+
+ # Safety
+ `txn` is a live zk_txn; `path` NUL-terminated; `data` `len` bytes.
+ */
+zk_result zk_txn_set(struct zk_txn *txn,
+                     const char *path,
+                     const uint8_t *data,
+                     size_t len,
+                     int32_t version);
+
+/*
+ Adds a version check: the transaction fails unless the node's version is `version`.
+
+ # Safety
+ `txn` is a live zk_txn; `path` NUL-terminated.
+ */
+zk_result zk_txn_check(struct zk_txn *txn, const char *path, int32_t version);
+
+/*
+ Applies a transaction atomically. `ZK_RESULT_OK` when every op was applied. When the
+ server refused it, the result is the failing op's error and — unlike other calls —
+ `out` is written too, so each op's outcome can be read (see `zk_txn_results_get`); a
+ failed transaction applied nothing. Free `out` with
+ `zk_txn_results_free`. The transaction can be applied again or freed.
+
+ # Safety
+ `c` is a live client; `txn` a live zk_txn; `out` NULL or writable.
+ */
+zk_result zk_multi(struct zk_client *c,
+                   const struct zk_txn *txn,
+                   uint32_t timeout_ms,
+                   struct zk_txn_results **out);
+
+/*
+ Number of per-op results; 0 for NULL.
+
+ # Safety
+ `r` is NULL or live results from `zk_multi`.
+ */
+size_t zk_txn_results_len(const struct zk_txn_results *r);
+
+/*
+ Reads the outcome of op `index`: `rc` is `ZK_RESULT_OK` for an applied op, the op's
+ error for the failing one, `ZK_RESULT_RUNTIME_INCONSISTENCY` for ops not applied because
+ another failed. For a create, `path` gets the created path (borrowed from the results);
+ for a set, `stat` gets the new Stat. Each out-parameter may be NULL; `path` gets NULL and
+ `stat` is left alone when the op has none.
+
+ # Safety
+ `r` is live results from `zk_multi`; the out-parameters NULL or writable.
+ */
+zk_result zk_txn_results_get(const struct zk_txn_results *r,
+                             size_t index,
+                             zk_result *rc,
+                             const char **path,
+                             struct zk_stat *stat);
+
+/*
+ Frees results. NULL is fine.
+
+ # Safety
+ `r` is NULL or results from `zk_multi`, not used afterwards.
+ */
+void zk_txn_results_free(struct zk_txn_results *r);
 
 /*
  Frees the bytes of a buffer the library filled and sets it to {NULL, 0}. NULL, or a

@@ -10,6 +10,7 @@ pub mod ffi;
 pub mod proto;
 pub mod session;
 
+pub use client::multi;
 pub use client::{
     acl, Acl, Client, CreateOptions, Created, Id, LogFn, LogLevel, Options, RetryPolicy, Stat,
     TlsOptions, WatchedEvent,

@@ -5,6 +5,7 @@
 
 pub mod acl;
 pub mod async_ops;
+pub mod multi;
 pub mod options;
 
 use std::time::{Duration, Instant};
@@ -305,6 +306,20 @@ impl Client {
         o: &CreateOptions<'_>,
         want_stat: bool,
     ) -> Result<(OpCode, Box<dyn Encode + Send>)> {
+        Ok(match self.create_parts(path, data, o, want_stat)? {
+            CreateReq::Plain(op, r) => (op, Box::new(r)),
+            CreateReq::Ttl(r) => (OpCode::CreateTtl, Box::new(r)),
+        })
+    }
+
+    /// The typed request of a create (shared by create, create_async and multi).
+    fn create_parts(
+        &self,
+        path: &str,
+        data: &[u8],
+        o: &CreateOptions<'_>,
+        want_stat: bool,
+    ) -> Result<CreateReq> {
         let sp = self.server_path(path, o.sequence)?;
         self.check_data(data)?;
         let acl = o.acl.unwrap_or(&self.default_acl);
@@ -322,45 +337,29 @@ impl Client {
             if ttl == 0 || ttl > TTL_MAX as u128 {
                 return Err(Error::InvalidArgument);
             }
-            (
-                OpCode::CreateTtl,
-                Box::new(CreateTtlRequest {
-                    path: sp,
-                    data,
-                    acl,
-                    flags,
-                    ttl: ttl as i64,
-                }),
-            )
-        } else if o.container {
-            (
-                OpCode::CreateContainer,
-                Box::new(CreateRequest {
-                    path: sp,
-                    data,
-                    acl,
-                    flags,
-                }),
-            )
-        } else if want_stat {
-            (
-                OpCode::Create2,
-                Box::new(CreateRequest {
-                    path: sp,
-                    data,
-                    acl,
-                    flags,
-                }),
-            )
+            CreateReq::Ttl(CreateTtlRequest {
+                path: sp,
+                data,
+                acl,
+                flags,
+                ttl: ttl as i64,
+            })
         } else {
-            (
-                OpCode::Create,
-                Box::new(CreateRequest {
+            let op = if o.container {
+                OpCode::CreateContainer
+            } else if want_stat {
+                OpCode::Create2
+            } else {
+                OpCode::Create
+            };
+            CreateReq::Plain(
+                op,
+                CreateRequest {
                     path: sp,
                     data,
                     acl,
                     flags,
-                }),
+                },
             )
         })
     }
@@ -663,6 +662,12 @@ impl Client {
     pub fn log(&self, level: LogLevel, msg: std::fmt::Arguments<'_>) {
         self.session.log(level, msg)
     }
+}
+
+/// A create request, typed: TTL creates have their own record.
+enum CreateReq {
+    Plain(OpCode, CreateRequest),
+    Ttl(CreateTtlRequest),
 }
 
 /// Decodes a reply body; bytes that do not parse are the server's fault: PROTOCOL.

@@ -13,6 +13,7 @@
 pub mod async_ops;
 pub mod client;
 pub mod options;
+pub mod txn;
 pub mod types;
 
 use std::ffi::{c_char, c_void, CStr};
