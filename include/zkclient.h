@@ -479,9 +479,13 @@ extern "C" {
 const char *zk_version(void);
 
 /*
- A static message for a result code; never NULL, never to be freed.
+ A static message for a result code; never NULL, never to be freed. Any integer is
+ fine: a code the library does not know gets a message saying so.
+
+ The parameter is a plain `int32_t` (which `zk_result` is in C) because C may pass any
+ integer, and a Rust enum holding a value outside its variants is undefined behaviour.
  */
-const char *zk_result_message(zk_result result);
+const char *zk_result_message(int32_t result);
 
 /*
  Async `zk_create`: the callback gets the created path (chroot stripped) and its Stat.
@@ -1084,8 +1088,8 @@ zk_result zk_options_set_max_frame(struct zk_options *opts, size_t bytes);
 zk_result zk_options_set_expiry_final(struct zk_options *opts, bool expiry_final);
 
 /*
- Sets the logger: `callback(userdata, level, message)` for messages at `max_level` or
- more severe. It runs on library threads, must be thread-safe and must not call back
+ Sets the logger: `callback(userdata, level, message)` for messages at `max_level` (a
+ `zk_log_level`; anything else is `ZK_RESULT_INVALID_ARGUMENT`) or more severe. It runs on library threads, must be thread-safe and must not call back
  into the library. `finalizer(userdata)` runs once when the options and every client
  made from them are freed. Without a logger the library is silent.
 
@@ -1096,7 +1100,7 @@ zk_result zk_options_set_logger(struct zk_options *opts,
                                 zk_log_fn callback,
                                 void *userdata,
                                 zk_finalizer_fn finalizer,
-                                zk_log_level max_level);
+                                uint32_t max_level);
 
 /*
  Connects with TLS (the hosts must name the servers' secure client port). `ca_file`: PEM

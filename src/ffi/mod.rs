@@ -174,8 +174,41 @@ pub extern "C" fn zk_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char
 }
 
-/// A static message for a result code; never NULL, never to be freed.
+/// A static message for a result code; never NULL, never to be freed. Any integer is
+/// fine: a code the library does not know gets a message saying so.
+///
+/// The parameter is a plain `int32_t` (which `zk_result` is in C) because C may pass any
+/// integer, and a Rust enum holding a value outside its variants is undefined behaviour.
 #[no_mangle]
-pub extern "C" fn zk_result_message(result: zk_result) -> *const c_char {
-    result.message_cstr().as_ptr()
+pub extern "C" fn zk_result_message(result: i32) -> *const c_char {
+    match Error::ALL.iter().find(|e| e.code() == result) {
+        Some(e) => e.message_cstr().as_ptr(),
+        None => c"unknown result code".as_ptr(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_message_accepts_any_integer() {
+        for code in [
+            0,
+            -101,
+            -1012,
+            -10,
+            -11,
+            1,
+            12345,
+            -1013,
+            i32::MIN,
+            i32::MAX,
+        ] {
+            let m = unsafe { CStr::from_ptr(zk_result_message(code)) };
+            assert!(!m.to_bytes().is_empty(), "{code}");
+        }
+        let known = unsafe { CStr::from_ptr(zk_result_message(-101)) };
+        assert_eq!(known.to_str().unwrap(), Error::NoNode.message());
+    }
 }

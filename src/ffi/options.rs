@@ -356,8 +356,8 @@ pub unsafe extern "C" fn zk_options_set_expiry_final(
     }
 }
 
-/// Sets the logger: `callback(userdata, level, message)` for messages at `max_level` or
-/// more severe. It runs on library threads, must be thread-safe and must not call back
+/// Sets the logger: `callback(userdata, level, message)` for messages at `max_level` (a
+/// `zk_log_level`; anything else is `ZK_RESULT_INVALID_ARGUMENT`) or more severe. It runs on library threads, must be thread-safe and must not call back
 /// into the library. `finalizer(userdata)` runs once when the options and every client
 /// made from them are freed. Without a logger the library is silent.
 ///
@@ -369,11 +369,19 @@ pub unsafe extern "C" fn zk_options_set_logger(
     callback: zk_log_fn,
     userdata: *mut c_void,
     finalizer: zk_finalizer_fn,
-    max_level: zk_log_level,
+    max_level: u32,
 ) -> zk_result {
     let ud = UserData::new(userdata, finalizer);
     let set = move |o: &mut Options| {
         let cb = callback.ok_or(Error::NullArgument)?;
+        // A plain integer from C, checked: an enum out of range would be undefined behaviour.
+        let max_level = match max_level {
+            1 => zk_log_level::Error,
+            2 => zk_log_level::Warn,
+            3 => zk_log_level::Info,
+            4 => zk_log_level::Debug,
+            _ => return Err(Error::InvalidArgument),
+        };
         let f: crate::session::LogFn = Arc::new(move |level, msg: &str| {
             let c = std::ffi::CString::new(msg.replace('\0', " ")).unwrap_or_default();
             // SAFETY: a C function pointer and the userdata it came with.

@@ -565,6 +565,9 @@ impl Session {
                 KeeperState::Connected | KeeperState::ConnectedRo => return Ok(()),
                 KeeperState::AuthFailed => return Err(Error::AuthFailed),
                 KeeperState::Closed => return Err(st.closed_reason.unwrap_or(Error::Closed)),
+                KeeperState::ExpiredSession if st.closed_reason == Some(Error::SessionExpired) => {
+                    return Err(Error::SessionExpired)
+                }
                 _ => {}
             }
             if self.inner.cv.wait_until(&mut st, deadline).timed_out() {
@@ -754,7 +757,7 @@ impl Session {
         match st.keeper {
             KeeperState::AuthFailed => Err(Error::AuthFailed),
             KeeperState::Closed => Err(st.closed_reason.unwrap_or(Error::Closed)),
-            KeeperState::ExpiredSession if self.inner.cfg.lock().expiry_final => {
+            KeeperState::ExpiredSession if st.closed_reason == Some(Error::SessionExpired) => {
                 Err(Error::SessionExpired)
             }
             _ => Ok(()),
@@ -808,7 +811,7 @@ impl Session {
                 KeeperState::Connected | KeeperState::ConnectedRo => return Ok(()),
                 KeeperState::AuthFailed => return Err(Error::AuthFailed),
                 KeeperState::Closed => return Err(st.closed_reason.unwrap_or(Error::Closed)),
-                KeeperState::ExpiredSession if self.inner.cfg.lock().expiry_final => {
+                KeeperState::ExpiredSession if st.closed_reason == Some(Error::SessionExpired) => {
                     return Err(Error::SessionExpired)
                 }
                 _ => {}
