@@ -9,22 +9,39 @@ use zkclient::{Client, CreateOptions, Error, Options};
 fn main() -> Result<(), Error> {
     let hosts = std::env::var("ZK_HOSTS").unwrap_or_else(|_| "127.0.0.1:2181".into());
     let client = Client::new(Options::new(hosts))?;
-    client.add_listener(Box::new(|state, detail| println!("state: {state:?} ({detail:?})")));
+    client.add_listener(Box::new(|state, detail| {
+        println!("state: {state:?} ({detail:?})")
+    }));
     client.start(Duration::from_secs(5))?;
 
     let base = format!("/quickstart-{}", std::process::id());
     let made = client.create(
         &format!("{base}/config"),
         b"v1",
-        &CreateOptions { makepath: true, ..Default::default() },
+        &CreateOptions {
+            makepath: true,
+            ..Default::default()
+        },
         true,
         None,
     )?;
-    println!("created {} (version {})", made.path, made.stat.map_or(-1, |s| s.version));
+    println!(
+        "created {} (version {})",
+        made.path,
+        made.stat.map_or(-1, |s| s.version)
+    );
 
     let (tx, rx) = mpsc::channel();
-    let (data, stat) = client.get(&made.path, Some(Box::new(move |ev| drop(tx.send(ev)))), None)?;
-    println!("read {:?} at version {}", String::from_utf8_lossy(&data), stat.version);
+    let (data, stat) = client.get(
+        &made.path,
+        Some(Box::new(move |ev| drop(tx.send(ev)))),
+        None,
+    )?;
+    println!(
+        "read {:?} at version {}",
+        String::from_utf8_lossy(&data),
+        stat.version
+    );
 
     client.set(&made.path, b"v2", stat.version, None)?;
     match rx.recv_timeout(Duration::from_secs(5)) {

@@ -705,7 +705,7 @@ fn parent_of(path: &str) -> Option<&str> {
     }
 }
 
-fn create_mode(o: &CreateOptions<'_>) -> Result<CreateMode> {
+pub(crate) fn create_mode(o: &CreateOptions<'_>) -> Result<CreateMode> {
     CreateMode::from_flags(o.ephemeral, o.sequence, o.container, o.ttl.is_some())
         .ok_or(Error::InvalidArgument)
 }

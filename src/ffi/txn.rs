@@ -71,6 +71,8 @@ pub unsafe extern "C" fn zk_txn_create(
         if o.makepath {
             return Err(Error::InvalidArgument);
         }
+        // Refuse a bad combination now, as zk_create does, not at zk_multi.
+        crate::client::create_mode(&o)?;
         t.ops.push(Op::Create {
             path: path.to_string(),
             data: data.to_vec(),
@@ -187,8 +189,10 @@ pub unsafe extern "C" fn zk_multi(
             };
             items.push(item);
         }
-        // SAFETY: the caller's contract.
-        unsafe { write_opt(out, to_handle(zk_txn_results { items })) };
+        if !out.is_null() {
+            // SAFETY: non-null, writable by the caller's contract.
+            unsafe { write_opt(out, to_handle(zk_txn_results { items })) };
+        }
         match first_error {
             Some(e) => Err(e),
             None => Ok(()),

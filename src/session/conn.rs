@@ -562,7 +562,8 @@ fn read_loop(inner: &Arc<Inner>, stream: &mut ReadHalf, negotiated: Duration) ->
     }
     let max = inner.max_frame;
     let mut rb = ReadBuf {
-        buf: vec![0; 64 * 1024],
+        // Small to start (a client's resident memory); grows to fit the largest frame seen.
+        buf: vec![0; 8 * 1024],
         start: 0,
         end: 0,
     };
@@ -583,7 +584,7 @@ fn read_loop(inner: &Arc<Inner>, stream: &mut ReadHalf, negotiated: Duration) ->
             );
             return End::Lost;
         }
-        rb.reserve(want.max(16 * 1024));
+        rb.reserve(want.max(4 * 1024));
         let end = rb.end;
         match stream.read(&mut rb.buf[end..]) {
             Ok(0) => {
@@ -777,6 +778,10 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
             }
             let auth_failed = p.op == OpCode::Auth && hdr.err == err::AUTHFAILED;
             let closed = p.op == OpCode::CloseSession;
+            // The state changes before the caller wakes, so it sees AUTH_FAILED at once.
+            if auth_failed {
+                enter_auth_failed(inner);
+            }
             complete(
                 &inner.events,
                 p.done,
@@ -788,7 +793,6 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
                 }),
             );
             if auth_failed {
-                enter_auth_failed(inner);
                 return Err(End::Terminal);
             }
             if closed {

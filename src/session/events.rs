@@ -2,25 +2,26 @@
 //! User callbacks run here and nowhere else, never while a library lock is held, so a
 //! callback may call back into the client (a blocking call blocks only this thread).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::thread::{JoinHandle, ThreadId};
 
-use crossbeam_channel::{Receiver, Sender};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 use super::state::{KeeperState, ListenerFn, State, WatchFn, WatchedEvent};
 
 /// One item of the queue.
 pub enum Event {
     Watch(WatchFn, WatchedEvent),
-    State(State, KeeperState),
+    /// A state change and the listeners registered when it happened.
+    State(State, KeeperState, Arc<Vec<Arc<Listener>>>),
     /// An async completion, or any other deferred call.
     Call(Box<dyn FnOnce() + Send + 'static>),
     /// Ends the thread after everything queued before it.
     Stop,
 }
 
-struct Listener {
+pub struct Listener {
     id: u64,
     f: ListenerFn,
 }
@@ -33,27 +34,53 @@ struct Listeners {
     list: Arc<Vec<Arc<Listener>>>,
 }
 
+/// The queue itself: a deque under a mutex with a condvar. The thread takes everything
+/// queued in one go, and sleeps on the condvar without spinning (a channel's receive loop
+/// yields the CPU repeatedly before it sleeps, which costs the server on a small machine).
+struct Queue {
+    items: Mutex<QueueState>,
+    cv: Condvar,
+}
+
+struct QueueState {
+    events: VecDeque<Event>,
+    /// The thread has ended (or was never there): run events where they are pushed.
+    closed: bool,
+    /// The thread sleeps on the condvar, so a push must wake it.
+    sleeping: bool,
+}
+
 /// The queue, its thread, and the listener list.
 pub struct Events {
-    tx: Sender<Event>,
+    queue: Arc<Queue>,
     listeners: Mutex<Listeners>,
     thread: Mutex<Option<JoinHandle<()>>>,
     thread_id: Mutex<Option<ThreadId>>,
+    /// `stop` was called (the thread may still be draining).
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl Events {
     pub fn start(name: &str) -> std::io::Result<Arc<Events>> {
-        let (tx, rx) = crossbeam_channel::unbounded();
+        let queue = Arc::new(Queue {
+            items: Mutex::new(QueueState {
+                events: VecDeque::new(),
+                closed: false,
+                sleeping: false,
+            }),
+            cv: Condvar::new(),
+        });
+        let rx = queue.clone();
         let ev = Arc::new(Events {
-            tx,
+            queue,
             listeners: Mutex::new(Listeners::default()),
             thread: Mutex::new(None),
             thread_id: Mutex::new(None),
+            stopped: std::sync::atomic::AtomicBool::new(false),
         });
-        let weak = Arc::downgrade(&ev);
         let handle = std::thread::Builder::new()
             .name(name.to_string())
-            .spawn(move || run(rx, weak))?;
+            .spawn(move || run(rx))?;
         *ev.thread_id.lock() = Some(handle.thread().id());
         *ev.thread.lock() = Some(handle);
         Ok(ev)
@@ -62,9 +89,28 @@ impl Events {
     /// Queues an event. After `stop` the event is run right here instead (watch callbacks
     /// still get their one call, finalizers still run) rather than being lost.
     pub fn push(&self, ev: Event) {
-        if let Err(e) = self.tx.send(ev) {
-            run_one(e.into_inner(), &[]);
+        let mut q = self.queue.items.lock();
+        if q.closed {
+            drop(q);
+            run_one(ev);
+            return;
         }
+        q.events.push_back(ev);
+        let wake = q.sleeping;
+        drop(q);
+        if wake {
+            self.queue.cv.notify_one();
+        }
+    }
+
+    /// Queues a state change for the listeners registered now.
+    pub fn push_state(&self, s: State, k: KeeperState) {
+        self.push(Event::State(s, k, self.snapshot()));
+    }
+
+    /// Whether `stop` was called: the thread has ended or is about to.
+    pub fn is_closed(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn is_event_thread(&self) -> bool {
@@ -97,7 +143,9 @@ impl Events {
     /// Drains the queue and ends the thread. From the event thread itself it only queues
     /// the stop: joining there would wait for ourselves.
     pub fn stop(&self) {
-        let _ = self.tx.send(Event::Stop);
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.push(Event::Stop);
         if self.is_event_thread() {
             return;
         }
@@ -113,31 +161,44 @@ impl Events {
     }
 }
 
-fn run(rx: Receiver<Event>, events: std::sync::Weak<Events>) {
-    while let Ok(ev) = rx.recv() {
-        if matches!(ev, Event::Stop) {
-            break;
+fn run(queue: Arc<Queue>) {
+    let mut batch = VecDeque::new();
+    'outer: loop {
+        {
+            let mut q = queue.items.lock();
+            while q.events.is_empty() {
+                q.sleeping = true;
+                queue.cv.wait(&mut q);
+                q.sleeping = false;
+            }
+            std::mem::swap(&mut batch, &mut q.events);
         }
-        let listeners = match (&ev, events.upgrade()) {
-            (Event::State(..), Some(e)) => e.snapshot(),
-            _ => Arc::new(Vec::new()),
-        };
-        run_one(ev, &listeners);
+        while let Some(ev) = batch.pop_front() {
+            if matches!(ev, Event::Stop) {
+                break 'outer;
+            }
+            run_one(ev);
+        }
     }
-    // Anything queued after Stop still gets its one call.
-    while let Ok(ev) = rx.try_recv() {
+    // From now on pushes run in place; anything queued after Stop still gets its one call.
+    let rest = {
+        let mut q = queue.items.lock();
+        q.closed = true;
+        std::mem::take(&mut q.events)
+    };
+    for ev in batch.into_iter().chain(rest) {
         if !matches!(ev, Event::Stop) {
-            run_one(ev, &[]);
+            run_one(ev);
         }
     }
 }
 
-fn run_one(ev: Event, listeners: &[Arc<Listener>]) {
+fn run_one(ev: Event) {
     // A panicking user callback must not end the thread and strand every later event.
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match ev {
         Event::Watch(f, e) => f(e),
-        Event::State(s, k) => {
-            for l in listeners {
+        Event::State(s, k, listeners) => {
+            for l in listeners.iter() {
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (l.f)(s, k)));
             }
         }

@@ -8,7 +8,8 @@ use super::tls::TlsConfig;
 use super::transport;
 use crate::error::{Error, Result};
 
-/// The commands ZooKeeper 3.8 knows (`FourLetterCommands.java`).
+/// The words the client sends: what ZooKeeper 3.8 knows (`FourLetterCommands.java`) plus
+/// `reqs`, which older servers answer (3.8 closes without a reply: UNIMPLEMENTED).
 pub const COMMANDS: &[&str] = &[
     "conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "ruok", "stmk", "srvr", "srst", "stat",
     "wchc", "wchp", "wchs", "mntr", "isro", "hash", "reqs",
@@ -65,6 +66,11 @@ pub fn four_letter(
             Err(_) if !out.is_empty() => break,
             Err(_) => return Err(Error::ConnectionLoss),
         }
+    }
+    // Every command a server knows answers something (even empty watch lists are "\n");
+    // a server that does not know the word closes without a byte (3.8 and `reqs`).
+    if out.is_empty() {
+        return Err(Error::Unimplemented);
     }
     String::from_utf8(out).map_err(|_| Error::BadReply)
 }

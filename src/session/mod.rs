@@ -17,6 +17,7 @@ pub mod tls;
 pub mod watches;
 
 mod conn;
+mod oneshot;
 mod transport;
 
 use std::collections::VecDeque;
@@ -26,7 +27,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, RecvTimeoutError, Sender};
 use parking_lot::{Condvar, Mutex};
 
 use crate::error::{Error, Result};
@@ -116,9 +116,9 @@ struct PendingWatch {
 }
 
 /// How a reply reaches whoever asked.
-pub enum Completion {
+pub(crate) enum Completion {
     /// A blocked caller.
-    Wait(Sender<Result<Reply>>),
+    Wait(oneshot::Waiter),
     /// An async callback, run on the event thread in reply order.
     Callback(Box<dyn FnOnce(Result<Reply>) + Send + 'static>),
 }
@@ -243,8 +243,9 @@ impl Inner {
         let coarse = keeper.coarse(st.coarse);
         st.keeper = keeper;
         st.coarse = coarse;
-        // Queued under the state lock so listeners see changes in the order they happened.
-        self.events.push(Event::State(coarse, keeper));
+        // Queued under the state lock so listeners see changes in the order they happened,
+        // each change going to the listeners registered when it happened.
+        self.events.push_state(coarse, keeper);
         self.cv.notify_all();
     }
 
@@ -370,9 +371,7 @@ impl Inner {
 /// Hands a result to whoever waits for it.
 fn complete(events: &Events, done: Completion, r: Result<Reply>) {
     match done {
-        Completion::Wait(tx) => {
-            let _ = tx.send(r);
-        }
+        Completion::Wait(w) => w.deliver(r),
         Completion::Callback(f) => events.push(Event::Call(Box::new(move || f(r)))),
     }
 }
@@ -532,6 +531,10 @@ impl Session {
 
     /// Starts the I/O thread if it is not running. Returns at once; `wait_connected` waits.
     pub fn start(&self) -> Result<()> {
+        // After close the event thread is gone: callbacks would run on the I/O thread.
+        if self.inner.events.is_closed() {
+            return Err(Error::Closed);
+        }
         let mut io = self.inner.io.lock();
         if let Some(h) = io.as_ref() {
             if !h.is_finished() {
@@ -775,8 +778,9 @@ impl Session {
         if frame.len() - 4 > self.inner.max_frame {
             return Err(Error::TooLarge);
         }
-        let (tx, rx) = bounded(1);
-        let mut done = Completion::Wait(tx);
+        let waiter = oneshot::begin();
+        let seq = waiter.seq();
+        let mut done = Completion::Wait(waiter);
         loop {
             self.wait_sendable(deadline, while_stopping)?;
             match self.inner.send_frame(&mut frame, op, watch, done) {
@@ -792,11 +796,7 @@ impl Session {
                 }
             }
         }
-        match rx.recv_deadline(deadline) {
-            Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => Err(Error::TimedOut),
-            Err(RecvTimeoutError::Disconnected) => Err(Error::ConnectionLoss),
-        }
+        oneshot::wait(seq, deadline)
     }
 
     /// Waits until a request can be written: connected, or an error for a closed, failed or
