@@ -29,7 +29,10 @@ fn shared_server_is_one_standalone_server_that_answers_ruok() {
     assert_eq!(c.four_letter(1, "ruok"), "imok");
     assert_eq!(c.mode(1).as_deref(), Some("standalone"));
     assert_eq!(c.hosts(), format!("127.0.0.1:{}", c.servers[0].port));
-    assert!(std::ptr::eq(c, harness::shared()), "a second call must not start another");
+    assert!(
+        std::ptr::eq(c, harness::shared()),
+        "a second call must not start another"
+    );
 }
 
 #[test]
@@ -41,7 +44,10 @@ fn ensemble_elects_a_new_leader_and_a_restarted_server_rejoins_as_follower() {
 
     c.kill(old);
     assert_eq!(c.server(old).pid, 0);
-    assert!(!runs_in(old_pid, &c.dir), "kill returns once the process is gone");
+    assert!(
+        !runs_in(old_pid, &c.dir),
+        "kill returns once the process is gone"
+    );
     assert!(c.try_four_letter(old, "ruok").is_err());
 
     let new = c.leader();
@@ -60,12 +66,21 @@ fn paused_server_times_out_until_resumed() {
     let c = Cluster::start(1);
     c.pause(1);
     let t = Instant::now();
-    let err = c.try_four_letter(1, "srvr").expect_err("a stopped JVM cannot answer");
+    let err = c
+        .try_four_letter(1, "srvr")
+        .expect_err("a stopped JVM cannot answer");
     assert!(
-        matches!(err.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
         "{err:?}"
     );
-    assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        t.elapsed()
+    );
     assert!(c.four_letter(1, "ruok").starts_with("error: "));
     c.resume(1);
     assert_eq!(c.four_letter(1, "ruok"), "imok");
@@ -73,11 +88,19 @@ fn paused_server_times_out_until_resumed() {
 
 #[test]
 fn lone_server_of_a_readonly_ensemble_serves_read_only() {
-    let opts = ClusterOpts { readonly: true, start_count: Some(1), ..Default::default() };
+    let opts = ClusterOpts {
+        readonly: true,
+        start_count: Some(1),
+        ..Default::default()
+    };
     let c = Cluster::start_with(3, &opts);
     assert_eq!(c.mode(1).as_deref(), Some("read-only"));
     assert_eq!(c.four_letter(1, "isro"), "ro");
-    assert_eq!((c.server(2).pid, c.server(3).pid), (0, 0), "only server 1 was started");
+    assert_eq!(
+        (c.server(2).pid, c.server(3).pid),
+        (0, 0),
+        "only server 1 was started"
+    );
 }
 
 #[test]
@@ -98,16 +121,38 @@ fn extra_config_reaches_the_server() {
 
 #[test]
 fn tls_cluster_has_a_secure_port_and_pem_files() {
-    let c = Cluster::start_with(1, &ClusterOpts { tls: true, ..Default::default() });
+    let c = Cluster::start_with(
+        1,
+        &ClusterOpts {
+            tls: true,
+            ..Default::default()
+        },
+    );
     let tls = c.tls_dir.as_ref().expect("ZK_TLS_DIR");
-    for f in ["ca.pem", "client.pem", "client-key.pem", "server.p12", "truststore.p12"] {
+    for f in [
+        "ca.pem",
+        "client.pem",
+        "client-key.pem",
+        "server.p12",
+        "truststore.p12",
+    ] {
         assert!(tls.join(f).is_file(), "{f} missing in {}", tls.display());
     }
     let secure = c.server(1).secure_port.expect("ZK_SECURE_PORT_1");
-    assert_eq!(c.secure_hosts.as_deref(), Some(format!("127.0.0.1:{secure}").as_str()));
-    assert_eq!(c.four_letter(1, "ruok"), "imok", "the plain port still serves");
+    assert_eq!(
+        c.secure_hosts.as_deref(),
+        Some(format!("127.0.0.1:{secure}").as_str())
+    );
+    assert_eq!(
+        c.four_letter(1, "ruok"),
+        "imok",
+        "the plain port still serves"
+    );
     let conf = c.four_letter(1, "conf");
-    assert!(conf.contains(&format!("secureClientPort={secure}")), "{conf}");
+    assert!(
+        conf.contains(&format!("secureClientPort={secure}")),
+        "{conf}"
+    );
 }
 
 #[test]
@@ -123,14 +168,21 @@ fn drop_stops_the_servers_and_removes_the_dir() {
 #[test]
 fn servers_die_with_the_process_that_started_them() {
     let mut parent = Command::new("sleep").arg("600").spawn().unwrap();
-    let opts = ClusterOpts { parent_pid: Some(parent.id()), ..Default::default() };
+    let opts = ClusterOpts {
+        parent_pid: Some(parent.id()),
+        ..Default::default()
+    };
     let c = Cluster::start_with(3, &opts);
     c.pause(2); // a stopped JVM must go too
     let pids: Vec<u32> = c.servers.iter().map(|s| s.pid).collect();
     parent.kill().unwrap();
     parent.wait().unwrap();
-    wait_until("watchdog stops the cluster", Duration::from_secs(15), || {
-        pids.iter().all(|&p| !runs_in(p, &c.dir))
+    wait_until(
+        "watchdog stops the cluster",
+        Duration::from_secs(15),
+        || pids.iter().all(|&p| !runs_in(p, &c.dir)),
+    );
+    wait_until("watchdog removes the dir", Duration::from_secs(5), || {
+        !c.dir.exists()
     });
-    wait_until("watchdog removes the dir", Duration::from_secs(5), || !c.dir.exists());
 }

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 fn generate() -> String {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut config =
+        cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
     config.after_includes = Some(format!(
         "\n#define ZK_VERSION_MAJOR {}\n#define ZK_VERSION_MINOR {}\n#define ZK_VERSION_PATCH {}\n#define ZK_VERSION_STRING \"{}\"\n",
         env!("CARGO_PKG_VERSION_MAJOR"),
@@ -40,8 +41,14 @@ fn committed_header_matches_the_source() {
 
 #[test]
 fn version_macros_and_zk_version_match_cargo_toml() {
-    let header = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("include/zkclient.h")).unwrap();
-    let want = format!("#define ZK_VERSION_STRING \"{}\"", env!("CARGO_PKG_VERSION"));
+    let header = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("include/zkclient.h"),
+    )
+    .unwrap();
+    let want = format!(
+        "#define ZK_VERSION_STRING \"{}\"",
+        env!("CARGO_PKG_VERSION")
+    );
     assert!(header.contains(&want), "header lacks {want}");
     let v = unsafe { std::ffi::CStr::from_ptr(zkclient::ffi::zk_version()) };
     assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));

@@ -65,7 +65,9 @@ pub struct ClusterOpts {
 }
 
 fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts").join("zkharness.py")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join("zkharness.py")
 }
 
 /// Runs the script; Ok(stdout) or Err(a message with everything it printed).
@@ -95,7 +97,9 @@ fn run_or_panic(args: &[&str]) -> String {
 
 fn unique_dir() -> PathBuf {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     std::env::temp_dir().join(format!(
         "zkharness-{}-{}-{}",
         std::process::id(),
@@ -240,7 +244,9 @@ impl Cluster {
     /// election to finish.
     pub fn leader(&self) -> usize {
         let out = run_or_panic(&["leader", "--dir", self.dir_str()]);
-        out.trim().parse().unwrap_or_else(|_| panic!("zkharness leader printed {out:?}"))
+        out.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("zkharness leader printed {out:?}"))
     }
 
     /// The reply to a four-letter word, or an `io::Error` (TimedOut for a paused server,
@@ -258,14 +264,18 @@ impl Cluster {
 
     /// Like `try_four_letter`, with a failure as `"error: ..."` instead of a reply.
     pub fn four_letter(&self, id: usize, cmd: &str) -> String {
-        self.try_four_letter(id, cmd).unwrap_or_else(|e| format!("error: {e}"))
+        self.try_four_letter(id, cmd)
+            .unwrap_or_else(|e| format!("error: {e}"))
     }
 
     /// The `Mode:` of `srvr` (standalone, leader, follower, read-only), or None if the
     /// server does not answer or is not serving.
     pub fn mode(&self, id: usize) -> Option<String> {
         let reply = self.try_four_letter(id, "srvr").ok()?;
-        reply.lines().find_map(|l| l.strip_prefix("Mode:")).map(|m| m.trim().to_string())
+        reply
+            .lines()
+            .find_map(|l| l.strip_prefix("Mode:"))
+            .map(|m| m.trim().to_string())
     }
 
     /// Polls `mode(id)` until it is one of `want`; panics after `timeout`.
@@ -290,7 +300,10 @@ impl Drop for Cluster {
         // and the watchdog still stops whatever this misses.
         let _ = run(&["stop", "--dir", self.dir_str()]);
         if thread::panicking() || keep_dirs() {
-            eprintln!("zkharness: kept {} (server logs in zk*/server.log)", self.dir.display());
+            eprintln!(
+                "zkharness: kept {} (server logs in zk*/server.log)",
+                self.dir.display()
+            );
         } else {
             let _ = std::fs::remove_dir_all(&self.dir);
         }

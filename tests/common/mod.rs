@@ -1,0 +1,248 @@
+//! Helpers shared by the client integration tests: connecting with test-sized timeouts,
+//! recording state changes, counting drops, and a loopback TCP proxy that can cut a
+//! client off from its server without the server noticing anything but a closed socket.
+//!
+//! Include with `mod common;` next to `mod harness;`. Depends on std and zkclient only.
+#![allow(dead_code)]
+
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use zkclient::session::state::WatchFn;
+use zkclient::{Client, KeeperState, Options, RetryPolicy, State, WatchedEvent};
+
+/// How long a test waits for something that should happen at once (a reply, an event).
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Options with a short session timeout, so reconnects and expiries happen quickly.
+pub fn options(hosts: &str) -> Options {
+    let mut o = Options::new(hosts);
+    o.session_timeout = Duration::from_secs(4);
+    o
+}
+
+/// A started client, or a panic saying why not.
+pub fn start(opts: Options) -> Client {
+    let hosts = opts.hosts.clone();
+    let c = Client::new(opts).unwrap_or_else(|e| panic!("Client::new({hosts}): {e}"));
+    c.start(WAIT)
+        .unwrap_or_else(|e| panic!("start({hosts}): {e}"));
+    c
+}
+
+pub fn connect(hosts: &str) -> Client {
+    start(options(hosts))
+}
+
+/// A connection retry that gives up after `tries` passes, with short sleeps.
+pub fn quick_retry(tries: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_tries: Some(tries),
+        delay: Duration::from_millis(50),
+        backoff: 2.0,
+        max_jitter: 0.0,
+        max_delay: Duration::from_millis(200),
+        deadline: None,
+    }
+}
+
+/// A loopback port nothing listens on (bound, then released).
+pub fn dead_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// Records every (State, KeeperState) a client's listeners see.
+pub fn record_states(c: &Client) -> (u64, Receiver<(State, KeeperState)>) {
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    let id = c.add_listener(Box::new(move |s, k| {
+        let _ = tx.lock().unwrap().send((s, k));
+    }));
+    (id, rx)
+}
+
+/// Waits for `want`, returning everything seen before it; panics after `timeout`.
+pub fn wait_for_state(
+    rx: &Receiver<(State, KeeperState)>,
+    want: (State, KeeperState),
+    timeout: Duration,
+) -> Vec<(State, KeeperState)> {
+    let deadline = Instant::now() + timeout;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(s) if s == want => return seen,
+            Ok(s) => seen.push(s),
+            Err(_) => panic!("no {want:?} within {timeout:?}; saw {seen:?}"),
+        }
+    }
+}
+
+/// Polls `cond` until it holds; panics after `timeout`. For conditions no event announces.
+pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "{what}: not within {timeout:?}");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Counts its own drops; put one in a closure to see when (and how often) it is dropped.
+pub struct DropCount(pub Arc<AtomicUsize>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A watch callback that forwards its event to a channel, and a counter of its drops.
+pub struct Watch {
+    pub events: Receiver<WatchedEvent>,
+    pub drops: Arc<AtomicUsize>,
+    pub calls: Arc<AtomicUsize>,
+}
+
+impl Watch {
+    /// The callback and its observer.
+    pub fn pair() -> (Watch, WatchFn) {
+        let (tx, rx): (Sender<WatchedEvent>, _) = channel();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let guard = DropCount(drops.clone());
+        let c = calls.clone();
+        let f: WatchFn = Box::new(move |e: WatchedEvent| {
+            let _keep = &guard;
+            c.fetch_add(1, Ordering::SeqCst);
+            let _ = tx.send(e);
+        });
+        (
+            Watch {
+                events: rx,
+                drops,
+                calls,
+            },
+            f,
+        )
+    }
+
+    pub fn next(&self) -> WatchedEvent {
+        self.events.recv_timeout(WAIT).expect("watch event")
+    }
+
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    pub fn drops(&self) -> usize {
+        self.drops.load(Ordering::SeqCst)
+    }
+}
+
+struct ProxyInner {
+    upstream: SocketAddr,
+    blocked: AtomicBool,
+    stop: AtomicBool,
+    accepted: AtomicUsize,
+    live: Mutex<Vec<TcpStream>>,
+}
+
+/// A loopback TCP proxy to one upstream. `cut` closes every connection through it and
+/// refuses (accepts and closes at once) new ones until `unblock`.
+pub struct Proxy {
+    pub addr: SocketAddr,
+    inner: Arc<ProxyInner>,
+}
+
+impl Proxy {
+    pub fn start(listen: &str, upstream: SocketAddr) -> io::Result<Proxy> {
+        let listener = TcpListener::bind(listen)?;
+        let addr = listener.local_addr()?;
+        let inner = Arc::new(ProxyInner {
+            upstream,
+            blocked: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+            accepted: AtomicUsize::new(0),
+            live: Mutex::new(Vec::new()),
+        });
+        let p = inner.clone();
+        thread::spawn(move || {
+            for down in listener.incoming() {
+                if p.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(down) = down else { continue };
+                p.accepted.fetch_add(1, Ordering::SeqCst);
+                if p.blocked.load(Ordering::SeqCst) {
+                    let _ = down.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(up) = TcpStream::connect_timeout(&p.upstream, Duration::from_secs(2)) else {
+                    continue;
+                };
+                let _ = (down.set_nodelay(true), up.set_nodelay(true));
+                {
+                    let mut live = p.live.lock().unwrap();
+                    live.push(down.try_clone().unwrap());
+                    live.push(up.try_clone().unwrap());
+                }
+                pump(down.try_clone().unwrap(), up.try_clone().unwrap());
+                pump(up, down);
+            }
+        });
+        Ok(Proxy { addr, inner })
+    }
+
+    /// A connect string naming the proxy (brackets for IPv6).
+    pub fn hosts(&self) -> String {
+        self.addr.to_string()
+    }
+
+    pub fn cut(&self) {
+        self.inner.blocked.store(true, Ordering::SeqCst);
+        for s in self.inner.live.lock().unwrap().drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    pub fn unblock(&self) {
+        self.inner.blocked.store(false, Ordering::SeqCst);
+    }
+
+    /// Connections accepted so far (refused ones included).
+    pub fn accepted(&self) -> usize {
+        self.inner.accepted.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.inner.stop.store(true, Ordering::SeqCst);
+        self.cut();
+        // Wake the accept loop so it sees `stop`.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+    }
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream) {
+    thread::spawn(move || {
+        let _ = io::copy(&mut from, &mut to);
+        let _ = from.shutdown(Shutdown::Both);
+        let _ = to.shutdown(Shutdown::Both);
+    });
+}

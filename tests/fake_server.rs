@@ -1,0 +1,443 @@
+//! A hand-made fake ZooKeeper that completes the handshake byte for byte and then
+//! misbehaves on cue: garbage frames, impossible lengths, wrong xids, silence, a handshake
+//! reply of the wrong size. The client must fail the affected call, never panic, never
+//! allocate what a length prefix claims, and connect again. Normal behaviour is proven
+//! against the real server in the other files; this covers what a real server never sends.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Once};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{record_states, wait_for_state, WAIT};
+use zkclient::{Client, Error, KeeperState, Options, RetryPolicy, State};
+
+const SESSION: i64 = 0x1234;
+const PASSWD: [u8; 16] = *b"fake-passwd-0123";
+const NONODE: i32 = -101;
+const ZXID: i64 = 0x77;
+
+const LOST_CONNECTING: (State, KeeperState) = (State::Lost, KeeperState::Connecting);
+const CONNECTED: (State, KeeperState) = (State::Connected, KeeperState::Connected);
+const SUSPENDED: (State, KeeperState) = (State::Suspended, KeeperState::Connecting);
+
+/// What the first connection does wrong. Later connections behave.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fault {
+    /// Answers the first request with random bytes under a sane length prefix.
+    Garbage(u64),
+    /// Answers the first request with this length prefix (and a few bytes after it).
+    Length(i32),
+    /// Answers the first request with a header for another xid.
+    WrongXid,
+    /// Answers the first request with the right header and a body too short to decode.
+    BadBody,
+    /// Never writes anything after the handshake, pings included.
+    Stall,
+    /// Answers the handshake with a bare 16-byte reply header and keeps the socket open.
+    ShortHandshake,
+}
+
+/// The ConnectRequest as the fake read it.
+#[derive(Debug, Clone, PartialEq)]
+struct Handshake {
+    len: i32,
+    protocol: i32,
+    last_zxid: i64,
+    timeout: i32,
+    session: i64,
+    passwd: Vec<u8>,
+    read_only: u8,
+}
+
+struct Fake {
+    addr: SocketAddr,
+    conns: Arc<AtomicUsize>,
+    handshakes: Receiver<Handshake>,
+    /// When each connection was accepted, and when the client closed one the fake was
+    /// waiting on (after a short handshake reply).
+    timeline: Receiver<(&'static str, Instant)>,
+}
+
+impl Fake {
+    fn start(fault: Option<Fault>, timeout_ms: i32) -> Fake {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let conns = Arc::new(AtomicUsize::new(0));
+        let (tx, handshakes) = channel();
+        let (tl, timeline) = channel();
+        let n = conns.clone();
+        thread::spawn(move || {
+            for s in listener.incoming() {
+                let Ok(s) = s else { return };
+                let _ = tl.send(("accepted", Instant::now()));
+                let k = n.fetch_add(1, Ordering::SeqCst);
+                let fault = fault.filter(|_| k == 0);
+                let (tx, tl) = (tx.clone(), tl.clone());
+                thread::spawn(move || {
+                    let _ = serve(s, fault, timeout_ms, tx, tl);
+                });
+            }
+        });
+        Fake {
+            addr,
+            conns,
+            handshakes,
+            timeline,
+        }
+    }
+
+    fn hosts(&self) -> String {
+        self.addr.to_string()
+    }
+
+    fn conns(&self) -> usize {
+        self.conns.load(Ordering::SeqCst)
+    }
+
+    fn handshake(&self) -> Handshake {
+        self.handshakes.recv_timeout(WAIT).expect("a handshake")
+    }
+}
+
+fn reply_header(xid: i32, zxid: i64, err: i32) -> Vec<u8> {
+    let mut b = Vec::with_capacity(20);
+    b.extend_from_slice(&16i32.to_be_bytes());
+    b.extend_from_slice(&xid.to_be_bytes());
+    b.extend_from_slice(&zxid.to_be_bytes());
+    b.extend_from_slice(&err.to_be_bytes());
+    b
+}
+
+fn connect_response(timeout_ms: i32) -> Vec<u8> {
+    let mut b = Vec::with_capacity(41);
+    b.extend_from_slice(&37i32.to_be_bytes());
+    b.extend_from_slice(&0i32.to_be_bytes()); // protocolVersion
+    b.extend_from_slice(&timeout_ms.to_be_bytes());
+    b.extend_from_slice(&SESSION.to_be_bytes());
+    b.extend_from_slice(&16i32.to_be_bytes()); // passwd buffer length
+    b.extend_from_slice(&PASSWD);
+    b.push(0); // readOnly
+    assert_eq!(b.len(), 41);
+    b
+}
+
+fn read_i32(b: &[u8]) -> i32 {
+    i32::from_be_bytes(b[..4].try_into().unwrap())
+}
+
+fn read_i64(b: &[u8]) -> i64 {
+    i64::from_be_bytes(b[..8].try_into().unwrap())
+}
+
+/// xorshift64: reproducible "random" bytes for a seed.
+fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn serve(
+    mut s: TcpStream,
+    mut fault: Option<Fault>,
+    timeout_ms: i32,
+    tx: Sender<Handshake>,
+    tl: Sender<(&'static str, Instant)>,
+) -> std::io::Result<()> {
+    let mut hs = [0u8; 49];
+    s.read_exact(&mut hs)?;
+    let p = &hs[4..];
+    let _ = tx.send(Handshake {
+        len: read_i32(&hs),
+        protocol: read_i32(p),
+        last_zxid: read_i64(&p[4..]),
+        timeout: read_i32(&p[12..]),
+        session: read_i64(&p[16..]),
+        passwd: if read_i32(&p[24..]) == 16 {
+            p[28..44].to_vec()
+        } else {
+            Vec::new()
+        },
+        read_only: p[44],
+    });
+    if fault == Some(Fault::ShortHandshake) {
+        // What a read-only server without local sessions sends: a bare ReplyHeader.
+        s.write_all(&reply_header(0, 0, -119))?;
+        let mut sink = Vec::new();
+        let _ = s.read_to_end(&mut sink);
+        let _ = tl.send(("closed", Instant::now()));
+        return Ok(());
+    }
+    s.write_all(&connect_response(timeout_ms))?;
+    loop {
+        let mut len = [0u8; 4];
+        s.read_exact(&mut len)?;
+        let mut req = vec![0u8; read_i32(&len) as usize];
+        s.read_exact(&mut req)?;
+        let (xid, op) = (read_i32(&req), read_i32(&req[4..]));
+        if fault == Some(Fault::Stall) {
+            continue;
+        }
+        if xid == -2 {
+            s.write_all(&reply_header(-2, 0, 0))?;
+            continue;
+        }
+        if let Some(f) = fault.take() {
+            let out = match f {
+                Fault::Garbage(seed) => {
+                    let mut body = noise(seed, 24);
+                    body[0] = 0x5a; // a positive xid, and not this request's
+                    let mut out = 24i32.to_be_bytes().to_vec();
+                    out.extend(body);
+                    out
+                }
+                Fault::Length(n) => {
+                    let mut out = n.to_be_bytes().to_vec();
+                    out.extend(noise(7, 64));
+                    out
+                }
+                Fault::WrongXid => reply_header(xid + 7, ZXID, 0),
+                Fault::BadBody => {
+                    let mut out = reply_header(xid, ZXID, 0);
+                    out[..4].copy_from_slice(&26i32.to_be_bytes());
+                    out.extend(noise(3, 10));
+                    out
+                }
+                Fault::Stall | Fault::ShortHandshake => unreachable!(),
+            };
+            s.write_all(&out)?;
+            continue;
+        }
+        if op == -11 {
+            s.write_all(&reply_header(xid, ZXID, 0))?;
+            return Ok(());
+        }
+        // Every other request: the node does not exist.
+        s.write_all(&reply_header(xid, ZXID, NONODE))?;
+    }
+}
+
+/// Panics on the library's own threads, counted by a hook installed once per binary.
+fn library_panics() -> usize {
+    static HOOK: Once = Once::new();
+    static PANICS: AtomicUsize = AtomicUsize::new(0);
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let name = thread::current().name().unwrap_or("").to_string();
+            if name.starts_with("zk-") {
+                PANICS.fetch_add(1, Ordering::SeqCst);
+            }
+            default(info)
+        }));
+    });
+    PANICS.load(Ordering::SeqCst)
+}
+
+fn options(fake: &Fake) -> Options {
+    let mut o = Options::new(fake.hosts());
+    o.session_timeout = Duration::from_secs(8);
+    // The faults must reach the caller, not be hidden by a retry on the next connection.
+    o.command_retry = RetryPolicy::none();
+    o.connection_retry = common::quick_retry(20);
+    o
+}
+
+/// A started client on the fake, with its state changes recorded from the start.
+fn client(fake: &Fake) -> (Client, Receiver<(State, KeeperState)>) {
+    library_panics();
+    let c = Client::new(options(fake)).unwrap();
+    let (_, states) = record_states(&c);
+    c.start(WAIT).unwrap();
+    (c, states)
+}
+
+/// After the first connection broke: the client is back on a second one, with the same
+/// session, and works.
+fn assert_reconnected(fake: &Fake, c: &Client, states: &Receiver<(State, KeeperState)>) {
+    wait_for_state(states, SUSPENDED, WAIT);
+    wait_for_state(states, CONNECTED, WAIT);
+    assert_eq!(fake.conns(), 2);
+    assert_eq!(
+        fake.handshake().session,
+        0,
+        "the first connect asks for a new session"
+    );
+    let again = fake.handshake();
+    assert_eq!(
+        (again.session, again.passwd.as_slice()),
+        (SESSION, &PASSWD[..]),
+        "resumes its session"
+    );
+    assert_eq!(
+        c.exists("/x", None, None),
+        Ok(None),
+        "works on the new connection"
+    );
+    assert_eq!(c.client_id().unwrap().session_id, SESSION);
+    assert_eq!(library_panics(), 0);
+}
+
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn handshake_is_a_45_byte_connect_request_for_a_new_session() {
+    let fake = Fake::start(None, 10_000);
+    let mut o = options(&fake);
+    o.read_only = true;
+    let c = Client::new(o).unwrap();
+    c.start(WAIT).unwrap();
+    let hs = fake.handshake();
+    let want = Handshake {
+        len: 45,
+        protocol: 0,
+        last_zxid: 0,
+        timeout: 8000,
+        session: 0,
+        passwd: vec![0; 16],
+        read_only: 1,
+    };
+    assert_eq!(hs, want);
+    let id = c.client_id().unwrap();
+    assert_eq!((id.session_id, id.passwd), (SESSION, PASSWD));
+    assert_eq!(c.negotiated_timeout(), Duration::from_millis(10_000));
+    assert_eq!(c.keeper_state(), KeeperState::Connected);
+}
+
+#[test]
+fn garbage_reply_fails_the_call_and_the_client_reconnects() {
+    for seed in [1, 0xdead_beef, 42] {
+        let fake = Fake::start(Some(Fault::Garbage(seed)), 10_000);
+        let (c, states) = client(&fake);
+        let r = c.exists("/x", None, None);
+        assert!(
+            matches!(r, Err(Error::ConnectionLoss | Error::Protocol)),
+            "seed {seed}: {r:?}"
+        );
+        assert_reconnected(&fake, &c, &states);
+    }
+}
+
+#[test]
+fn negative_frame_length_drops_the_connection_not_the_client() {
+    let fake = Fake::start(Some(Fault::Length(-5)), 10_000);
+    let (c, states) = client(&fake);
+    assert_eq!(c.exists("/x", None, None), Err(Error::ConnectionLoss));
+    assert_reconnected(&fake, &c, &states);
+}
+
+#[test]
+fn a_2_gib_frame_length_is_refused_without_allocating_it() {
+    let before = peak_rss_kib();
+    let fake = Fake::start(Some(Fault::Length(i32::MAX)), 10_000);
+    let (c, states) = client(&fake);
+    assert_eq!(c.exists("/x", None, None), Err(Error::ConnectionLoss));
+    assert_reconnected(&fake, &c, &states);
+    let grown = peak_rss_kib().saturating_sub(before);
+    assert!(grown < 256 * 1024, "peak RSS grew by {grown} KiB");
+}
+
+#[test]
+fn a_reply_with_the_wrong_xid_is_connection_loss_and_the_client_reconnects() {
+    let fake = Fake::start(Some(Fault::WrongXid), 10_000);
+    let (c, states) = client(&fake);
+    assert_eq!(c.exists("/x", None, None), Err(Error::ConnectionLoss));
+    assert_reconnected(&fake, &c, &states);
+}
+
+#[test]
+fn an_undecodable_body_fails_only_that_call() {
+    let fake = Fake::start(Some(Fault::BadBody), 10_000);
+    let (c, states) = client(&fake);
+    assert_eq!(c.exists("/x", None, None), Err(Error::Protocol));
+    // The framing was intact, so the connection may stay; either way the client works.
+    assert_eq!(c.exists("/x", None, None), Ok(None));
+    assert_eq!(c.client_id().unwrap().session_id, SESSION);
+    assert_eq!(library_panics(), 0);
+    drop(states);
+}
+
+#[test]
+fn a_silent_server_is_noticed_within_the_read_timeout() {
+    // Negotiated 1.5 s: pings every 0.5 s, read timeout 1 s.
+    let fake = Fake::start(Some(Fault::Stall), 1500);
+    let (c, states) = client(&fake);
+    let t = Instant::now();
+    // The request is never answered: it fails when the connection is declared dead.
+    assert_eq!(c.exists("/x", None, None), Err(Error::ConnectionLoss));
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_millis(900),
+        "gave up after {took:?}, before the read timeout"
+    );
+    assert!(
+        took < Duration::from_millis(2500),
+        "noticed only after {took:?}"
+    );
+    assert_reconnected(&fake, &c, &states);
+}
+
+#[test]
+fn a_16_byte_handshake_reply_is_a_failed_connect_not_a_session() {
+    let fake = Fake::start(Some(Fault::ShortHandshake), 10_000);
+    let c = Client::new(options(&fake)).unwrap();
+    let (_, states) = record_states(&c);
+    library_panics();
+    let t = Instant::now();
+    c.start(WAIT).unwrap();
+    // The handshake's own read timeout is 8 s here: a client waiting for the rest of a
+    // ConnectResponse would take that long.
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(fake.conns(), 2);
+    let (first, second) = (fake.handshake(), fake.handshake());
+    assert_eq!(first.session, 0);
+    assert_eq!(second.session, 0, "nothing was taken from the short reply");
+    assert_eq!(c.client_id().unwrap().session_id, SESSION);
+    assert_eq!(c.exists("/x", None, None), Ok(None));
+    let flushed = channel();
+    c.defer(Box::new(move || flushed.0.send(()).unwrap()));
+    flushed.1.recv_timeout(WAIT).unwrap();
+    assert_eq!(
+        states.try_iter().collect::<Vec<_>>(),
+        vec![LOST_CONNECTING, CONNECTED]
+    );
+    assert_eq!(library_panics(), 0);
+}
+
+#[test]
+fn a_failed_handshake_closes_its_socket_before_backing_off() {
+    let fake = Fake::start(Some(Fault::ShortHandshake), 10_000);
+    let mut o = options(&fake);
+    o.connection_retry.delay = Duration::from_millis(1500);
+    o.connection_retry.max_delay = Duration::from_millis(1500);
+    let c = Client::new(o).unwrap();
+    c.start(WAIT).unwrap();
+    let events: Vec<&str> = fake.timeline.try_iter().map(|(what, _)| what).collect();
+    assert_eq!(
+        events,
+        ["accepted", "closed", "accepted"],
+        "the first socket stayed open during the back-off"
+    );
+}
