@@ -1,0 +1,134 @@
+/* One client shared by many threads: calls are pipelined on one connection and each
+ * thread gets its own replies. 16 threads x ZKTEST_THREAD_OPS (default 1000) set+get
+ * rounds, each thread on its own node, reading back exactly what it wrote. */
+#include "zktest.h"
+
+#include <stdlib.h>
+
+#define THREADS 16
+
+struct worker {
+    pthread_t tid;
+    zk_client *c;
+    char path[ZKT_PATH_MAX];
+    int index;
+    long ops;
+    long done;
+    int errors;
+};
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    char want[64];
+    long i;
+    for (i = 0; i < w->ops; i++) {
+        zk_buffer b = { NULL, 0 };
+        zk_stat st;
+        zk_result rc;
+        int n = snprintf(want, sizeof want, "thread %d value %ld", w->index, i);
+        rc = zk_set(w->c, w->path, (const uint8_t *)want, (size_t)n, (int32_t)i, 0, &st);
+        if (rc != ZK_RESULT_OK) {
+            zkt_fail(__FILE__, __LINE__, "thread %d op %ld: set: %s", w->index, i,
+                     zk_result_message(rc));
+            w->errors++;
+            break;
+        }
+        rc = zk_get(w->c, w->path, NULL, 0, &b, &st);
+        if (rc != ZK_RESULT_OK) {
+            zkt_fail(__FILE__, __LINE__, "thread %d op %ld: get: %s", w->index, i,
+                     zk_result_message(rc));
+            w->errors++;
+            break;
+        }
+        if (b.len != (size_t)n || memcmp(b.data, want, (size_t)n) != 0 || st.version != i + 1) {
+            zkt_fail(__FILE__, __LINE__, "thread %d op %ld: read back \"%.*s\" version %d",
+                     w->index, i, (int)b.len, (const char *)b.data, st.version);
+            w->errors++;
+            zk_buffer_free(&b);
+            break;
+        }
+        zk_buffer_free(&b);
+        w->done++;
+    }
+    return NULL;
+}
+
+static void sixteen_threads_share_one_client(void)
+{
+    char root[ZKT_PATH_MAX];
+    static struct worker w[THREADS];
+    long ops = zkt_env_long("ZKTEST_THREAD_OPS", 1000);
+    int i, started = 0;
+    zk_client *c = zkt_setup(root);
+    REQUIRE(c != NULL);
+
+    for (i = 0; i < THREADS; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].c = c;
+        w[i].index = i;
+        w[i].ops = ops;
+        zkt_path(w[i].path, "%s/t%02d", root, i);
+        CHECK_OK(zkt_create(c, w[i].path, NULL));
+    }
+    for (i = 0; i < THREADS; i++) {
+        if (pthread_create(&w[i].tid, NULL, work, &w[i]) != 0) {
+            zkt_fail(__FILE__, __LINE__, "pthread_create %d", i);
+            break;
+        }
+        started++;
+    }
+    for (i = 0; i < started; i++)
+        pthread_join(w[i].tid, NULL);
+    for (i = 0; i < started; i++) {
+        CHECK_EQ(w[i].errors, 0);
+        CHECK_EQ(w[i].done, ops);
+    }
+    CHECK_EQ(started, THREADS);
+    CHECK(zk_client_connected(c));
+    zkt_teardown(c, root);
+}
+
+/* Watches set and fired from many threads at once still end exactly once each. */
+static void watches_from_many_threads_each_end_once(void)
+{
+    char root[ZKT_PATH_MAX];
+    static struct worker w[THREADS];
+    static struct zkt_rec r;
+    int i;
+    zk_watcher wt;
+    zk_client *c = zkt_setup(root);
+    REQUIRE(c != NULL);
+    zkt_rec_init(&r);
+    wt = zkt_watcher(&r);
+
+    for (i = 0; i < THREADS; i++) {
+        zkt_path(w[i].path, "%s/w%02d", root, i);
+        CHECK_OK(zkt_create(c, w[i].path, NULL));
+        CHECK_OK(zk_exists(c, w[i].path, &wt, 0, NULL));
+        CHECK_OK(zk_exists(c, w[i].path, &wt, 0, NULL));
+    }
+    CHECK_EQ(zk_client_watch_count(c), 2 * THREADS);
+    /* The sets run on the worker threads (one round each). */
+    for (i = 0; i < THREADS; i++) {
+        w[i].c = c;
+        w[i].index = i;
+        w[i].ops = 1;
+        w[i].done = 0;
+        w[i].errors = 0;
+        CHECK(pthread_create(&w[i].tid, NULL, work, &w[i]) == 0);
+    }
+    for (i = 0; i < THREADS; i++)
+        pthread_join(w[i].tid, NULL);
+    CHECK(zkt_wait_finals(&r, 2 * THREADS, 5000));
+    CHECK_EQ(zkt_rec_events(&r), 2 * THREADS);
+    zkt_teardown(c, root);
+    CHECK_EQ(zkt_rec_finals(&r), 2 * THREADS);
+    zkt_rec_destroy(&r);
+}
+
+ZKT_SUITE(threads) = {
+    ZKT_CASE(sixteen_threads_share_one_client),
+    ZKT_CASE(watches_from_many_threads_each_end_once),
+    ZKT_END,
+};
