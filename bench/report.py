@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""Summarises the RESULT lines of scripts/bench.sh: medians over the repeats, a table with
+our ratios to the anchors, and the bar (PASS/MISS). Never fails on a MISS.
+
+    report.py RESULTS_FILE [--watches N] [--clients K]
+"""
+
+import statistics
+import sys
+
+CLIENTS = ("raw", "cclient", "kazoo", "zkclient")
+HEAD = ("raw", "C (tuned)", "kazoo", "zkclient", "zk/C", "zk/raw", "zk ±%")
+
+
+def parse(path):
+    runs = {}
+    with open(path) as f:
+        for line in f:
+            if not line.startswith("RESULT "):
+                continue
+            kv = dict(tok.split("=", 1) for tok in line.split()[1:] if "=" in tok)
+            runs.setdefault((kv.get("client"), kv.get("workload")), []).append(kv)
+    return runs
+
+
+def values(runs, client, workload, metric):
+    vals = []
+    for kv in runs.get((client, workload), []):
+        try:
+            vals.append(float(kv[metric]))
+        except (KeyError, ValueError):
+            pass
+    return vals
+
+
+def median(runs, client, workload, metric):
+    vals = values(runs, client, workload, metric)
+    return statistics.median(vals) if vals else None
+
+
+def spread(runs, client, workload, metric):
+    """half the range of the runs, in % of their median: how noisy the cell is"""
+    vals = values(runs, client, workload, metric)
+    if len(vals) < 2 or statistics.median(vals) == 0:
+        return "–"
+    return "%.0f" % (50.0 * (max(vals) - min(vals)) / abs(statistics.median(vals)))
+
+
+def fmt(v, unit):
+    if v is None:
+        return "–"
+    if unit == "ops":
+        return "%.1fk" % (v / 1000) if v >= 1000 else "%.0f" % v
+    if unit == "mb":
+        return "%.2f" % (v / 1024)
+    if v >= 100:
+        return "%.0f" % v
+    return "%.1f" % v
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "–"
+    return "%.2f×" % (a / b)
+
+
+def main():
+    args = sys.argv[1:]
+    if not args:
+        sys.stderr.write(__doc__)
+        return 2
+    path = args[0]
+    opts = dict(zip(args[1::2], args[2::2]))
+    watches = opts.get("--watches", "10000")
+    idle_k = opts.get("--clients", "50")
+    runs = parse(path)
+    n = max((len(v) for v in runs.values()), default=0)
+
+    rows = [
+        ("sync get p50 µs", "sync_get", "p50_us", "us"),
+        ("sync get p99 µs", "sync_get", "p99_us", "us"),
+        ("sync get CPU µs/op", "sync_get", "cpu_us_per_op", "us"),
+        ("sync set p50 µs", "sync_set", "p50_us", "us"),
+        ("sync set p99 µs", "sync_set", "p99_us", "us"),
+        ("sync set CPU µs/op", "sync_set", "cpu_us_per_op", "us"),
+        ("create+delete pair p50 µs", "create_delete", "p50_us", "us"),
+        ("create+delete pair p99 µs", "create_delete", "p99_us", "us"),
+        ("create+delete CPU µs/pair", "create_delete", "cpu_us_per_op", "us"),
+    ]
+    for k in (1, 16, 256):
+        rows += [("async get, %d in flight, ops/s" % k, "async_get_%d" % k, "ops_s", "ops"),
+                 ("async get, %d in flight, CPU µs/op" % k, "async_get_%d" % k,
+                  "cpu_us_per_op", "us")]
+    for t in (1, 2, 8, 32):
+        rows += [("sync get, %d thread%s, ops/s" % (t, "s" if t > 1 else ""), "threads_%d" % t,
+                  "ops_s", "ops"),
+                 ("sync get, %d thread%s, CPU µs/op" % (t, "s" if t > 1 else ""),
+                  "threads_%d" % t, "cpu_us_per_op", "us")]
+    rows += [
+        ("peak RSS, one client (sync get) MB", "sync_get", "maxrss_kb", "mb"),
+        ("RSS per extra idle client KB (K=%s)" % idle_k, "idle_clients", "rss_per_client_kb",
+         "us"),
+        ("memory for %s watches KB" % watches, "watches", "watch_mem_kb", "us"),
+        ("  = bytes per watch", "watches", "bytes_per_watch", "us"),
+        ("watch delivery (set → callback) p50 µs", "watch_latency", "p50_us", "us"),
+        ("watch delivery (set → callback) p99 µs", "watch_latency", "p99_us", "us"),
+    ]
+
+    width = max(len(r[0]) for r in rows) + 2
+    print("Medians of %d run%s per cell (– = not run or not applicable; zk ±%% = half the range"
+          " of zkclient's runs, in %% of the median)" % (n, "s" * (n != 1)))
+    print("%-*s" % (width, "workload") + "".join("%11s" % h for h in HEAD))
+    print("-" * (width + 11 * len(HEAD)))
+    for label, wl, metric, unit in rows:
+        v = {c: median(runs, c, wl, metric) for c in CLIENTS}
+        cells = [fmt(v[c], unit) for c in CLIENTS]
+        cells.append(ratio(v["zkclient"], v["cclient"]))
+        cells.append(ratio(v["zkclient"], v["raw"]) if unit != "mb" else "–")
+        cells.append(spread(runs, "zkclient", wl, metric))
+        print("%-*s" % (width, label) + "".join("%11s" % c for c in cells))
+
+    def m(c, wl, metric):
+        return median(runs, c, wl, metric)
+
+    print()
+    print("The bar (ratios vs the tuned C client; reported, never enforced):")
+    bars = []
+    raw, c, z = (m(x, "sync_get", "p50_us") for x in ("raw", "cclient", "zkclient"))
+    if None in (raw, c, z):
+        bars.append(("sync get p50 overhead over raw ≤ 0.5× C's", None, "missing data"))
+    else:
+        zo, co = z - raw, c - raw
+        ok = zo <= 0.5 * co if co > 0 else None
+        bars.append(("sync get p50 overhead over raw ≤ 0.5× C's", ok,
+                     "zkclient %+.1f µs, C %+.1f µs over raw %.1f µs%s" %
+                     (zo, co, raw, "" if co > 0 else " (C shows no overhead: n/a)")))
+
+    def cmp_bar(name, wl, metric, other, limit, higher_is_better=False, unit="us"):
+        a, b = m("zkclient", wl, metric), m(other, wl, metric)
+        if a is None or b is None or b == 0:
+            bars.append((name, None, "missing data"))
+            return
+        r = a / b
+        ok = r >= limit if higher_is_better else r <= limit
+        bars.append((name, ok, "%.2f× (zkclient %s, %s %s)" % (
+            r, fmt(a, unit), "C" if other == "cclient" else other, fmt(b, unit))))
+
+    cmp_bar("sync get CPU/op ≤ 0.6× C", "sync_get", "cpu_us_per_op", "cclient", 0.6)
+    cmp_bar("32-thread sync get CPU/op ≤ 0.6× C", "threads_32", "cpu_us_per_op", "cclient", 0.6)
+    cmp_bar("async get (256 in flight) CPU/op ≤ 0.5× C", "async_get_256", "cpu_us_per_op",
+            "cclient", 0.5)
+    cmp_bar("async get (256 in flight) ops/s ≥ 0.95× raw", "async_get_256", "ops_s", "raw", 0.95,
+            True, "ops")
+    cmp_bar("32-thread sync get ops/s ≥ 1.0× C", "threads_32", "ops_s", "cclient", 1.0, True, "ops")
+    cmp_bar("peak RSS, one client ≤ 1.0× C", "sync_get", "maxrss_kb", "cclient", 1.0,
+            unit="mb")
+    for name, ok, detail in bars:
+        verdict = "n/a " if ok is None else ("PASS" if ok else "MISS")
+        print("  %s  %-46s %s" % (verdict, name, detail))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Benchmarks libzkclient against three anchors on one local ZooKeeper server:
+#   raw      bench/rawbench.c: the wire protocol by hand, one thread, blocking socket (floor)
+#   cclient  the official C client (Debian libzookeeper-mt-dev), host re-resolution off
+#   kazoo    the Python client (Debian python3-kazoo, /usr/bin/python3)
+#   zkclient this library (bench/zkbench.c linked with target/release/libzkclient.a)
+# bench/zkbench.c is one driver compiled for both C libraries. Every run is one process, one
+# client, one workload, printing one RESULT line; each workload runs for each client in
+# turn, the whole sequence BENCH_REPEAT times; bench/report.py prints the medians, our
+# ratios to the anchors and the bar (PASS/MISS, never a failure).
+#
+#   scripts/bench.sh           the full run (a few minutes; use a quiet machine)
+#   scripts/bench.sh --smoke   a few seconds: every client and workload with tiny counts,
+#                              one repeat; only checks that the benchmark still runs
+#
+# Environment (full run): BENCH_REPEAT (3), BENCH_SECONDS measured seconds per run (2),
+# BENCH_WARMUP ops before measuring (500), BENCH_IDLE_CLIENTS (50), BENCH_WATCHES (10000),
+# BENCH_CLIENTS (subset of "raw cclient kazoo zkclient"), BENCH_WORKLOADS (subset of the
+# labels: sync_get sync_set create_delete async_get_1 async_get_16 async_get_256 threads_1
+# threads_2 threads_8 threads_32 idle_clients watches watch_latency).
+# Exit status: non-zero only if the build or the server start fails or a benchmark program
+# crashes, errors or times out. RESULT lines go to target/bench/results.txt.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+smoke=false
+case "${1:-}" in
+    "") ;;
+    --smoke) smoke=true ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+esac
+
+# the exact command first
+cmdline="scripts/bench.sh${1:+ $1}"
+for v in $(compgen -e | grep '^BENCH_' | sort); do cmdline="$v=${!v} $cmdline"; done
+echo "command: $cmdline"
+
+if $smoke; then
+    REPEAT=1 SECS=0.1 WARMUP=20 IDLE_K=4 WATCHES=200 TMO=60 SERVER_WARM=0.3
+else
+    REPEAT=${BENCH_REPEAT:-3} SECS=${BENCH_SECONDS:-2} WARMUP=${BENCH_WARMUP:-500}
+    IDLE_K=${BENCH_IDLE_CLIENTS:-50} WATCHES=${BENCH_WATCHES:-10000} TMO=180 SERVER_WARM=5
+fi
+CLIENTS=${BENCH_CLIENTS:-raw cclient kazoo zkclient}
+PY=/usr/bin/python3 # Debian's, which has kazoo
+OUT=target/bench
+mkdir -p "$OUT"
+
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- build
+bash scripts/setup.sh >/dev/null || die "scripts/setup.sh failed"
+cargo build --release --locked -q || die "cargo build --release failed"
+CFLAGS=(-O2 -g -Wall -Wextra -std=gnu11)
+cc "${CFLAGS[@]}" -DUSE_ZKCLIENT -Iinclude -o "$OUT/zkbench_zkclient" bench/zkbench.c \
+    target/release/libzkclient.a -lpthread -ldl -lm || die "building zkbench (zkclient) failed"
+cc "${CFLAGS[@]}" -DUSE_ZOOKEEPER_MT -o "$OUT/zkbench_cclient" bench/zkbench.c \
+    -lzookeeper_mt -lpthread || die "building zkbench (C client) failed"
+cc "${CFLAGS[@]}" -o "$OUT/rawbench" bench/rawbench.c || die "building rawbench failed"
+"$PY" -c 'import kazoo' 2>/dev/null || die "$PY cannot import kazoo (apt-get install python3-kazoo)"
+
+# ---------------------------------------------------------------- server
+work=$(mktemp -d /tmp/zkbench.XXXXXX)
+cleanup() {
+    "$PY" scripts/zkharness.py stop --dir "$work/zk" >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# forceSync=no: writes do not wait for the disk, so the write workloads measure the clients
+"$PY" scripts/zkharness.py start --dir "$work/zk" --parent-pid $$ --cleanup --extra forceSync=no \
+    >"$work/harness.log" 2>&1 || { cat "$work/harness.log" >&2; die "the ZooKeeper server did not start"; }
+# shellcheck disable=SC1091
+. "$work/zk/cluster.env"
+export ZK_HOSTS
+
+echo "machine: $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "server: ZooKeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null) standalone at $ZK_HOSTS, forceSync=no;" \
+    "C client libzookeeper-mt $(dpkg-query -W -f='${Version}' libzookeeper-mt-dev 2>/dev/null);" \
+    "kazoo $("$PY" -c 'import kazoo.version as v; print(v.__version__)' 2>/dev/null)"
+echo "libzkclient: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (+ uncommitted src changes)')"
+echo "per run: ${SECS} s measured after ${WARMUP} warm-up ops; repeats: $REPEAT; idle clients K=$IDLE_K; watches: $WATCHES"
+echo
+
+RESULTS=$OUT/results.txt
+ERRLOG=$OUT/errors.txt
+: >"$RESULTS"
+: >"$ERRLOG"
+errors=0
+
+# run CLIENT WORKLOAD [key=value...]: one benchmark process; its RESULT line to $RESULTS
+run() {
+    local client=$1 wl=$2
+    shift 2
+    local cmd
+    case $client in
+        raw) cmd=("$OUT/rawbench") ;;
+        cclient) cmd=("$OUT/zkbench_cclient") ;;
+        zkclient) cmd=("$OUT/zkbench_zkclient") ;;
+        kazoo) cmd=("$PY" bench/kazoo_bench.py) ;;
+    esac
+    local out rc
+    out=$(timeout -k 5 "$TMO" "${cmd[@]}" "$wl" hosts="$ZK_HOSTS" seconds="$SECS" \
+        warmup="$WARMUP" "$@" 2>"$work/stderr")
+    rc=$?
+    local line
+    line=$(grep '^RESULT ' <<<"$out" | tail -1)
+    if ((rc == 0)) && [[ -n $line ]]; then
+        echo "$line" | tee -a "$RESULTS"
+        if [[ -s $work/stderr ]]; then sed 's/^/  stderr: /' "$work/stderr"; fi
+    else
+        errors=$((errors + 1))
+        local why="exit status $rc"
+        ((rc == 124 || rc == 137)) && why="timed out after $TMO s"
+        ((rc > 128 && rc != 137)) && why="killed by signal $((rc - 128))"
+        ((rc == 0)) && why="no RESULT line"
+        {
+            echo "FAILED: $client $wl $* ($why)"
+            sed 's/^/  stderr: /' "$work/stderr" | tail -20
+            [[ -n $out ]] && sed 's/^/  stdout: /' <<<"$out" | tail -5
+        } | tee -a "$ERRLOG"
+    fi
+}
+
+# label|workload|args|clients that can run it
+PLAN=(
+    "sync_get|sync_get||raw cclient kazoo zkclient"
+    "sync_set|sync_set||raw cclient kazoo zkclient"
+    "create_delete|create_delete||raw cclient kazoo zkclient"
+    "async_get_1|async_get|inflight=1|raw cclient kazoo zkclient"
+    "async_get_16|async_get|inflight=16|raw cclient kazoo zkclient"
+    "async_get_256|async_get|inflight=256|raw cclient kazoo zkclient"
+    "threads_1|threads|threads=1|cclient kazoo zkclient"
+    "threads_2|threads|threads=2|cclient kazoo zkclient"
+    "threads_8|threads|threads=8|cclient kazoo zkclient"
+    "threads_32|threads|threads=32|cclient kazoo zkclient"
+    "idle_clients|idle_clients|clients=$IDLE_K|cclient kazoo zkclient"
+    "watches|watches|watches=$WATCHES|cclient kazoo zkclient"
+    "watch_latency|watch_latency||cclient kazoo zkclient"
+)
+
+# nodes: /bench, /bench/data (100 bytes), /bench/w/n000000.. for the watch workload
+run cclient setup watches="$WATCHES"
+# the server's JIT: warm it before anything is measured (results discarded)
+if ((errors == 0)); then
+    timeout -k 5 "$TMO" "$OUT/rawbench" async_get inflight=64 seconds="$SERVER_WARM" warmup=0 \
+        >/dev/null 2>"$work/stderr" || { errors=$((errors + 1)); echo "FAILED: server warm-up"; cat "$work/stderr"; }
+    timeout -k 5 "$TMO" "$OUT/rawbench" create_delete seconds="$SERVER_WARM" warmup=0 \
+        >/dev/null 2>"$work/stderr" || { errors=$((errors + 1)); echo "FAILED: server warm-up"; cat "$work/stderr"; }
+fi
+
+read -r -a client_list <<<"$CLIENTS"
+nc=${#client_list[@]}
+for ((rep = 0; rep < REPEAT; rep++)); do
+    echo "== repeat $((rep + 1)) of $REPEAT"
+    for entry in "${PLAN[@]}"; do
+        IFS='|' read -r label wl args supported <<<"$entry"
+        if [[ -n ${BENCH_WORKLOADS:-} && " $BENCH_WORKLOADS " != *" $label "* ]]; then continue; fi
+        # rotate the order of the clients from one repeat to the next
+        for ((i = 0; i < nc; i++)); do
+            client=${client_list[$(((i + rep) % nc))]}
+            [[ " $supported " == *" $client "* ]] || continue
+            # shellcheck disable=SC2086
+            run "$client" "$wl" $args
+        done
+    done
+done
+
+echo
+echo "== summary ($cmdline)"
+"$PY" bench/report.py "$RESULTS" --watches "$WATCHES" --clients "$IDLE_K"
+echo
+echo "RESULT lines: $RESULTS"
+if ((errors > 0)); then
+    echo "bench: $errors benchmark run(s) failed; see $ERRLOG" >&2
+    exit 1
+fi
+exit 0
