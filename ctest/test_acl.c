@@ -254,7 +254,6 @@ static void refused_credential_makes_the_client_auth_failed(void)
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, zkt_on_final, NULL));
     /* No such auth provider: the server refuses and closes the session. */
     CHECK_RC(zk_add_auth(c, "no-such-scheme", (const uint8_t *)"x", 1, 0), ZK_RESULT_AUTH_FAILED);
-    /* The state changes a moment after the call returns: see test_known_bugs.c. */
     CHECK(zkt_rec_wait(&r, auth_failed_seen, NULL, 5000));
     CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_AUTH_FAILED);
     CHECK_EQ(zk_client_state(c), ZK_STATE_LOST);
@@ -269,6 +268,21 @@ static void refused_credential_makes_the_client_auth_failed(void)
     zkt_rec_destroy(&r);
 }
 
+/* A refused credential: the call returns AUTH_FAILED and the state already says so (the
+ * I/O thread sets the state before it wakes the caller). */
+static void add_auth_refused_sets_auth_failed_before_returning(void)
+{
+    int i;
+    for (i = 0; i < 20; i++) {
+        zk_client *c = zkt_connect();
+        REQUIRE(c != NULL);
+        CHECK_RC(zk_add_auth(c, "no-such-scheme", (const uint8_t *)"x", 1, 0),
+                 ZK_RESULT_AUTH_FAILED);
+        CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_AUTH_FAILED);
+        zk_client_free(c);
+    }
+}
+
 ZKT_SUITE(acl) = {
     ZKT_CASE(digest_id_matches_zookeeper),
     ZKT_CASE(digest_acl_node_reads_only_after_add_auth),
@@ -277,5 +291,6 @@ ZKT_SUITE(acl) = {
     ZKT_CASE(auth_scheme_acl_means_the_creators_identities),
     ZKT_CASE(default_acl_option_applies_to_creates_without_acl),
     ZKT_CASE(refused_credential_makes_the_client_auth_failed),
+    ZKT_CASE(add_auth_refused_sets_auth_failed_before_returning),
     ZKT_END,
 };

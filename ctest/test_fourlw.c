@@ -52,10 +52,11 @@ static void every_known_command_returns_text(void)
             zkt_fail(__FILE__, __LINE__, "%s: empty reply", cmds[i]);
         zk_string_free(s);
     }
-    /* reqs lists requests in flight: with none, the server answers nothing at all. */
-    s = command(c, "reqs");
-    CHECK(s != NULL);
-    zk_string_free(s);
+    /* reqs is unknown to ZooKeeper 3.8: it closes without a byte, which the library reports
+     * as UNIMPLEMENTED rather than as an empty answer. */
+    s = NULL;
+    CHECK_RC(zk_command(c, "reqs", 0, &s), ZK_RESULT_UNIMPLEMENTED);
+    CHECK(s == NULL);
     zkt_teardown(c, root);
     zkt_rec_destroy(&r);
 }

@@ -490,6 +490,31 @@ fn recursive_delete_removes_a_whole_tree() {
     assert!(c.exists(&r, None, None).unwrap().is_some());
 }
 
+#[test]
+fn recursive_delete_with_a_stale_version_leaves_the_tree_alone() {
+    let c = client();
+    let r = root(&c, "delete-tree-version");
+    let top = format!("{r}/tree");
+    let mk = CreateOptions {
+        makepath: true,
+        ..plain()
+    };
+    c.create(&format!("{top}/a/b"), b"", &mk, false, None)
+        .unwrap();
+    c.set(&top, b"v1", -1, None).unwrap();
+    assert_eq!(c.delete(&top, 0, true, None), Err(Error::BadVersion));
+    assert!(c
+        .exists(&format!("{top}/a/b"), None, None)
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        c.delete(&format!("{top}/nope"), 3, true, None),
+        Err(Error::NoNode)
+    );
+    c.delete(&top, 1, true, None).unwrap();
+    assert_eq!(c.exists(&top, None, None).unwrap(), None);
+}
+
 // ----- sync, ACLs ----------------------------------------------------------------------------
 
 #[test]

@@ -506,7 +506,9 @@ impl Client {
     }
 
     /// Deletes the node if its version matches (`-1` = any). `recursive` deletes the
-    /// children first, depth first, like kazoo (not atomic; `version` applies to the top).
+    /// children first, depth first, like kazoo (not atomic). With `recursive`, a `version`
+    /// other than -1 is checked on the top node before anything is deleted, so a stale
+    /// version leaves the tree alone (a change racing the delete can still slip between).
     pub fn delete(
         &self,
         path: &str,
@@ -519,6 +521,14 @@ impl Client {
         if recursive {
             if path == "/" {
                 return Err(Error::InvalidArgument);
+            }
+            if version != -1 {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match self.exists(path, None, Some(left))? {
+                    None => return Err(Error::NoNode),
+                    Some(st) if st.version != version => return Err(Error::BadVersion),
+                    Some(_) => {}
+                }
             }
             match self.delete_children(path, deadline) {
                 Ok(()) | Err(Error::NoNode) => {}

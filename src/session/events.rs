@@ -2,9 +2,10 @@
 //! User callbacks run here and nowhere else, never while a library lock is held, so a
 //! callback may call back into the client (a blocking call blocks only this thread).
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::thread::{JoinHandle, ThreadId};
+use std::thread::JoinHandle;
 
 use parking_lot::{Condvar, Mutex};
 
@@ -55,7 +56,7 @@ pub struct Events {
     queue: Arc<Queue>,
     listeners: Mutex<Listeners>,
     thread: Mutex<Option<JoinHandle<()>>>,
-    thread_id: Mutex<Option<ThreadId>>,
+
     /// `stop` was called (the thread may still be draining).
     stopped: std::sync::atomic::AtomicBool,
 }
@@ -75,13 +76,11 @@ impl Events {
             queue,
             listeners: Mutex::new(Listeners::default()),
             thread: Mutex::new(None),
-            thread_id: Mutex::new(None),
             stopped: std::sync::atomic::AtomicBool::new(false),
         });
         let handle = std::thread::Builder::new()
             .name(name.to_string())
             .spawn(move || run(rx))?;
-        *ev.thread_id.lock() = Some(handle.thread().id());
         *ev.thread.lock() = Some(handle);
         Ok(ev)
     }
@@ -114,7 +113,7 @@ impl Events {
     }
 
     pub fn is_event_thread(&self) -> bool {
-        *self.thread_id.lock() == Some(std::thread::current().id())
+        EVENT_QUEUE.with(|q| q.get() == Arc::as_ptr(&self.queue) as usize)
     }
 
     pub fn add_listener(&self, f: ListenerFn) -> u64 {
@@ -161,7 +160,15 @@ impl Events {
     }
 }
 
+thread_local! {
+    /// On an event thread, the address of the queue it serves (0 elsewhere). A plain value,
+    /// not `thread::current()`: that allocates a handle on threads the host created, which
+    /// leak checkers then report.
+    static EVENT_QUEUE: Cell<usize> = const { Cell::new(0) };
+}
+
 fn run(queue: Arc<Queue>) {
+    EVENT_QUEUE.with(|q| q.set(Arc::as_ptr(&queue) as usize));
     let mut batch = VecDeque::new();
     'outer: loop {
         {
