@@ -1,0 +1,65 @@
+# Installs libzkclient for C, C++ and any FFI host (the Go package needs none of this: see
+# bindings/go/README.md).
+#
+#   make install [PREFIX=/usr/local] [DESTDIR=] [LIBDIR=PREFIX/lib] [INCLUDEDIR=PREFIX/include]
+#   make uninstall [same variables]
+#
+# install builds the release library with cargo and puts in place:
+#   LIBDIR/libzkclient.so.VERSION        SONAME libzkclient.so.MAJOR
+#   LIBDIR/libzkclient.so.MAJOR   -> libzkclient.so.VERSION
+#   LIBDIR/libzkclient.so         -> libzkclient.so.MAJOR
+#   LIBDIR/libzkclient.a
+#   LIBDIR/pkgconfig/zkclient.pc
+#   INCLUDEDIR/zkclient.h
+# VERSION comes from Cargo.toml. The build uses its own cargo target directory
+# (target/install), so the SONAME it links in never reaches the development build in
+# target/release, whose tests link the unversioned name.
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR    ?=
+CARGO      ?= cargo
+INSTALL    ?= install
+
+# The version of [package], not of a dependency.
+VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml)
+MAJOR   := $(firstword $(subst ., ,$(VERSION)))
+SONAME  := libzkclient.so.$(MAJOR)
+BUILD   := target/install/release
+
+ifeq ($(strip $(VERSION)),)
+$(error could not read the package version from Cargo.toml)
+endif
+
+.PHONY: install uninstall install-build
+
+install-build:
+	CARGO_TARGET_DIR=target/install $(CARGO) rustc --release --locked --lib \
+	    --crate-type cdylib,staticlib -- -C link-arg=-Wl,-soname,$(SONAME)
+
+install: install-build
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	$(INSTALL) -m 755 $(BUILD)/libzkclient.so $(DESTDIR)$(LIBDIR)/libzkclient.so.$(VERSION)
+	ln -sf libzkclient.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libzkclient.so
+	$(INSTALL) -m 644 $(BUILD)/libzkclient.a $(DESTDIR)$(LIBDIR)/libzkclient.a
+	$(INSTALL) -m 644 include/zkclient.h $(DESTDIR)$(INCLUDEDIR)/zkclient.h
+	printf '%s\n' \
+	    'prefix=$(PREFIX)' \
+	    'libdir=$(patsubst $(PREFIX)%,$${prefix}%,$(LIBDIR))' \
+	    'includedir=$(patsubst $(PREFIX)%,$${prefix}%,$(INCLUDEDIR))' \
+	    '' \
+	    'Name: zkclient' \
+	    'Description: ZooKeeper client library with a C ABI' \
+	    'Version: $(VERSION)' \
+	    'Libs: -L$${libdir} -lzkclient' \
+	    'Libs.private: -lpthread -ldl -lm' \
+	    'Cflags: -I$${includedir}' \
+	    > $(DESTDIR)$(LIBDIR)/pkgconfig/zkclient.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/zkclient.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libzkclient.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libzkclient.so $(DESTDIR)$(LIBDIR)/libzkclient.a \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/zkclient.pc $(DESTDIR)$(INCLUDEDIR)/zkclient.h

@@ -1,0 +1,3 @@
+module github.com/libzkclient/libzkclient/bindings/go
+
+go 1.24

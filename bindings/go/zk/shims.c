@@ -1,0 +1,35 @@
+#include "shims.h"
+#include "_cgo_export.h"
+
+/* The exports take non-const pointers (cgo has no const); the library's event is only
+   read, so dropping const here is sound. */
+static void zkgo_watch_trampoline(void *userdata, const zk_event *event) {
+    zkgoWatch((uintptr_t)userdata, (zk_event *)event);
+}
+
+static void zkgo_listen_trampoline(void *userdata, zk_state state, zk_keeper_state keeper) {
+    zkgoListen((uintptr_t)userdata, state, keeper);
+}
+
+static void zkgo_log_trampoline(void *userdata, zk_log_level level, const char *message) {
+    zkgoLog((uintptr_t)userdata, level, (char *)message);
+}
+
+static void zkgo_release_trampoline(void *userdata) {
+    zkgoRelease((uintptr_t)userdata);
+}
+
+zk_watcher zkgo_watcher(uintptr_t handle) {
+    zk_watcher w = { zkgo_watch_trampoline, (void *)handle, zkgo_release_trampoline };
+    return w;
+}
+
+zk_result zkgo_add_listener(zk_client *c, uintptr_t handle, uint64_t *id_out) {
+    return zk_add_listener(c, zkgo_listen_trampoline, (void *)handle, zkgo_release_trampoline,
+                           id_out);
+}
+
+zk_result zkgo_set_logger(zk_options *o, uintptr_t handle, zk_log_level max_level) {
+    return zk_options_set_logger(o, zkgo_log_trampoline, (void *)handle,
+                                 zkgo_release_trampoline, max_level);
+}

@@ -1,0 +1,20 @@
+/* C side of the Go binding: turns cgo.Handle integers into the void *userdata that
+   zkclient.h callbacks carry, and hands the library pointers to the Go functions that
+   callbacks.go exports. Kept in C so that Go never converts an integer to a pointer. */
+#ifndef ZKGO_SHIMS_H
+#define ZKGO_SHIMS_H
+
+#include <stdint.h>
+#include "zkclient.h"
+
+/* A one-shot watcher whose callback and finalizer are the Go exports zkgoWatch and
+   zkgoRelease, with `handle` as userdata. */
+zk_watcher zkgo_watcher(uintptr_t handle);
+
+/* zk_add_listener with zkgoListen / zkgoRelease and `handle` as userdata. */
+zk_result zkgo_add_listener(zk_client *c, uintptr_t handle, uint64_t *id_out);
+
+/* zk_options_set_logger with zkgoLog / zkgoRelease and `handle` as userdata. */
+zk_result zkgo_set_logger(zk_options *o, uintptr_t handle, zk_log_level max_level);
+
+#endif

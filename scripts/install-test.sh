@@ -1,0 +1,304 @@
+#!/usr/bin/env bash
+# Tests `make install` the way a user meets it: install into a temporary PREFIX, then,
+# in another temporary folder outside the tree, build programs against the installed
+# files with pkg-config and run them against a real ZooKeeper:
+#   - C with exactly `cc app.c $(pkg-config --cflags --libs zkclient)` (shared, SONAME),
+#     and statically linked (our library only) from the --static flags;
+#   - C++ including the header with g++ -Wall -Wextra -Werror;
+#   - the C samples in bindings/c/samples (C99, -Wall -Wextra -Werror): watch_loop sees
+#     every change, and config_reader keeps reading across a server kill and restart;
+#   - the Go example linked to the installed library (-tags zkclient_pkgconfig);
+# then `make uninstall`. The last line is "install-test: N passed, M failed".
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/zkclient-install-test.XXXXXX")
+prefix=$tmp/prefix
+work=$tmp/app
+zkdir=$tmp/zk
+mkdir -p "$work"
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+
+passed=0
+failed=0
+pids=()
+say() { printf 'install-test: %s\n' "$*"; }
+ok() { passed=$((passed + 1)); say "ok: $1"; }
+fail() { failed=$((failed + 1)); say "FAILED: $1"; }
+# check NAME COMMAND...: one test, passed when the command succeeds.
+check() {
+    local name=$1
+    shift
+    if "$@"; then ok "$name"; else fail "$name"; fi
+}
+# wait_for FILE REGEX SECONDS: until a line of FILE matches. (Background programs run
+# under `timeout`, so a `wait` for one cannot hang the script.)
+wait_for() {
+    local i
+    for ((i = 0; i < $3 * 10; i++)); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    say "no line matching '$2' in $1 after $3 s:"
+    sed 's/^/    /' "$1" >&2
+    return 1
+}
+cleanup() {
+    local p
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    python3 "$root/scripts/zkharness.py" stop --dir "$zkdir" >/dev/null 2>&1
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+version=$(sed -n '/^\[package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' "$root/Cargo.toml")
+major=${version%%.*}
+
+# ---- install ------------------------------------------------------------------------
+say "make install PREFIX=$prefix (log: $tmp/make-install.log)"
+if ! make -C "$root" install PREFIX="$prefix" >"$tmp/make-install.log" 2>&1; then
+    tail -n 30 "$tmp/make-install.log"
+    fail "make install"
+    echo "install-test: $passed passed, $failed failed"
+    exit 1
+fi
+ok "make install"
+
+installed_files() {
+    local lib=$prefix/lib
+    [[ -f $lib/libzkclient.so.$version && ! -L $lib/libzkclient.so.$version ]] &&
+        [[ $(readlink "$lib/libzkclient.so.$major") == "libzkclient.so.$version" ]] &&
+        [[ $(readlink "$lib/libzkclient.so") == "libzkclient.so.$major" ]] &&
+        [[ -f $lib/libzkclient.a && -f $lib/pkgconfig/zkclient.pc ]] &&
+        cmp -s "$prefix/include/zkclient.h" "$root/include/zkclient.h"
+}
+check "files and symlinks: lib/libzkclient.so.$version, .so.$major, .so, .a, pkgconfig, header" installed_files
+
+check "SONAME of libzkclient.so.$version is libzkclient.so.$major" \
+    bash -c "readelf -d '$prefix/lib/libzkclient.so.$version' | grep -q 'SONAME.*\[libzkclient.so.$major\]'"
+
+pc_fields() {
+    [[ $(pkg-config --modversion zkclient) == "$version" ]] &&
+        [[ $(pkg-config --cflags zkclient) == "-I$prefix/include"* ]] &&
+        [[ $(pkg-config --libs zkclient) == "-L$prefix/lib -lzkclient"* ]] &&
+        pkg-config --libs --static zkclient | grep -q -- '-lpthread -ldl -lm'
+}
+check "pkg-config: version, Cflags, Libs, Libs.private" pc_fields
+
+# ---- a server -----------------------------------------------------------------------
+say "starting ZooKeeper in $zkdir"
+if ! python3 "$root/scripts/zkharness.py" start --dir "$zkdir" --parent-pid $$ >/dev/null; then
+    fail "zkharness start"
+    echo "install-test: $passed passed, $failed failed"
+    exit 1
+fi
+# shellcheck disable=SC1091
+. "$zkdir/cluster.env"
+say "ZK_HOSTS=$ZK_HOSTS"
+
+# ---- C, shared and static -----------------------------------------------------------
+cat >"$work/app.c" <<'C'
+/* A user's program: app HOSTS ruok | set PATH VALUE | get PATH */
+#include <stdio.h>
+#include <string.h>
+#include <zkclient.h>
+
+int main(int argc, char **argv)
+{
+    zk_options *o;
+    zk_client *zk = NULL;
+    zk_result r;
+    if (argc < 3)
+        return 2;
+    o = zk_options_new();
+    r = zk_options_set_hosts(o, argv[1]);
+    if (r == ZK_RESULT_OK)
+        r = zk_client_new(o, &zk);
+    zk_options_free(o);
+    if (r == ZK_RESULT_OK)
+        r = zk_start(zk, 20000);
+    if (r == ZK_RESULT_OK && strcmp(argv[2], "ruok") == 0) {
+        char *reply = NULL;
+        r = zk_command(zk, "ruok", 0, &reply);
+        if (r == ZK_RESULT_OK)
+            printf("%s %s\n", zk_version(), reply);
+        zk_string_free(reply);
+    } else if (r == ZK_RESULT_OK && strcmp(argv[2], "set") == 0 && argc == 5) {
+        size_t n = strlen(argv[4]);
+        r = zk_create(zk, argv[3], (const unsigned char *)argv[4], n, NULL, 0,
+                      ZK_CREATE_FLAG_MAKEPATH, 0, 0, NULL, NULL);
+        if (r == ZK_RESULT_NODE_EXISTS)
+            r = zk_set(zk, argv[3], (const unsigned char *)argv[4], n, -1, 0, NULL);
+    } else if (r == ZK_RESULT_OK && strcmp(argv[2], "delete") == 0 && argc == 4) {
+        r = zk_delete(zk, argv[3], -1, false, 0);
+    } else if (r == ZK_RESULT_OK) {
+        r = ZK_RESULT_INVALID_ARGUMENT;
+    }
+    zk_client_free(zk);
+    if (r != ZK_RESULT_OK) {
+        fprintf(stderr, "app: %s\n", zk_result_message(r));
+        return 1;
+    }
+    return 0;
+}
+C
+cd "$work" || exit 2
+
+shared_app() {
+    # shellcheck disable=SC2046 # the flags must split
+    cc app.c $(pkg-config --cflags --libs zkclient) -o app &&
+        readelf -d app | grep -q "NEEDED.*\[libzkclient.so.$major\]" &&
+        [[ $(LD_LIBRARY_PATH=$prefix/lib ./app "$ZK_HOSTS" ruok) == "$version imok" ]]
+}
+check "cc app.c \$(pkg-config --cflags --libs zkclient): links libzkclient.so.$major, runs" shared_app
+
+static_app() {
+    local libs
+    libs=$(pkg-config --libs --static zkclient)
+    # shellcheck disable=SC2046,SC2086
+    cc app.c $(pkg-config --cflags zkclient) ${libs/-lzkclient/-Wl,-Bstatic -lzkclient -Wl,-Bdynamic} \
+        -o app-static &&
+        ! readelf -d app-static | grep -q 'NEEDED.*libzkclient' &&
+        [[ $(env -u LD_LIBRARY_PATH ./app-static "$ZK_HOSTS" ruok) == "$version imok" ]]
+}
+check "static link of libzkclient.a (pkg-config --static), no libzkclient.so needed, runs" static_app
+
+# ---- C++ ----------------------------------------------------------------------------
+cat >"$work/app.cpp" <<'CPP'
+// The header from C++: enums, structs and extern "C" functions, used as a C++ user would.
+#include <zkclient.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+struct ClientDeleter {
+    void operator()(zk_client *c) const { zk_client_free(c); }
+};
+
+int main(int argc, char **argv)
+{
+    if (argc != 2)
+        return 2;
+    std::unique_ptr<zk_options, void (*)(zk_options *)> opts(zk_options_new(), zk_options_free);
+    if (zk_options_set_hosts(opts.get(), argv[1]) != ZK_RESULT_OK)
+        return 1;
+    zk_client *raw = nullptr;
+    if (zk_client_new(opts.get(), &raw) != ZK_RESULT_OK)
+        return 1;
+    std::unique_ptr<zk_client, ClientDeleter> zk(raw);
+    zk_result r = zk_start(zk.get(), 20000);
+    if (r != ZK_RESULT_OK) {
+        std::fprintf(stderr, "start: %s\n", zk_result_message(r));
+        return 1;
+    }
+    const std::string path = "/install-test-cpp";
+    const std::string value = "from C++";
+    uint32_t flags = ZK_CREATE_FLAG_EPHEMERAL;
+    zk_acl acl = { ZK_PERM_ALL, "world", "anyone" };
+    r = zk_create(zk.get(), path.c_str(), reinterpret_cast<const uint8_t *>(value.data()),
+                  value.size(), &acl, 1, flags, 0, 0, nullptr, nullptr);
+    zk_buffer buf = { nullptr, 0 };
+    zk_stat st{};
+    if (r == ZK_RESULT_OK)
+        r = zk_get(zk.get(), path.c_str(), nullptr, 0, &buf, &st);
+    if (r != ZK_RESULT_OK) {
+        std::fprintf(stderr, "create/get: %s\n", zk_result_message(r));
+        return 1;
+    }
+    std::string got(reinterpret_cast<const char *>(buf.data), buf.len);
+    zk_buffer_free(&buf);
+    std::printf("%s v%d owner-set=%d\n", got.c_str(), st.version, st.ephemeral_owner != 0);
+    return got == value ? 0 : 1;
+}
+CPP
+cpp_app() {
+    # shellcheck disable=SC2046
+    g++ -std=c++11 -Wall -Wextra -Werror app.cpp $(pkg-config --cflags --libs zkclient) -o app-cpp &&
+        [[ $(LD_LIBRARY_PATH=$prefix/lib ./app-cpp "$ZK_HOSTS") == "from C++ v0 owner-set=1" ]]
+}
+check "g++ -Wall -Wextra -Werror: C++ includes the header, links and runs" cpp_app
+
+# ---- the C samples ------------------------------------------------------------------
+build_samples() {
+    local s
+    for s in watch_loop config_reader; do
+        cp "$root/bindings/c/samples/$s.c" "$work/" || return 1
+        # shellcheck disable=SC2046
+        cc -std=c99 -Wall -Wextra -Werror "$s.c" $(pkg-config --cflags --libs zkclient) -o "$s" || return 1
+    done
+}
+check "samples build: cc -std=c99 -Wall -Wextra -Werror" build_samples
+
+export LD_LIBRARY_PATH=$prefix/lib
+
+watch_loop_sees_every_change() {
+    local out=$work/watch_loop.out pid
+    timeout 60 ./watch_loop "$ZK_HOSTS" /samples/watched 3 >"$out" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    # Each change waits until the loop has re-armed its watch (printed the last one).
+    wait_for "$out" '^/samples/watched: no such node$' 10 &&
+        ./app "$ZK_HOSTS" set /samples/watched one && wait_for "$out" 'v0: one$' 10 &&
+        ./app "$ZK_HOSTS" set /samples/watched two && wait_for "$out" 'v1: two$' 10 &&
+        ./app "$ZK_HOSTS" delete /samples/watched &&
+        wait "$pid" && [[ $(grep -c '^event ' "$out") == 3 ]] &&
+        grep -q '^event deleted$' "$out"
+}
+check "watch_loop: prints the creation, each change and the deletion of a node" watch_loop_sees_every_change
+
+config_reader_survives_restart() {
+    local out=$work/config_reader.out pid
+    ./app "$ZK_HOSTS" set /samples/config v1 || return 1
+    timeout 120 ./config_reader "$ZK_HOSTS" /samples/config >"$out" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    wait_for "$out" '^config v0: v1$' 10 || return 1
+    python3 "$root/scripts/zkharness.py" kill --dir "$zkdir" --id 1 >/dev/null || return 1
+    wait_for "$out" '^state: SUSPENDED' 30 || return 1
+    sleep 1
+    python3 "$root/scripts/zkharness.py" restart --dir "$zkdir" --id 1 >/dev/null || return 1
+    ./app "$ZK_HOSTS" set /samples/config v2 || return 1
+    wait_for "$out" '^config v1: v2$' 30 || return 1
+    kill "$pid"
+    wait "$pid"
+    [[ $(grep -c '^state: CONNECTED' "$out") -ge 2 ]]
+}
+check "config_reader: reads the new value after the server is killed and restarted" config_reader_survives_restart
+
+# ---- Go, linked to the installed library --------------------------------------------
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+go_pkgconfig() {
+    # The go command caches the package without the pkg-config output (the -L of an
+    # earlier run's prefix would stick): a define naming this prefix keys the cache.
+    (cd "$root/bindings/go" &&
+        CGO_CFLAGS="-O2 -g -DZKGO_PREFIX=$(basename "$tmp")" \
+            "$GO" build -tags zkclient_pkgconfig -o "$work/configwatch" ./examples/configwatch) &&
+        readelf -d "$work/configwatch" | grep -q "NEEDED.*\[libzkclient.so.$major\]" || return 1
+    local out=$work/configwatch.out pid
+    ./app "$ZK_HOSTS" set /samples/go "from go" || return 1
+    timeout 60 "$work/configwatch" -hosts "$ZK_HOSTS" /samples/go >"$out" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    wait_for "$out" '^/samples/go v0: from go$' 15
+    local rc=$?
+    kill -INT "$pid" 2>/dev/null
+    wait "$pid"
+    return $rc
+}
+if [[ -x $GO ]]; then
+    check "Go (-tags zkclient_pkgconfig) links libzkclient.so.$major and runs" go_pkgconfig
+else
+    say "skipped: Go with the installed library (no go command)"
+fi
+unset LD_LIBRARY_PATH
+
+# ---- uninstall ----------------------------------------------------------------------
+uninstalled() {
+    make -C "$root" uninstall PREFIX="$prefix" >"$tmp/make-uninstall.log" 2>&1 &&
+        [[ -z $(find "$prefix" -not -type d) ]]
+}
+check "make uninstall removes every installed file" uninstalled
+
+echo "install-test: $passed passed, $failed failed"
+((failed == 0))
