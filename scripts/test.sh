@@ -3,10 +3,14 @@
 #   1. scripts/setup.sh installs what is missing (ZooKeeper, valgrind, ...).
 #   2. Rust: unit tests (codec golden bytes, paths, retry arithmetic), the header drift
 #      and version check, and the integration tests against real ZooKeeper servers that
-#      the harness starts (once per test binary) and stops by process id.
+#      the harness starts (once per test binary) and stops by process id. They run in the
+#      dev profile: quicker to build than LTO'd release binaries, and overflow checks on.
 #   3. C: ctest/ against a real server, under AddressSanitizer and under valgrind.
-#   4. The sample CLI (bindings/c/zkcli) against a real server.
-#   5. clippy with warnings as errors, and rustfmt --check.
+#   4. Go: go vet and go test -race in bindings/go against a real server.
+#   5. make install into a temp prefix, then C, C++, the C samples and Go built against it
+#      with pkg-config, outside the tree.
+#   6. The sample CLI (bindings/c/zkcli) and the benchmark's smoke run, on real servers.
+#   7. clippy with warnings as errors, and rustfmt --check.
 # Exits non-zero if anything fails. The last line is "all: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -34,10 +38,13 @@ suite() {
 }
 
 suite "build (release)" cargo build --release --locked
-suite "rust tests (unit, header, integration vs real ZooKeeper)" cargo test --release --locked
+suite "rust tests (unit, header, integration vs real ZooKeeper)" cargo test --locked
 suite "C tests (ASan + valgrind, real ZooKeeper)" env ZK_SKIP_BUILD=1 bash ctest/run.sh
+suite "Go tests (vet, -race, real ZooKeeper)" env ZK_SKIP_BUILD=1 bash scripts/go-test.sh
+suite "make install + pkg-config builds (C, C++, samples, Go)" bash scripts/install-test.sh
 suite "zkcli smoke (real ZooKeeper)" bash scripts/zkcli-smoke.sh
-suite "clippy -D warnings" cargo clippy --release --locked --all-targets -- -D warnings
+suite "benchmark smoke (real ZooKeeper)" bash scripts/bench.sh --smoke
+suite "clippy -D warnings" cargo clippy --locked --all-targets -- -D warnings
 suite "rustfmt --check" cargo fmt --check
 
 echo

@@ -31,6 +31,9 @@ node=/zkcli-demo-$$
 run() {
     echo "\$ zkcli $*"
     "$zkcli" "$@"
+    # get prints the data as it is, with no newline of its own.
+    [[ $1 == get ]] && echo
+    return 0
 }
 run create -p "$node/greeting" "hello from libzkclient"
 run get "$node/greeting"
