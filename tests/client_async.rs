@@ -285,3 +285,53 @@ fn stop_fails_queued_requests_with_closed_and_later_ones_at_once() {
     .unwrap();
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), Err(Error::Closed));
 }
+
+/// Requests made from a callback leave together when the callback batch ends: a chain of
+/// gets, each issued from the previous one's completion, runs to its end; and a callback
+/// that issues an async call and then a blocking one does not wait on its own unsent bytes.
+#[test]
+fn requests_made_from_callbacks_are_sent_without_outside_help() {
+    let c = Arc::new(connect(harness::shared().hosts()));
+    let base = root(&c, "chain");
+    let (tx, rx) = mpsc::channel();
+
+    fn step(c: Arc<Client>, path: String, left: u32, tx: mpsc::Sender<u32>) {
+        let c2 = c.clone();
+        let p2 = path.clone();
+        c.get_async(
+            &path,
+            None,
+            None,
+            Box::new(move |r| {
+                r.unwrap();
+                if left == 0 {
+                    tx.send(0).unwrap();
+                } else {
+                    step(c2, p2, left - 1, tx);
+                }
+            }),
+        )
+        .unwrap();
+    }
+    step(c.clone(), base.clone(), 100, tx.clone());
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), 0);
+
+    let c2 = c.clone();
+    let b2 = base.clone();
+    c.defer(Box::new(move || {
+        let t = tx.clone();
+        c2.exists_async(
+            &b2,
+            None,
+            None,
+            Box::new(move |r| t.send(r.is_ok() as u32 + 10).unwrap()),
+        )
+        .unwrap();
+        // Blocking on the event thread: this write also carries the exists above.
+        let (data, _) = c2.get(&b2, None, Some(Duration::from_secs(5))).unwrap();
+        tx.send(data.len() as u32 + 20).unwrap();
+    }));
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), 20);
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), 11);
+    c.delete(&base, -1, true, None).unwrap();
+}

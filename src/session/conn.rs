@@ -364,7 +364,7 @@ fn serve(inner: &Arc<Inner>, est: Established, addr: SocketAddr, host: &str) -> 
         if !out.is_empty() && writer.write_all(&out).is_err() {
             return End::Lost;
         }
-        s.stream = Some(writer);
+        s.stream = Some(Arc::new(writer));
         inner.flush_waiting_locked(&mut s);
     }
     inner.touch_send();
@@ -503,18 +503,7 @@ fn send_ping(inner: &Inner) -> bool {
         }
         .encode(w)
     });
-    let s = inner.send.lock();
-    match s.stream.as_ref() {
-        Some(st) => {
-            let ok = st.write_all(&out).is_ok();
-            drop(s);
-            if ok {
-                inner.touch_send();
-            }
-            ok
-        }
-        None => false,
-    }
+    inner.write_raw(&out)
 }
 
 /// A read buffer that frames are cut from without moving bytes on every read.
@@ -608,52 +597,69 @@ fn read_loop(inner: &Arc<Inner>, stream: &mut ReadHalf, negotiated: Duration) ->
                 return End::Lost;
             }
         }
-        // Cut every whole frame out of what we have.
-        loop {
-            if let Some((_, rem)) = skip.as_mut() {
-                let n = (*rem).min(rb.avail().len());
-                rb.consume(n);
-                *rem -= n;
-                if *rem > 0 {
-                    want = 1;
-                    break;
-                }
-                let hdr = skip.take().expect("set above").0;
-                if let Err(end) = fail_oversized(inner, hdr) {
-                    return end;
-                }
-                continue;
+        // Everything this read completes goes to the event thread in one go.
+        if let Some(end) = inner
+            .events
+            .hold(|| cut_frames(inner, &mut rb, &mut skip, &mut want, max))
+        {
+            return end;
+        }
+    }
+}
+
+/// Cuts every whole frame out of what has been read and handles it; `Some` when the
+/// connection must end. `want` says how many more bytes the next frame needs.
+fn cut_frames(
+    inner: &Arc<Inner>,
+    rb: &mut ReadBuf,
+    skip: &mut Option<(ReplyHeader, usize)>,
+    want: &mut usize,
+    max: usize,
+) -> Option<End> {
+    loop {
+        if let Some((_, rem)) = skip.as_mut() {
+            let n = (*rem).min(rb.avail().len());
+            rb.consume(n);
+            *rem -= n;
+            if *rem > 0 {
+                *want = 1;
+                return None;
             }
-            match frame_len(rb.avail(), max) {
-                Ok(None) => {
-                    want = 4;
-                    break;
-                }
-                Ok(Some(len)) => {
-                    if rb.avail().len() < 4 + len {
-                        want = 4 + len - rb.avail().len();
-                        break;
-                    }
-                    let frame = rb.avail()[4..4 + len].to_vec();
-                    rb.consume(4 + len);
-                    if let Err(end) = handle_frame(inner, frame) {
-                        return end;
-                    }
-                }
-                Err(FrameError::TooLarge(len)) if len <= MAX_SKIP => {
-                    if rb.avail().len() < 4 + 16 {
-                        want = 20 - rb.avail().len();
-                        break;
-                    }
-                    let hdr = match ReplyHeader::decode(&mut Reader::new(&rb.avail()[4..20])) {
-                        Ok(h) => h,
-                        Err(_) => return protocol_error(inner, "bad header"),
-                    };
-                    rb.consume(20);
-                    skip = Some((hdr, len - 16));
-                }
-                Err(e) => return protocol_error(inner, &format!("{e:?}")),
+            let hdr = skip.take().expect("set above").0;
+            if let Err(end) = fail_oversized(inner, hdr) {
+                return Some(end);
             }
+            continue;
+        }
+        match frame_len(rb.avail(), max) {
+            Ok(None) => {
+                *want = 4;
+                return None;
+            }
+            Ok(Some(len)) => {
+                if rb.avail().len() < 4 + len {
+                    *want = 4 + len - rb.avail().len();
+                    return None;
+                }
+                let frame = rb.avail()[4..4 + len].to_vec();
+                rb.consume(4 + len);
+                if let Err(end) = handle_frame(inner, frame) {
+                    return Some(end);
+                }
+            }
+            Err(FrameError::TooLarge(len)) if len <= MAX_SKIP => {
+                if rb.avail().len() < 4 + 16 {
+                    *want = 20 - rb.avail().len();
+                    return None;
+                }
+                let hdr = match ReplyHeader::decode(&mut Reader::new(&rb.avail()[4..20])) {
+                    Ok(h) => h,
+                    Err(_) => return Some(protocol_error(inner, "bad header")),
+                };
+                rb.consume(20);
+                *skip = Some((hdr, len - 16));
+            }
+            Err(e) => return Some(protocol_error(inner, &format!("{e:?}"))),
         }
     }
 }

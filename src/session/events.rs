@@ -2,7 +2,7 @@
 //! User callbacks run here and nowhere else, never while a library lock is held, so a
 //! callback may call back into the client (a blocking call blocks only this thread).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -41,6 +41,8 @@ struct Listeners {
 struct Queue {
     items: Mutex<QueueState>,
     cv: Condvar,
+    /// Run after each batch of events: sends the requests the callbacks made, together.
+    after_batch: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 struct QueueState {
@@ -70,6 +72,7 @@ impl Events {
                 sleeping: false,
             }),
             cv: Condvar::new(),
+            after_batch: std::sync::OnceLock::new(),
         });
         let rx = queue.clone();
         let ev = Arc::new(Events {
@@ -88,18 +91,72 @@ impl Events {
     /// Queues an event. After `stop` the event is run right here instead (watch callbacks
     /// still get their one call, finalizers still run) rather than being lost.
     pub fn push(&self, ev: Event) {
+        // Inside `hold` on this thread: collect, to queue with one lock and one wake-up.
+        let ev = match HELD.with(|h| match &mut *h.borrow_mut() {
+            Some((q, held)) if *q == self.queue_addr() => {
+                held.push(ev);
+                None
+            }
+            _ => Some(ev),
+        }) {
+            Some(ev) => ev,
+            None => return,
+        };
+        self.push_all(std::iter::once(ev));
+    }
+
+    fn queue_addr(&self) -> usize {
+        Arc::as_ptr(&self.queue) as usize
+    }
+
+    /// Runs `f`, queueing the events it pushes from this thread all at once at the end: the
+    /// I/O thread cuts many replies from one read, and the event thread should wake once
+    /// for them, not once per reply.
+    pub fn hold<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Release<'a>(&'a Events);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                let held = HELD.with(|h| h.borrow_mut().take());
+                if let Some((_, held)) = held {
+                    if !held.is_empty() {
+                        self.0.push_all(held);
+                    }
+                }
+            }
+        }
+        let nested = HELD.with(|h| {
+            let mut h = h.borrow_mut();
+            if h.is_some() {
+                return true;
+            }
+            *h = Some((self.queue_addr(), Vec::new()));
+            false
+        });
+        if nested {
+            return f();
+        }
+        let _release = Release(self);
+        f()
+    }
+
+    fn push_all(&self, evs: impl IntoIterator<Item = Event>) {
         let mut q = self.queue.items.lock();
         if q.closed {
             drop(q);
-            run_one(ev);
+            evs.into_iter().for_each(run_one);
             return;
         }
-        q.events.push_back(ev);
+        q.events.extend(evs);
         let wake = q.sleeping;
         drop(q);
         if wake {
             self.queue.cv.notify_one();
         }
+    }
+
+    /// Sets what runs after each batch of events (once).
+    pub fn set_after_batch(&self, f: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.queue.after_batch.set(f);
     }
 
     /// Queues a state change for the listeners registered now.
@@ -161,6 +218,8 @@ impl Events {
 }
 
 thread_local! {
+    /// Events held by `hold` on this thread, with the queue they are for.
+    static HELD: RefCell<Option<(usize, Vec<Event>)>> = const { RefCell::new(None) };
     /// On an event thread, the address of the queue it serves (0 elsewhere). A plain value,
     /// not `thread::current()`: that allocates a handle on threads the host created, which
     /// leak checkers then report.
@@ -182,10 +241,12 @@ fn run(queue: Arc<Queue>) {
         }
         while let Some(ev) = batch.pop_front() {
             if matches!(ev, Event::Stop) {
+                after_batch(&queue);
                 break 'outer;
             }
             run_one(ev);
         }
+        after_batch(&queue);
     }
     // From now on pushes run in place; anything queued after Stop still gets its one call.
     let rest = {
@@ -197,6 +258,12 @@ fn run(queue: Arc<Queue>) {
         if !matches!(ev, Event::Stop) {
             run_one(ev);
         }
+    }
+}
+
+fn after_batch(queue: &Queue) {
+    if let Some(f) = queue.after_batch.get() {
+        f();
     }
 }
 

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
 use crate::proto::consts::{OpCode, PROTOCOL_VERSION};
@@ -157,13 +157,22 @@ struct Queued {
     deadline: Instant,
 }
 
-/// The writing side of the current connection.
+/// The writing side of the current connection. Every byte for the socket goes through
+/// `out` in xid order; one thread at a time (`flushing`) writes it out with the lock
+/// released, so writers that arrive meanwhile only append and go wait for their replies,
+/// and many queued requests leave in one write.
 struct SendSide {
-    stream: Option<transport::Conn>,
+    stream: Option<Arc<transport::Conn>>,
     next_xid: i32,
     /// Guarded by the send lock like the stream, so a request is either written or queued,
     /// never lost between a disconnect and a flush.
     waiting: VecDeque<Queued>,
+    /// Frames not yet written.
+    out: Vec<u8>,
+    /// A thread is writing `out` now.
+    flushing: bool,
+    /// `out` holds requests made by callbacks, sent when the callback batch ends.
+    deferred: bool,
 }
 
 impl SendSide {
@@ -275,24 +284,30 @@ impl Inner {
     /// Closes the current connection's socket, so the I/O thread's read returns and
     /// callers stop writing to it.
     fn drop_connection(&self) {
-        if let Some(s) = self.send.lock().stream.take() {
-            s.shutdown();
+        let mut s = self.send.lock();
+        // Unsent bytes were for this connection; their requests fail with it.
+        s.out.clear();
+        s.deferred = false;
+        if let Some(c) = s.stream.take() {
+            c.shutdown();
         }
+        drop(s);
         if let Some(s) = self.connecting.lock().take() {
             let _ = s.shutdown(Shutdown::Both);
         }
     }
 
-    /// Under the send lock: takes the next xid, queues the pending entry and writes the frame,
-    /// so xid order is socket order. A failed write shuts the socket down; the reader then
-    /// fails everything pending, this request included.
+    /// Under the send lock: takes the next xid, queues the pending entry and appends the
+    /// frame to the output, so xid order is socket order. Then flushes, unless `defer`
+    /// (a callback's request, sent when the callback batch ends).
     fn write_locked(
         &self,
-        s: &mut SendSide,
+        s: &mut MutexGuard<'_, SendSide>,
         frame: &mut [u8],
         op: OpCode,
         watch: Option<PendingWatch>,
         done: Completion,
+        defer: bool,
     ) {
         let xid = s.next_xid();
         frame[4..8].copy_from_slice(&xid.to_be_bytes());
@@ -302,15 +317,62 @@ impl Inner {
             watch,
             done,
         });
-        let Some(stream) = s.stream.as_ref() else {
-            return;
-        };
-        if let Err(e) = stream.write_all(frame) {
-            stream.shutdown();
-            self.log(LogLevel::Warn, format_args!("write failed: {e}"));
+        s.out.extend_from_slice(frame);
+        if defer {
+            s.deferred = true;
+        } else {
+            self.flush_locked(s);
+        }
+    }
+
+    /// Writes `out` to the socket unless another thread is doing so already (it will take
+    /// our bytes too). The lock is released while writing. A failed write shuts the socket
+    /// down; the reader then fails everything pending.
+    fn flush_locked(&self, s: &mut MutexGuard<'_, SendSide>) {
+        if s.flushing {
             return;
         }
-        self.touch_send();
+        s.deferred = false;
+        s.flushing = true;
+        while !s.out.is_empty() {
+            let Some(conn) = s.stream.clone() else {
+                s.out.clear();
+                break;
+            };
+            let mut buf = std::mem::take(&mut s.out);
+            let r = MutexGuard::unlocked(s, || conn.write_all(&buf));
+            if let Err(e) = r {
+                conn.shutdown();
+                self.log(LogLevel::Warn, format_args!("write failed: {e}"));
+                break;
+            }
+            self.touch_send();
+            if s.out.is_empty() {
+                // Keep the allocation for the next flush.
+                buf.clear();
+                s.out = buf;
+            }
+        }
+        s.flushing = false;
+    }
+
+    /// Sends the requests callbacks made during the batch that just ended (event thread).
+    fn flush_deferred(&self) {
+        let mut s = self.send.lock();
+        if s.deferred {
+            self.flush_locked(&mut s);
+        }
+    }
+
+    /// Appends a frame that carries its own xid (pings) and flushes.
+    fn write_raw(&self, frame: &[u8]) -> bool {
+        let mut s = self.send.lock();
+        if s.stream.is_none() {
+            return false;
+        }
+        s.out.extend_from_slice(frame);
+        self.flush_locked(&mut s);
+        true
     }
 
     /// Writes a request now if there is a connection; `Err` hands everything back if not.
@@ -325,21 +387,22 @@ impl Inner {
         if s.stream.is_none() {
             return Err((watch, done));
         }
-        self.write_locked(&mut s, frame, op, watch, done);
+        self.write_locked(&mut s, frame, op, watch, done, false);
         Ok(())
     }
 
-    /// Sends what async callers queued while disconnected. Called by the I/O thread with the
-    /// send lock held, right after publishing a new connection.
-    fn flush_waiting_locked(&self, s: &mut SendSide) {
+    /// Sends what async callers queued while disconnected, in one write. Called by the I/O
+    /// thread with the send lock held, right after publishing a new connection.
+    fn flush_waiting_locked(&self, s: &mut MutexGuard<'_, SendSide>) {
         let now = Instant::now();
         for mut q in std::mem::take(&mut s.waiting) {
             if q.deadline <= now {
                 complete(&self.events, q.done, Err(Error::TimedOut));
             } else {
-                self.write_locked(s, &mut q.frame, q.op, q.watch, q.done);
+                self.write_locked(s, &mut q.frame, q.op, q.watch, q.done, true);
             }
         }
+        self.flush_locked(s);
     }
 
     /// Fails queued async requests whose deadline has passed.
@@ -405,40 +468,48 @@ impl Session {
         let auth = cfg.auth.clone();
         let seen_rw = cfg.client_id.is_some();
         let session = cfg.client_id;
-        Ok(Session {
-            inner: Arc::new(Inner {
-                cfg: Mutex::new(cfg),
-                chroot,
-                max_frame,
-                events,
-                st: Mutex::new(Shared {
-                    keeper: KeeperState::Closed,
-                    coarse: State::Lost,
-                    session,
-                    negotiated: Duration::ZERO,
-                    seen_rw,
-                    stopping: false,
-                    closed_reason: None,
-                    server: None,
-                }),
-                cv: Condvar::new(),
-                send: Mutex::new(SendSide {
-                    stream: None,
-                    next_xid: 1,
-                    waiting: VecDeque::new(),
-                }),
-                connecting: Mutex::new(None),
-                conn_gen: AtomicU64::new(0),
-                preferred: Mutex::new(None),
-                pending: Mutex::new(VecDeque::new()),
-                watches: Mutex::new(WatchTable::default()),
-                auth: Mutex::new(auth),
-                last_zxid: AtomicI64::new(0),
-                last_send_ms: AtomicU64::new(0),
-                epoch: Instant::now(),
-                io: Mutex::new(None),
+        let inner = Arc::new(Inner {
+            cfg: Mutex::new(cfg),
+            chroot,
+            max_frame,
+            events,
+            st: Mutex::new(Shared {
+                keeper: KeeperState::Closed,
+                coarse: State::Lost,
+                session,
+                negotiated: Duration::ZERO,
+                seen_rw,
+                stopping: false,
+                closed_reason: None,
+                server: None,
             }),
-        })
+            cv: Condvar::new(),
+            send: Mutex::new(SendSide {
+                stream: None,
+                next_xid: 1,
+                waiting: VecDeque::new(),
+                out: Vec::new(),
+                flushing: false,
+                deferred: false,
+            }),
+            connecting: Mutex::new(None),
+            conn_gen: AtomicU64::new(0),
+            preferred: Mutex::new(None),
+            pending: Mutex::new(VecDeque::new()),
+            watches: Mutex::new(WatchTable::default()),
+            auth: Mutex::new(auth),
+            last_zxid: AtomicI64::new(0),
+            last_send_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
+            io: Mutex::new(None),
+        });
+        let weak = Arc::downgrade(&inner);
+        inner.events.set_after_batch(Box::new(move || {
+            if let Some(i) = weak.upgrade() {
+                i.flush_deferred();
+            }
+        }));
+        Ok(Session { inner })
     }
 
     pub fn chroot(&self) -> &Chroot {
@@ -739,7 +810,10 @@ impl Session {
         }
         let done = Completion::Callback(done);
         if s.stream.is_some() {
-            self.inner.write_locked(&mut s, &mut frame, op, pw, done);
+            // From a callback, the request leaves with the others of the same batch.
+            let defer = self.inner.events.is_event_thread();
+            self.inner
+                .write_locked(&mut s, &mut frame, op, pw, done, defer);
         } else {
             s.waiting.push_back(Queued {
                 frame,
