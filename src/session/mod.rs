@@ -157,6 +157,20 @@ struct Queued {
     deadline: Instant,
 }
 
+impl Shared {
+    /// The error of a state no request can leave: auth failed, closed, or expired for good.
+    fn terminal(&self) -> Option<Error> {
+        match self.keeper {
+            KeeperState::AuthFailed => Some(Error::AuthFailed),
+            KeeperState::Closed => Some(self.closed_reason.unwrap_or(Error::Closed)),
+            KeeperState::ExpiredSession if self.closed_reason == Some(Error::SessionExpired) => {
+                Some(Error::SessionExpired)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The writing side of the current connection. Every byte for the socket goes through
 /// `out` in xid order; one thread at a time (`flushing`) writes it out with the lock
 /// released, so writers that arrive meanwhile only append and go wait for their replies,
@@ -633,21 +647,7 @@ impl Session {
 
     /// Waits until connected, a terminal state, or the deadline.
     pub fn wait_connected(&self, deadline: Instant) -> Result<()> {
-        let mut st = self.inner.st.lock();
-        loop {
-            match st.keeper {
-                KeeperState::Connected | KeeperState::ConnectedRo => return Ok(()),
-                KeeperState::AuthFailed => return Err(Error::AuthFailed),
-                KeeperState::Closed => return Err(st.closed_reason.unwrap_or(Error::Closed)),
-                KeeperState::ExpiredSession if st.closed_reason == Some(Error::SessionExpired) => {
-                    return Err(Error::SessionExpired)
-                }
-                _ => {}
-            }
-            if self.inner.cv.wait_until(&mut st, deadline).timed_out() {
-                return Err(Error::TimedOut);
-            }
-        }
+        self.wait_ready(deadline, false)
     }
 
     /// Ends the session: closeSession (so ephemerals go at once), then the I/O thread ends
@@ -831,14 +831,7 @@ impl Session {
         if st.stopping {
             return Err(st.closed_reason.unwrap_or(Error::Closed));
         }
-        match st.keeper {
-            KeeperState::AuthFailed => Err(Error::AuthFailed),
-            KeeperState::Closed => Err(st.closed_reason.unwrap_or(Error::Closed)),
-            KeeperState::ExpiredSession if st.closed_reason == Some(Error::SessionExpired) => {
-                Err(Error::SessionExpired)
-            }
-            _ => Ok(()),
-        }
+        st.terminal().map_or(Ok(()), Err)
     }
 
     fn submit_frame(
@@ -874,21 +867,22 @@ impl Session {
     }
 
     /// Waits until a request can be written: connected, or an error for a closed, failed or
-    /// expired-for-good client.
+    /// expired-for-good client (or one being stopped, unless `while_stopping`).
     fn wait_sendable(&self, deadline: Instant, while_stopping: bool) -> Result<()> {
+        self.wait_ready(deadline, !while_stopping)
+    }
+
+    fn wait_ready(&self, deadline: Instant, refuse_when_stopping: bool) -> Result<()> {
         let mut st = self.inner.st.lock();
         loop {
-            if st.stopping && !while_stopping {
+            if st.stopping && refuse_when_stopping {
                 return Err(st.closed_reason.unwrap_or(Error::Closed));
             }
-            match st.keeper {
-                KeeperState::Connected | KeeperState::ConnectedRo => return Ok(()),
-                KeeperState::AuthFailed => return Err(Error::AuthFailed),
-                KeeperState::Closed => return Err(st.closed_reason.unwrap_or(Error::Closed)),
-                KeeperState::ExpiredSession if st.closed_reason == Some(Error::SessionExpired) => {
-                    return Err(Error::SessionExpired)
-                }
-                _ => {}
+            if st.keeper.is_connected() {
+                return Ok(());
+            }
+            if let Some(e) = st.terminal() {
+                return Err(e);
             }
             if self.inner.cv.wait_until(&mut st, deadline).timed_out() {
                 return Err(Error::TimedOut);
