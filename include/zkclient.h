@@ -265,6 +265,35 @@ typedef uint32_t zk_perm;
 #endif // __cplusplus
 
 /*
+ Kinds of watch for `zk_remove_watches` (ZooKeeper's WatcherType numbers).
+ */
+enum zk_watcher_type
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   Child watches (from zk_get_children).
+   */
+  ZK_WATCHER_TYPE_CHILDREN = 1,
+  /*
+   Data and exists watches (from zk_get, zk_exists).
+   */
+  ZK_WATCHER_TYPE_DATA = 2,
+  /*
+   All of the above and persistent watches (zk_add_watch).
+   */
+  ZK_WATCHER_TYPE_ANY = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zk_watcher_type zk_watcher_type;
+#else
+typedef uint32_t zk_watcher_type;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  A node's ACL as the server returned it. Read with `zk_acl_list_len` and
  `zk_acl_list_get`; free with `zk_acl_list_free`.
  */
@@ -840,6 +869,42 @@ zk_result zk_get_children(struct zk_client *c,
                           uint32_t timeout_ms,
                           struct zk_string_list **out,
                           struct zk_stat *stat_out);
+
+/*
+ Adds a persistent watch (ZooKeeper 3.6+). `watcher->callback` runs on the event thread
+ for every event on `path` — or, with `recursive`, on `path` and every node below it,
+ except child events — until `zk_remove_watches(.., ZK_WATCHER_TYPE_ANY, ..)` or the end
+ of the session; then once more with `ZK_EVENT_TYPE_PERSISTENT_WATCH_REMOVED` or a
+ session event (`ZK_EVENT_TYPE_NONE`); then `watcher->finalizer` runs once. If the call
+ fails the callback never runs and the finalizer runs before it returns. The watch is
+ restored after a reconnect, but events from while the client was away are not
+ replayed. ZooKeeper 3.8 keeps one watch mode per path and session (ZOOKEEPER-4466):
+ do not mix a persistent watch and one-shot watches on one path.
+
+ # Safety
+ `c` is a live client; `path` NUL-terminated; `watcher` points to a zk_watcher.
+ */
+zk_result zk_add_watch(struct zk_client *c,
+                       const char *path,
+                       bool recursive,
+                       const struct zk_watcher *watcher,
+                       uint32_t timeout_ms);
+
+/*
+ Removes the client's watches of `watcher_type` (a `zk_watcher_type`) on `path`: each
+ removed watcher gets its removal event (`ZK_EVENT_TYPE_DATA_WATCH_REMOVED`,
+ `_CHILD_WATCH_REMOVED`, `_PERSISTENT_WATCH_REMOVED`), then its finalizer runs.
+ `ZK_RESULT_NO_WATCHER` if the client holds none. With `local`, they are removed even if
+ the server cannot be told.
+
+ # Safety
+ `c` is a live client; `path` NUL-terminated.
+ */
+zk_result zk_remove_watches(struct zk_client *c,
+                            const char *path,
+                            uint32_t watcher_type,
+                            bool local,
+                            uint32_t timeout_ms);
 
 /*
  Sets a node's data if its version is `version` (-1 = any). New Stat to `stat_out` if

@@ -16,6 +16,7 @@ pub use client::{
     TlsOptions, WatchedEvent,
 };
 pub use error::{Error, Result};
-pub use proto::consts::EventType;
+pub use proto::consts::{EventType, WatcherType};
+pub use session::state::PersistentFn;
 pub use session::state::{KeeperState, State};
 pub use session::ClientId;

@@ -34,7 +34,7 @@ impl Client {
         let watch = watch.map(|(f, kind, kind_on_nonode)| crate::session::WatchRequest {
             kind,
             kind_on_nonode,
-            f,
+            f: crate::session::watches::Watcher::Once(f),
         });
         self.session.submit(
             op,

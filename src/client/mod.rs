@@ -11,7 +11,7 @@ pub mod options;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::proto::consts::{CreateMode, OpCode, TTL_MAX};
+use crate::proto::consts::{AddWatchMode, CreateMode, OpCode, WatcherType, TTL_MAX};
 use crate::proto::path::validate_path;
 use crate::proto::wire::{Decode, Encode, Reader};
 use crate::proto::*;
@@ -20,7 +20,7 @@ use crate::session::fourlw;
 use crate::session::hosts::{resolve, ConnectString};
 use crate::session::state::{KeeperState, ListenerFn, State, WatchFn};
 use crate::session::tls::TlsConfig;
-use crate::session::watches::WatchKind;
+use crate::session::watches::{WatchKind, Watcher};
 use crate::session::{ClientId, Reply, Session, SessionConfig, WatchRequest};
 
 pub use crate::proto::{Acl, Id, Stat};
@@ -249,7 +249,7 @@ impl Client {
         f.map(|f| WatchRequest {
             kind,
             kind_on_nonode: on_nonode,
-            f,
+            f: Watcher::Once(f),
         })
     }
 
@@ -478,6 +478,86 @@ impl Client {
                 Ok((r.children, None))
             }
         })
+    }
+
+    /// Adds a persistent watch (ZooKeeper 3.6+): `f` is called on the event thread for every
+    /// event on `path` — or, with `recursive`, on `path` and every node below it, except
+    /// child events — until `remove_watches(path, WatcherType::Any, ..)` or the end of the
+    /// session; then once more with the removal (PersistentWatchRemoved) or session event
+    /// (None), and dropped. It is restored after a reconnect (SetWatches2), but events that
+    /// happened while disconnected are not replayed: the server does not keep them.
+    /// ZooKeeper 3.8 keeps one watch mode per path and session (ZOOKEEPER-4466): do not mix
+    /// a persistent watch and one-shot watches on the same path.
+    pub fn add_watch(
+        &self,
+        path: &str,
+        recursive: bool,
+        f: crate::session::state::PersistentFn,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
+        let sp = self.server_path(path, false)?;
+        let (mode, kind) = if recursive {
+            (
+                AddWatchMode::PersistentRecursive,
+                WatchKind::PersistentRecursive,
+            )
+        } else {
+            (AddWatchMode::Persistent, WatchKind::Persistent)
+        };
+        let req = AddWatchRequest {
+            path: sp.clone(),
+            mode: mode as i32,
+        };
+        let mut w = Some(WatchRequest {
+            kind,
+            kind_on_nonode: None,
+            f: Watcher::Persistent(f),
+        });
+        self.request(
+            OpCode::AddWatch,
+            &req,
+            Some(&sp),
+            &mut w,
+            self.deadline(timeout),
+        )?;
+        Ok(())
+    }
+
+    /// Removes the client's watches of a kind on a path (removeWatches): Data ends data and
+    /// exist watches, Children child watches, Any those and the persistent ones. Each removed
+    /// watcher gets its removal event (DataWatchRemoved, ChildWatchRemoved,
+    /// PersistentWatchRemoved) and is dropped. NoWatcher if the client holds none. With
+    /// `local`, they are removed here even if the server cannot be told (no connection).
+    pub fn remove_watches(
+        &self,
+        path: &str,
+        ty: WatcherType,
+        local: bool,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
+        let sp = self.server_path(path, false)?;
+        if !self.session.has_watches(ty, &sp) {
+            return Err(Error::NoWatcher);
+        }
+        let req = RemoveWatchesRequest {
+            path: sp.clone(),
+            watcher_type: ty as i32,
+        };
+        match self.request(
+            OpCode::RemoveWatches,
+            &req,
+            None,
+            &mut None,
+            self.deadline(timeout),
+        ) {
+            Ok(_) => {}
+            // The server may have fired (and so dropped) the watch meanwhile.
+            Err(Error::NoWatcher) => {}
+            Err(_) if local => {}
+            Err(e) => return Err(e),
+        }
+        self.session.remove_watches(ty, &sp, path);
+        Ok(())
     }
 
     /// Sets the node's data if its version matches (`-1` = any). Not retried.

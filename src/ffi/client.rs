@@ -12,6 +12,7 @@ use super::{
 };
 use crate::client::{Client, CreateOptions};
 use crate::error::{Error, Result};
+use crate::proto::consts::WatcherType;
 use crate::proto::{Acl, Id};
 use crate::session::state::{KeeperState, State, WatchFn};
 
@@ -536,6 +537,91 @@ pub unsafe extern "C" fn zk_get_children(
             }
         }
         Ok(())
+    })
+}
+
+/// Kinds of watch for `zk_remove_watches` (ZooKeeper's WatcherType numbers).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum zk_watcher_type {
+    /// Child watches (from zk_get_children).
+    Children = 1,
+    /// Data and exists watches (from zk_get, zk_exists).
+    Data = 2,
+    /// All of the above and persistent watches (zk_add_watch).
+    Any = 3,
+}
+
+/// Adds a persistent watch (ZooKeeper 3.6+). `watcher->callback` runs on the event thread
+/// for every event on `path` — or, with `recursive`, on `path` and every node below it,
+/// except child events — until `zk_remove_watches(.., ZK_WATCHER_TYPE_ANY, ..)` or the end
+/// of the session; then once more with `ZK_EVENT_TYPE_PERSISTENT_WATCH_REMOVED` or a
+/// session event (`ZK_EVENT_TYPE_NONE`); then `watcher->finalizer` runs once. If the call
+/// fails the callback never runs and the finalizer runs before it returns. The watch is
+/// restored after a reconnect, but events from while the client was away are not
+/// replayed. ZooKeeper 3.8 keeps one watch mode per path and session (ZOOKEEPER-4466):
+/// do not mix a persistent watch and one-shot watches on one path.
+///
+/// # Safety
+/// `c` is a live client; `path` NUL-terminated; `watcher` points to a zk_watcher.
+#[no_mangle]
+pub unsafe extern "C" fn zk_add_watch(
+    c: *mut zk_client,
+    path: *const c_char,
+    recursive: bool,
+    watcher: *const zk_watcher,
+    timeout_ms: u32,
+) -> zk_result {
+    // Taken first, so its finalizer runs even when another argument is bad.
+    // SAFETY: the caller's contract.
+    let w = unsafe { ref_arg(watcher) }.map(|w| *w);
+    guard(move || {
+        let w = w?;
+        let ud = UserData::new(w.userdata, w.finalizer);
+        let cb = w.callback.ok_or(Error::NullArgument)?;
+        // SAFETY: the caller's contract.
+        let (c, path) = unsafe { (client(c)?, str_arg(path)?) };
+        let f: crate::session::state::PersistentFn = std::sync::Arc::new(move |ev| {
+            let p = CString::new(ev.path).unwrap_or_default();
+            let e = zk_event {
+                event_type: ev.event_type.into(),
+                state: ev.keeper_state,
+                path: p.as_ptr(),
+            };
+            // SAFETY: a C function pointer and the userdata it came with; `e` lives for the call.
+            unsafe { cb(ud.ptr(), &e) };
+        });
+        c.add_watch(path, recursive, f, timeout(timeout_ms))
+    })
+}
+
+/// Removes the client's watches of `watcher_type` (a `zk_watcher_type`) on `path`: each
+/// removed watcher gets its removal event (`ZK_EVENT_TYPE_DATA_WATCH_REMOVED`,
+/// `_CHILD_WATCH_REMOVED`, `_PERSISTENT_WATCH_REMOVED`), then its finalizer runs.
+/// `ZK_RESULT_NO_WATCHER` if the client holds none. With `local`, they are removed even if
+/// the server cannot be told.
+///
+/// # Safety
+/// `c` is a live client; `path` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn zk_remove_watches(
+    c: *mut zk_client,
+    path: *const c_char,
+    watcher_type: u32,
+    local: bool,
+    timeout_ms: u32,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (c, path) = unsafe { (client(c)?, str_arg(path)?) };
+        // A plain integer from C, checked: an enum out of range would be undefined behaviour.
+        let ty = match watcher_type {
+            1 => WatcherType::Children,
+            2 => WatcherType::Data,
+            3 => WatcherType::Any,
+            _ => return Err(Error::InvalidArgument),
+        };
+        c.remove_watches(path, ty, local, timeout(timeout_ms))
     })
 }
 

@@ -15,10 +15,9 @@ use crate::proto::frame::{frame_len, FrameError};
 use crate::proto::wire::{Decode, Encode, Reader, Writer};
 use crate::proto::{
     AuthPacket, ConnectRequest, ConnectResponse, ReplyHeader, RequestHeader, SetWatches,
-    WatcherEvent,
+    SetWatches2, WatcherEvent,
 };
 
-use super::events::Event;
 use super::hosts::{resolve, shuffle};
 use super::retry::Rng;
 use super::state::{KeeperState, WatchedEvent};
@@ -351,14 +350,25 @@ fn serve(inner: &Arc<Inner>, est: Established, addr: SocketAddr, host: &str) -> 
                 .encode(w);
             });
         }
-        for sw in set_watches_batches(inner) {
+        for (op, sw) in set_watches_batches(inner) {
             write_frame(&mut out, |w| {
                 RequestHeader {
                     xid: xid::SET_WATCHES,
-                    op: OpCode::SetWatches as i32,
+                    op: op as i32,
                 }
                 .encode(w);
-                sw.encode(w);
+                if op == OpCode::SetWatches {
+                    // The same fields, without the two persistent lists.
+                    SetWatches {
+                        relative_zxid: sw.relative_zxid,
+                        data_watches: sw.data_watches,
+                        exist_watches: sw.exist_watches,
+                        child_watches: sw.child_watches,
+                    }
+                    .encode(w);
+                } else {
+                    sw.encode(w);
+                }
             });
         }
         if !out.is_empty() && writer.write_all(&out).is_err() {
@@ -457,41 +467,54 @@ fn sleep_while(inner: &Inner, d: Duration, keep: impl Fn(&Inner) -> bool) {
     }
 }
 
-/// The watch table as SetWatches records of at most 128 KiB of paths each (ZOOKEEPER-706:
-/// one huge SetWatches makes the server drop the connection on every reconnect).
-fn set_watches_batches(inner: &Inner) -> Vec<SetWatches> {
-    let (data, exist, child) = inner.watches.lock().paths();
+/// The watch table as SetWatches2 records of at most 128 KiB of paths each (ZOOKEEPER-706:
+/// one huge SetWatches makes the server drop the connection on every reconnect). A batch
+/// without persistent watches goes as the older SetWatches (op 101), as Java sends it.
+fn set_watches_batches(inner: &Inner) -> Vec<(OpCode, SetWatches2)> {
+    let paths = inner.watches.lock().paths();
     let rel = inner.last_zxid.load(Ordering::Relaxed);
-    let mut out = Vec::new();
-    let mut cur = SetWatches {
+    let fresh = || SetWatches2 {
         relative_zxid: rel,
         ..Default::default()
     };
+    let mut out = Vec::new();
+    let mut cur = fresh();
     let mut size = 0usize;
-    for (kind, paths) in [(0, data), (1, exist), (2, child)] {
-        for p in paths {
+    let lists = [
+        (0, paths.data),
+        (1, paths.exist),
+        (2, paths.child),
+        (3, paths.persistent),
+        (4, paths.recursive),
+    ];
+    for (kind, list) in lists {
+        for p in list {
             if size + p.len() > SET_WATCHES_MAX_BYTES && size > 0 {
-                out.push(std::mem::replace(
-                    &mut cur,
-                    SetWatches {
-                        relative_zxid: rel,
-                        ..Default::default()
-                    },
-                ));
+                out.push(std::mem::replace(&mut cur, fresh()));
                 size = 0;
             }
             size += p.len();
             match kind {
                 0 => cur.data_watches.push(p),
                 1 => cur.exist_watches.push(p),
-                _ => cur.child_watches.push(p),
+                2 => cur.child_watches.push(p),
+                3 => cur.persistent_watches.push(p),
+                _ => cur.persistent_recursive_watches.push(p),
             }
         }
     }
     if size > 0 {
         out.push(cur);
     }
-    out
+    out.into_iter()
+        .map(|sw| {
+            if sw.persistent_watches.is_empty() && sw.persistent_recursive_watches.is_empty() {
+                (OpCode::SetWatches, sw)
+            } else {
+                (OpCode::SetWatches2, sw)
+            }
+        })
+        .collect()
 }
 
 fn send_ping(inner: &Inner) -> bool {
@@ -730,14 +753,14 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
             let path = inner.chroot.strip(&ev.path).to_string();
             let keeper = inner.st.lock().keeper;
             for f in fs {
-                inner.events.push(Event::Watch(
+                inner.events.deliver(
                     f,
                     WatchedEvent {
                         event_type: ty,
                         keeper_state: keeper,
                         path: path.clone(),
                     },
-                ));
+                );
             }
             Ok(())
         }

@@ -9,11 +9,14 @@ use std::thread::JoinHandle;
 
 use parking_lot::{Condvar, Mutex};
 
-use super::state::{KeeperState, ListenerFn, State, WatchFn, WatchedEvent};
+use super::state::{KeeperState, ListenerFn, PersistentFn, State, WatchFn, WatchedEvent};
+use super::watches::Watcher;
 
 /// One item of the queue.
 pub enum Event {
     Watch(WatchFn, WatchedEvent),
+    /// One event for a persistent watcher (it stays registered).
+    Persistent(PersistentFn, WatchedEvent),
     /// A state change and the listeners registered when it happened.
     State(State, KeeperState, Arc<Vec<Arc<Listener>>>),
     /// An async completion, or any other deferred call.
@@ -154,6 +157,14 @@ impl Events {
         }
     }
 
+    /// Queues one event for a watcher.
+    pub fn deliver(&self, w: Watcher, ev: WatchedEvent) {
+        self.push(match w {
+            Watcher::Once(f) => Event::Watch(f, ev),
+            Watcher::Persistent(f) => Event::Persistent(f, ev),
+        });
+    }
+
     /// Sets what runs after each batch of events (once).
     pub fn set_after_batch(&self, f: Box<dyn Fn() + Send + Sync>) {
         let _ = self.queue.after_batch.set(f);
@@ -271,6 +282,7 @@ fn run_one(ev: Event) {
     // A panicking user callback must not end the thread and strand every later event.
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match ev {
         Event::Watch(f, e) => f(e),
+        Event::Persistent(f, e) => f(e),
         Event::State(s, k, listeners) => {
             for l in listeners.iter() {
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (l.f)(s, k)));

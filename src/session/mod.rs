@@ -38,8 +38,8 @@ use crate::proto::RequestHeader;
 use events::{Event, Events};
 use hosts::ConnectString;
 use retry::RetryPolicy;
-use state::{KeeperState, State, WatchFn, WatchedEvent};
-use watches::{WatchKind, WatchTable};
+use state::{KeeperState, State, WatchedEvent};
+use watches::{WatchKind, WatchTable, Watcher};
 
 /// A session id and its password: what resumes a session on another connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,10 +103,10 @@ pub struct WatchRequest {
     pub kind: WatchKind,
     /// Kind to register when the reply is NONODE (an exists() on a missing node), if any.
     pub kind_on_nonode: Option<WatchKind>,
-    pub f: WatchFn,
+    pub f: Watcher,
 }
 
-type WatchSlot = Arc<Mutex<Option<WatchFn>>>;
+type WatchSlot = Arc<Mutex<Option<Watcher>>>;
 
 struct PendingWatch {
     kind: WatchKind,
@@ -284,14 +284,14 @@ impl Inner {
     fn end_watches(&self, keeper: KeeperState) {
         let all = self.watches.lock().drain();
         for f in all {
-            self.events.push(Event::Watch(
+            self.events.deliver(
                 f,
                 WatchedEvent {
                     event_type: crate::proto::consts::EventType::None,
                     keeper_state: keeper,
                     path: String::new(),
                 },
-            ));
+            );
         }
     }
 
@@ -888,6 +888,35 @@ impl Session {
                 return Err(Error::TimedOut);
             }
         }
+    }
+
+    /// Whether the table holds a watch that removeWatches of `ty` on the path would end.
+    pub fn has_watches(&self, ty: crate::proto::consts::WatcherType, server_path: &str) -> bool {
+        self.inner.watches.lock().covers(ty, server_path)
+    }
+
+    /// Ends the watches of `ty` on a path locally: each gets its removal event (with
+    /// `user_path`) on the event thread and is dropped. Returns how many there were.
+    pub fn remove_watches(
+        &self,
+        ty: crate::proto::consts::WatcherType,
+        server_path: &str,
+        user_path: &str,
+    ) -> usize {
+        let removed = self.inner.watches.lock().remove(ty, server_path);
+        let n = removed.len();
+        let keeper = self.keeper_state();
+        for (w, ev) in removed {
+            self.inner.events.deliver(
+                w,
+                WatchedEvent {
+                    event_type: ev,
+                    keeper_state: keeper,
+                    path: user_path.to_string(),
+                },
+            );
+        }
+        n
     }
 
     /// Remembers a credential that worked, so it is replayed after every reconnect.

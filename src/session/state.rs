@@ -85,5 +85,10 @@ pub struct WatchedEvent {
 /// dropping it is where an FFI wrapper runs the user's finalizer.
 pub type WatchFn = Box<dyn FnOnce(WatchedEvent) + Send + 'static>;
 
+/// A persistent watch callback: called on the event thread for every event until the watch
+/// is removed or the session ends (then once more, with the removal or session event), and
+/// dropped after that last call.
+pub type PersistentFn = std::sync::Arc<dyn Fn(WatchedEvent) + Send + Sync + 'static>;
+
 /// A state listener: called on the event thread on every change of the detailed state.
 pub type ListenerFn = Box<dyn Fn(State, KeeperState) + Send + Sync + 'static>;

@@ -1,0 +1,220 @@
+//! Persistent and persistent-recursive watches (addWatch, removeWatches) against a real
+//! ZooKeeper: every event until removed, descendants for recursive ones, removal events,
+//! restore after a server restart, and one terminal event at stop.
+
+mod harness;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use zkclient::{
+    Client, CreateOptions, Error, EventType, KeeperState, Options, WatchedEvent, WatcherType,
+};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn connect(hosts: &str) -> Client {
+    let mut o = Options::new(hosts);
+    o.session_timeout = Duration::from_secs(8);
+    let c = Client::new(o).unwrap();
+    c.start(WAIT).unwrap();
+    c
+}
+
+fn fresh(c: &Client, p: &str) {
+    let _ = c.delete(p, -1, true, None);
+    c.create(p, b"", &CreateOptions::default(), false, None)
+        .unwrap();
+}
+
+/// A watcher that forwards events and counts its drops (the finalizer's stand-in).
+fn recorder(drops: &Arc<AtomicUsize>) -> (zkclient::PersistentFn, mpsc::Receiver<WatchedEvent>) {
+    struct OnDrop(Arc<AtomicUsize>);
+    impl Drop for OnDrop {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let (tx, rx) = mpsc::channel();
+    let guard = OnDrop(drops.clone());
+    let tx = std::sync::Mutex::new(tx);
+    (
+        Arc::new(move |e| {
+            let _keep = &guard;
+            let _ = tx.lock().unwrap().send(e);
+        }),
+        rx,
+    )
+}
+
+fn next(rx: &mpsc::Receiver<WatchedEvent>) -> (EventType, String) {
+    let e = rx.recv_timeout(WAIT).expect("an event");
+    (e.event_type, e.path)
+}
+
+fn quiet(rx: &mpsc::Receiver<WatchedEvent>) {
+    if let Ok(e) = rx.recv_timeout(Duration::from_millis(300)) {
+        panic!("unexpected event {e:?}");
+    }
+}
+
+#[test]
+fn a_persistent_watch_sees_every_event_on_its_node_until_removed() {
+    let c = connect(harness::shared().hosts());
+    fresh(&c, "/pw-node");
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (f, rx) = recorder(&drops);
+    c.add_watch("/pw-node", false, f, None).unwrap();
+    c.set("/pw-node", b"1", -1, None).unwrap();
+    c.set("/pw-node", b"2", -1, None).unwrap();
+    assert_eq!(next(&rx), (EventType::NodeDataChanged, "/pw-node".into()));
+    assert_eq!(next(&rx), (EventType::NodeDataChanged, "/pw-node".into()));
+    c.create("/pw-node/kid", b"", &CreateOptions::default(), false, None)
+        .unwrap();
+    assert_eq!(
+        next(&rx),
+        (EventType::NodeChildrenChanged, "/pw-node".into())
+    );
+    // Not recursive: a change below is not ours.
+    c.set("/pw-node/kid", b"x", -1, None).unwrap();
+    quiet(&rx);
+    assert_eq!(c.watch_count(), 1);
+
+    c.remove_watches("/pw-node", WatcherType::Any, false, None)
+        .unwrap();
+    assert_eq!(
+        next(&rx),
+        (EventType::PersistentWatchRemoved, "/pw-node".into())
+    );
+    c.set("/pw-node", b"3", -1, None).unwrap();
+    quiet(&rx);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert_eq!(c.watch_count(), 0);
+    assert_eq!(
+        c.remove_watches("/pw-node", WatcherType::Any, false, None),
+        Err(Error::NoWatcher)
+    );
+    c.delete("/pw-node", -1, true, None).unwrap();
+}
+
+#[test]
+fn a_recursive_watch_sees_descendants_but_no_child_events() {
+    let c = connect(harness::shared().hosts());
+    fresh(&c, "/pw-rec");
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (f, rx) = recorder(&drops);
+    c.add_watch("/pw-rec", true, f, None).unwrap();
+    c.create("/pw-rec/a", b"", &CreateOptions::default(), false, None)
+        .unwrap();
+    assert_eq!(next(&rx), (EventType::NodeCreated, "/pw-rec/a".into()));
+    c.create("/pw-rec/a/b", b"", &CreateOptions::default(), false, None)
+        .unwrap();
+    assert_eq!(next(&rx), (EventType::NodeCreated, "/pw-rec/a/b".into()));
+    c.set("/pw-rec/a/b", b"v", -1, None).unwrap();
+    assert_eq!(
+        next(&rx),
+        (EventType::NodeDataChanged, "/pw-rec/a/b".into())
+    );
+    c.delete("/pw-rec/a/b", -1, false, None).unwrap();
+    assert_eq!(next(&rx), (EventType::NodeDeleted, "/pw-rec/a/b".into()));
+    quiet(&rx);
+    c.stop().unwrap();
+    // The session's end is the watch's end: one terminal event, then dropped.
+    let e = rx.recv_timeout(WAIT).unwrap();
+    assert_eq!(
+        (e.event_type, e.keeper_state),
+        (EventType::None, KeeperState::Closed)
+    );
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn chrooted_persistent_watches_report_chroot_relative_paths() {
+    let root = connect(harness::shared().hosts());
+    fresh(&root, "/pw-chroot");
+    let c = connect(&format!("{}/pw-chroot", harness::shared().hosts()));
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (f, rx) = recorder(&drops);
+    c.add_watch("/", true, f, None).unwrap();
+    root.create("/pw-chroot/x", b"", &CreateOptions::default(), false, None)
+        .unwrap();
+    assert_eq!(next(&rx), (EventType::NodeCreated, "/x".into()));
+    c.stop().unwrap();
+    root.delete("/pw-chroot", -1, true, None).unwrap();
+}
+
+#[test]
+fn persistent_watches_are_restored_after_a_server_restart() {
+    let mut cluster = harness::Cluster::start(1);
+    let c = connect(cluster.hosts());
+    fresh(&c, "/pw-restore");
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (f, rx) = recorder(&drops);
+    c.add_watch("/pw-restore", true, f, None).unwrap();
+    let session = c.client_id().unwrap().session_id;
+    cluster.kill(1);
+    cluster.restart(1);
+    // Writes from another client after the restart: ours must be watching again.
+    let other = connect(cluster.hosts());
+    let t0 = std::time::Instant::now();
+    while !c.connected() && t0.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(c.client_id().unwrap().session_id, session);
+    // Give SetWatches2 its round trip: a sync on our own connection comes after it.
+    c.sync("/", None).unwrap();
+    other
+        .create(
+            "/pw-restore/after",
+            b"",
+            &CreateOptions::default(),
+            false,
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        next(&rx),
+        (EventType::NodeCreated, "/pw-restore/after".into())
+    );
+    c.stop().unwrap();
+}
+
+#[test]
+fn removing_one_shot_watches_by_kind_tells_each_watcher() {
+    let c = connect(harness::shared().hosts());
+    fresh(&c, "/pw-remove");
+    let (tx, rx) = mpsc::channel();
+    let t = tx.clone();
+    c.get(
+        "/pw-remove",
+        Some(Box::new(move |e| t.send(e.event_type).unwrap())),
+        None,
+    )
+    .unwrap();
+    let t = tx.clone();
+    c.get_children(
+        "/pw-remove",
+        Some(Box::new(move |e| t.send(e.event_type).unwrap())),
+        false,
+        None,
+    )
+    .unwrap();
+    c.remove_watches("/pw-remove", WatcherType::Data, false, None)
+        .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), EventType::DataWatchRemoved);
+    // The child watch is still armed.
+    c.create("/pw-remove/k", b"", &CreateOptions::default(), false, None)
+        .unwrap();
+    assert_eq!(
+        rx.recv_timeout(WAIT).unwrap(),
+        EventType::NodeChildrenChanged
+    );
+    assert_eq!(
+        c.remove_watches("/pw-remove", WatcherType::Children, false, None),
+        Err(Error::NoWatcher)
+    );
+    assert_eq!(c.watch_count(), 0);
+    c.delete("/pw-remove", -1, true, None).unwrap();
+}
