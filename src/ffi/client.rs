@@ -574,7 +574,7 @@ pub unsafe extern "C" fn zk_add_watch(
 ) -> zk_result {
     // Taken first, so its finalizer runs even when another argument is bad.
     // SAFETY: the caller's contract.
-    let w = unsafe { ref_arg(watcher) }.map(|w| *w);
+    let w = unsafe { ref_arg(watcher) }.copied();
     guard(move || {
         let w = w?;
         let ud = UserData::new(w.userdata, w.finalizer);
