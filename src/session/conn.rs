@@ -173,6 +173,7 @@ fn expire(inner: &Inner) -> bool {
         let mut st = inner.st.lock();
         st.session = None;
         st.seen_rw = false;
+        st.expiries += 1;
         if fin {
             st.closed_reason = Some(Error::SessionExpired);
         }

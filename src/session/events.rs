@@ -46,7 +46,12 @@ struct Queue {
     cv: Condvar,
     /// Run after each batch of events: sends the requests the callbacks made, together.
     after_batch: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// Wake every `TICK` even without events, to run `after_batch` (queued deadlines).
+    ticking: std::sync::atomic::AtomicBool,
 }
+
+/// How often the event thread wakes while `ticking`.
+const TICK: std::time::Duration = std::time::Duration::from_millis(100);
 
 struct QueueState {
     events: VecDeque<Event>,
@@ -76,6 +81,7 @@ impl Events {
             }),
             cv: Condvar::new(),
             after_batch: std::sync::OnceLock::new(),
+            ticking: std::sync::atomic::AtomicBool::new(false),
         });
         let rx = queue.clone();
         let ev = Arc::new(Events {
@@ -154,6 +160,18 @@ impl Events {
         drop(q);
         if wake {
             self.queue.cv.notify_one();
+        }
+    }
+
+    /// Turns the timer wake-up on or off.
+    pub fn set_ticking(&self, on: bool) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.queue.ticking.swap(on, SeqCst) != on && on {
+            // A thread asleep without a timeout must start ticking now.
+            let q = self.queue.items.lock();
+            if q.sleeping {
+                self.queue.cv.notify_one();
+            }
         }
     }
 
@@ -245,8 +263,16 @@ fn run(queue: Arc<Queue>) {
             let mut q = queue.items.lock();
             while q.events.is_empty() {
                 q.sleeping = true;
-                queue.cv.wait(&mut q);
+                let ticked = if queue.ticking.load(std::sync::atomic::Ordering::SeqCst) {
+                    queue.cv.wait_for(&mut q, TICK).timed_out()
+                } else {
+                    queue.cv.wait(&mut q);
+                    false
+                };
                 q.sleeping = false;
+                if ticked {
+                    break;
+                }
             }
             std::mem::swap(&mut batch, &mut q.events);
         }

@@ -145,6 +145,9 @@ struct Shared {
     closed_reason: Option<Error>,
     /// The server of the current connection, and the host name it was reached by.
     server: Option<(SocketAddr, String)>,
+    /// Counts expiries: a request that waited for a reconnect across one belongs to a
+    /// session that is gone, and fails with SESSIONEXPIRED instead of going to the new one.
+    expiries: u64,
 }
 
 /// An async request made while there was no connection: sent by the I/O thread right after
@@ -370,12 +373,21 @@ impl Inner {
         s.flushing = false;
     }
 
-    /// Sends the requests callbacks made during the batch that just ended (event thread).
-    fn flush_deferred(&self) {
+    /// Runs on the event thread after each batch (and every 100 ms while async requests
+    /// wait for a connection): sends the requests callbacks made, together, and fails the
+    /// queued ones whose deadline passed, however long a connect attempt takes.
+    fn after_batch(&self) {
         let mut s = self.send.lock();
         if s.deferred {
             self.flush_locked(&mut s);
         }
+        let waiting = !s.waiting.is_empty();
+        drop(s);
+        if waiting {
+            self.expire_waiting();
+        }
+        self.events
+            .set_ticking(!self.send.lock().waiting.is_empty());
     }
 
     /// Appends a frame that carries its own xid (pings) and flushes.
@@ -496,6 +508,7 @@ impl Session {
                 stopping: false,
                 closed_reason: None,
                 server: None,
+                expiries: 0,
             }),
             cv: Condvar::new(),
             send: Mutex::new(SendSide {
@@ -520,7 +533,7 @@ impl Session {
         let weak = Arc::downgrade(&inner);
         inner.events.set_after_batch(Box::new(move || {
             if let Some(i) = weak.upgrade() {
-                i.flush_deferred();
+                i.after_batch();
             }
         }));
         Ok(Session { inner })
@@ -647,7 +660,7 @@ impl Session {
 
     /// Waits until connected, a terminal state, or the deadline.
     pub fn wait_connected(&self, deadline: Instant) -> Result<()> {
-        self.wait_ready(deadline, false)
+        self.wait_ready(deadline, false, false)
     }
 
     /// Ends the session: closeSession (so ephemerals go at once), then the I/O thread ends
@@ -822,6 +835,9 @@ impl Session {
                 done,
                 deadline,
             });
+            drop(s);
+            // The event thread now wakes on a timer to hold the queued deadlines.
+            self.inner.events.set_ticking(true);
         }
     }
 
@@ -869,14 +885,25 @@ impl Session {
     /// Waits until a request can be written: connected, or an error for a closed, failed or
     /// expired-for-good client (or one being stopped, unless `while_stopping`).
     fn wait_sendable(&self, deadline: Instant, while_stopping: bool) -> Result<()> {
-        self.wait_ready(deadline, !while_stopping)
+        self.wait_ready(deadline, !while_stopping, true)
     }
 
-    fn wait_ready(&self, deadline: Instant, refuse_when_stopping: bool) -> Result<()> {
+    /// `for_request`: the wait belongs to a request of the current session, so an expiry
+    /// meanwhile fails it (as kazoo does); `start` waits through one for the new session.
+    fn wait_ready(
+        &self,
+        deadline: Instant,
+        refuse_when_stopping: bool,
+        for_request: bool,
+    ) -> Result<()> {
         let mut st = self.inner.st.lock();
+        let expiries = st.expiries;
         loop {
             if st.stopping && refuse_when_stopping {
                 return Err(st.closed_reason.unwrap_or(Error::Closed));
+            }
+            if for_request && st.expiries != expiries {
+                return Err(Error::SessionExpired);
             }
             if st.keeper.is_connected() {
                 return Ok(());
