@@ -32,13 +32,14 @@ extern const struct zkt_case zkt_suite_threads[];
 extern const struct zkt_case zkt_suite_async[];
 extern const struct zkt_case zkt_suite_tls[];
 extern const struct zkt_case zkt_suite_multi[];
+extern const struct zkt_case zkt_suite_faults[];
 extern const struct zkt_case zkt_suite_persistent[];
 extern const struct zkt_case zkt_suite_known_bugs[];
 
 static const struct zkt_case *const suites[] = {
     zkt_suite_crud, zkt_suite_watch, zkt_suite_session, zkt_suite_acl,
     zkt_suite_fourlw, zkt_suite_bad_input, zkt_suite_threads, zkt_suite_async,
-    zkt_suite_multi, zkt_suite_tls, zkt_suite_persistent,
+    zkt_suite_multi, zkt_suite_tls, zkt_suite_persistent, zkt_suite_faults,
 };
 
 static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;

@@ -1,11 +1,12 @@
 //! Helpers shared by the client integration tests: connecting with test-sized timeouts,
-//! recording state changes, counting drops, and a loopback TCP proxy that can cut a
-//! client off from its server without the server noticing anything but a closed socket.
+//! recording state changes, counting drops, finding a client's current server, and a
+//! loopback TCP proxy that can cut a client off from its server (or hold its replies back)
+//! without the server noticing anything but a closed socket.
 //!
 //! Include with `mod common;` next to `mod harness;`. Depends on std and zkclient only.
 #![allow(dead_code)]
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -160,10 +161,18 @@ struct ProxyInner {
     stop: AtomicBool,
     accepted: AtomicUsize,
     live: Mutex<Vec<TcpStream>>,
+    /// When each connection was accepted (refused ones included).
+    accept_times: Mutex<Vec<Instant>>,
+    /// Bumped by every `cut`: the connections of one generation are cut together.
+    generation: AtomicUsize,
+    /// Replies of the connections of this generation are held back (`usize::MAX`: none).
+    stalled: AtomicUsize,
 }
 
 /// A loopback TCP proxy to one upstream. `cut` closes every connection through it and
-/// refuses (accepts and closes at once) new ones until `unblock`.
+/// refuses (accepts and closes at once) new ones until `unblock`. `stall` holds back what
+/// the server sends on the current connections (requests still go through), so a request
+/// can be caught in flight: sent, maybe applied, its reply not yet seen.
 pub struct Proxy {
     pub addr: SocketAddr,
     inner: Arc<ProxyInner>,
@@ -179,6 +188,9 @@ impl Proxy {
             stop: AtomicBool::new(false),
             accepted: AtomicUsize::new(0),
             live: Mutex::new(Vec::new()),
+            accept_times: Mutex::new(Vec::new()),
+            generation: AtomicUsize::new(0),
+            stalled: AtomicUsize::new(usize::MAX),
         });
         let p = inner.clone();
         thread::spawn(move || {
@@ -187,6 +199,7 @@ impl Proxy {
                     break;
                 }
                 let Ok(down) = down else { continue };
+                p.accept_times.lock().unwrap().push(Instant::now());
                 p.accepted.fetch_add(1, Ordering::SeqCst);
                 if p.blocked.load(Ordering::SeqCst) {
                     let _ = down.shutdown(Shutdown::Both);
@@ -201,8 +214,9 @@ impl Proxy {
                     live.push(down.try_clone().unwrap());
                     live.push(up.try_clone().unwrap());
                 }
-                pump(down.try_clone().unwrap(), up.try_clone().unwrap());
-                pump(up, down);
+                let generation = p.generation.load(Ordering::SeqCst);
+                pump(down.try_clone().unwrap(), up.try_clone().unwrap(), None);
+                pump(up, down, Some((p.clone(), generation)));
             }
         });
         Ok(Proxy { addr, inner })
@@ -215,9 +229,22 @@ impl Proxy {
 
     pub fn cut(&self) {
         self.inner.blocked.store(true, Ordering::SeqCst);
+        self.inner.generation.fetch_add(1, Ordering::SeqCst);
         for s in self.inner.live.lock().unwrap().drain(..) {
             let _ = s.shutdown(Shutdown::Both);
         }
+    }
+
+    /// Holds back every byte the server sends on the current connections until they are
+    /// cut (`cut`); connections made after that cut flow normally.
+    pub fn stall(&self) {
+        let g = self.inner.generation.load(Ordering::SeqCst);
+        self.inner.stalled.store(g, Ordering::SeqCst);
+    }
+
+    /// When each connection was accepted, refused ones included.
+    pub fn accept_times(&self) -> Vec<Instant> {
+        self.inner.accept_times.lock().unwrap().clone()
     }
 
     pub fn unblock(&self) {
@@ -239,10 +266,45 @@ impl Drop for Proxy {
     }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream) {
+/// Copies `from` to `to` until either ends. With `hold`, the server-to-client direction
+/// of a connection of that generation: bytes wait while the proxy stalls that generation,
+/// and are dropped (the pair closed) once it is cut.
+fn pump(mut from: TcpStream, mut to: TcpStream, hold: Option<(Arc<ProxyInner>, usize)>) {
     thread::spawn(move || {
-        let _ = io::copy(&mut from, &mut to);
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if let Some((p, gen)) = &hold {
+                while p.stalled.load(Ordering::SeqCst) == *gen
+                    && p.generation.load(Ordering::SeqCst) == *gen
+                {
+                    thread::sleep(Duration::from_millis(2));
+                }
+                if p.generation.load(Ordering::SeqCst) != *gen {
+                    break;
+                }
+            }
+            if to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
         let _ = from.shutdown(Shutdown::Both);
         let _ = to.shutdown(Shutdown::Both);
     });
+}
+
+/// The client port of the server `c` is connected to now, from that server's `conf`.
+/// Panics when `c` is not connected (a four-letter word would then go to any host).
+pub fn server_port(c: &Client) -> u16 {
+    assert!(c.connected(), "server_port: the client is not connected");
+    let conf = c
+        .command("conf", Some(Duration::from_secs(5)))
+        .unwrap_or_else(|e| panic!("conf on the current server: {e}"));
+    conf.lines()
+        .find_map(|l| l.strip_prefix("clientPort="))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no clientPort in conf: {conf:?}"))
 }

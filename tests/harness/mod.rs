@@ -64,6 +64,22 @@ pub struct ClusterOpts {
     pub parent_pid: Option<u32>,
 }
 
+impl ClusterOpts {
+    /// An ensemble whose sessions are global, as in a default ZooKeeper deployment. The
+    /// script's ensembles enable local sessions (read-only clients need them), and a local
+    /// session that has not created an ephemeral node cannot move to another server: the
+    /// server it moves to answers as for an expired session. Failover tests use this.
+    pub fn global_sessions() -> ClusterOpts {
+        ClusterOpts {
+            extra: vec![
+                ("localSessionsEnabled".into(), "false".into()),
+                ("localSessionsUpgradingEnabled".into(), "false".into()),
+            ],
+            ..ClusterOpts::default()
+        }
+    }
+}
+
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scripts")
@@ -215,6 +231,31 @@ impl Cluster {
     fn on_server(&self, verb: &str, id: usize) -> String {
         self.server(id);
         run_or_panic(&[verb, "--dir", self.dir_str(), "--id", &id.to_string()])
+    }
+
+    /// The id of the server listening on client port `port`.
+    pub fn id_of_port(&self, port: u16) -> Option<usize> {
+        self.servers.iter().find(|s| s.port == port).map(|s| s.id)
+    }
+
+    /// A connect string of just these servers, in this order.
+    pub fn hosts_of(&self, ids: &[usize]) -> String {
+        ids.iter()
+            .map(|&i| format!("127.0.0.1:{}", self.server(i).port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Puts every server back to running: resumes paused ones, restarts killed ones. For
+    /// tests that share a cluster, so one that failed half-way does not break the next.
+    pub fn heal(&mut self) {
+        for id in 1..=self.servers.len() {
+            if self.servers[id - 1].pid == 0 {
+                self.restart(id);
+            } else {
+                let _ = run(&["resume", "--dir", self.dir_str(), "--id", &id.to_string()]);
+            }
+        }
     }
 
     /// SIGKILL; returns once the process is gone.
