@@ -434,10 +434,11 @@ struct zkt_proxy {
     pthread_mutex_t mu;
     int listen_fd;
     int wake[2]; /* a pipe: wakes the thread's poll when `cut` or `stop` change */
-    bool cut, stop;
+    bool cut, stop, stall;
     struct sockaddr_storage target;
     socklen_t target_len;
     int a[PROXY_PAIRS], b[PROXY_PAIRS]; /* client side, server side; -1 = free */
+    bool held[PROXY_PAIRS];             /* the server side is not read (zkt_proxy_stall) */
 };
 
 static void close_pair(struct zkt_proxy *p, int i)
@@ -445,6 +446,7 @@ static void close_pair(struct zkt_proxy *p, int i)
     close(p->a[i]);
     close(p->b[i]);
     p->a[i] = p->b[i] = -1;
+    p->held[i] = false;
 }
 
 /* Copies what `from` has to `to`; false when either side is done. */
@@ -470,14 +472,20 @@ static void *proxy_main(void *arg)
         struct pollfd fds[2 + 2 * PROXY_PAIRS];
         int idx[2 + 2 * PROXY_PAIRS];
         int n = 0, i;
-        bool cut;
+        bool cut, stall;
         pthread_mutex_lock(&p->mu);
         cut = p->cut;
+        stall = p->stall;
+        p->stall = false;
         if (p->stop) {
             pthread_mutex_unlock(&p->mu);
             break;
         }
         pthread_mutex_unlock(&p->mu);
+        if (stall)
+            for (i = 0; i < PROXY_PAIRS; i++)
+                if (p->a[i] >= 0)
+                    p->held[i] = true;
         if (cut)
             for (i = 0; i < PROXY_PAIRS; i++)
                 if (p->a[i] >= 0)
@@ -492,6 +500,8 @@ static void *proxy_main(void *arg)
             idx[n] = i;
             fds[n].fd = p->a[i];
             fds[n++].events = POLLIN;
+            if (p->held[i])
+                continue;
             idx[n] = i;
             fds[n].fd = p->b[i];
             fds[n++].events = POLLIN;
@@ -615,6 +625,22 @@ static void proxy_set(struct zkt_proxy *p, bool *field, bool v)
 void zkt_proxy_cut(struct zkt_proxy *p, bool cut)
 {
     proxy_set(p, &p->cut, cut);
+}
+
+void zkt_proxy_stall(struct zkt_proxy *p)
+{
+    bool pending = true;
+    int64_t end = zkt_now_ms() + zkt_wait_ms(5000);
+    proxy_set(p, &p->stall, true);
+    /* Returns once the thread holds the connections: a reply cannot slip through. */
+    while (pending && zkt_now_ms() < end) {
+        zkt_sleep_ms(1);
+        pthread_mutex_lock(&p->mu);
+        pending = p->stall;
+        pthread_mutex_unlock(&p->mu);
+    }
+    if (pending)
+        zkt_fail(__FILE__, __LINE__, "proxy: stall not taken up");
 }
 
 void zkt_proxy_free(struct zkt_proxy *p)

@@ -170,6 +170,11 @@ struct zkt_proxy *zkt_proxy_start(int *port);
  * once (the client sees its server vanish); false: forwards again. */
 void zkt_proxy_cut(struct zkt_proxy *p, bool cut);
 
+/* Holds back what the server sends on the connections forwarded now (what the client
+ * sends still goes through), so a request can be caught in flight: sent, maybe applied,
+ * its reply unseen. Until those connections are cut; later ones flow normally. */
+void zkt_proxy_stall(struct zkt_proxy *p);
+
 void zkt_proxy_free(struct zkt_proxy *p);
 
 /* ------------------------------------------------------------------ event recording */
