@@ -115,6 +115,21 @@ struct PendingWatch {
     slot: WatchSlot,
 }
 
+impl PendingWatch {
+    /// The watch as the I/O thread registers it, and the slot the caller keeps to take it
+    /// back if it was not registered.
+    fn new(w: WatchRequest, server_path: &str) -> (PendingWatch, WatchSlot) {
+        let slot: WatchSlot = Arc::new(Mutex::new(Some(w.f)));
+        let pw = PendingWatch {
+            kind: w.kind,
+            kind_on_nonode: w.kind_on_nonode,
+            server_path: server_path.to_string(),
+            slot: slot.clone(),
+        };
+        (pw, slot)
+    }
+}
+
 /// How a reply reaches whoever asked.
 pub(crate) enum Completion {
     /// A blocked caller.
@@ -735,29 +750,17 @@ impl Session {
         deadline: Instant,
     ) -> Result<Reply> {
         let frame = encode_request(op, body);
-        let pw = match (watch.take(), server_path) {
-            (Some(w), Some(p)) => Some((
-                PendingWatch {
-                    kind: w.kind,
-                    kind_on_nonode: w.kind_on_nonode,
-                    server_path: p.to_string(),
-                    slot: Arc::new(Mutex::new(Some(w.f))),
-                },
-                w.kind,
-                w.kind_on_nonode,
-            )),
+        let (pw, back) = match (watch.take(), server_path) {
+            (Some(w), Some(p)) => {
+                let (kind, kind_on_nonode) = (w.kind, w.kind_on_nonode);
+                let (pw, slot) = PendingWatch::new(w, p);
+                (Some(pw), Some((slot, kind, kind_on_nonode)))
+            }
             (Some(w), None) => {
                 *watch = Some(w);
                 return Err(Error::InvalidArgument);
             }
-            _ => None,
-        };
-        let (pw, back) = match pw {
-            Some((p, k, kn)) => {
-                let slot = p.slot.clone();
-                (Some(p), Some((slot, k, kn)))
-            }
-            None => (None, None),
+            _ => (None, None),
         };
         let r = self.submit_frame(frame, op, pw, deadline, false);
         if let Some((slot, kind, kind_on_nonode)) = back {
@@ -790,13 +793,7 @@ impl Session {
         let mut frame = encode_request(op, body);
         let (pw, slot) = match (watch, server_path) {
             (Some(w), Some(p)) => {
-                let slot: WatchSlot = Arc::new(Mutex::new(Some(w.f)));
-                let pw = PendingWatch {
-                    kind: w.kind,
-                    kind_on_nonode: w.kind_on_nonode,
-                    server_path: p.to_string(),
-                    slot: slot.clone(),
-                };
+                let (pw, slot) = PendingWatch::new(w, p);
                 (Some(pw), Some(slot))
             }
             _ => (None, None),
