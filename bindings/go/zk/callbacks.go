@@ -57,6 +57,12 @@ type sink interface {
 	release()
 }
 
+// An eventSink is the userdata of a watch: a one-shot watchSink or a persistentSink.
+type eventSink interface {
+	sink
+	deliver(Event)
+}
+
 func sinkOf(h C.uintptr_t) sink {
 	return cgo.Handle(h).Value().(sink)
 }
@@ -65,7 +71,7 @@ func sinkOf(h C.uintptr_t) sink {
 func zkgoWatch(h C.uintptr_t, ev *C.zk_event) {
 	var b *panicBox
 	defer catch(&b)
-	w := sinkOf(h).(*watchSink)
+	w := sinkOf(h).(eventSink)
 	b = w.box()
 	w.deliver(eventFromC(ev))
 }

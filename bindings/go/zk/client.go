@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -42,6 +43,8 @@ type clientCore struct {
 	closeOnce sync.Once
 	states    chan StateChange
 	panics    *panicBox
+	// dropped counts the events of persistent watches dropped on a full channel.
+	dropped atomic.Uint64
 }
 
 // ClientID is a session id and its password, to resume the session in another client

@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include "zkclient.h"
 
-/* A one-shot watcher whose callback and finalizer are the Go exports zkgoWatch and
-   zkgoRelease, with `handle` as userdata. */
+/* A watcher (one-shot, or persistent for zk_add_watch) whose callback and finalizer are
+   the Go exports zkgoWatch and zkgoRelease, with `handle` as userdata. */
 zk_watcher zkgo_watcher(uintptr_t handle);
 
 /* zk_add_listener with zkgoListen / zkgoRelease and `handle` as userdata. */
