@@ -136,11 +136,12 @@ impl Error {
     /// Maps a server error code to the enum. An unknown code becomes `SystemError`, so a
     /// newer server can never make the client fail to report an error.
     pub fn from_code(code: i32) -> Error {
-        Error::ALL
-            .iter()
-            .copied()
-            .find(|e| e.code() == code)
-            .unwrap_or(Error::SystemError)
+        Error::known(code).unwrap_or(Error::SystemError)
+    }
+
+    /// The code with this number, if the library knows it.
+    pub fn known(code: i32) -> Option<Error> {
+        Error::ALL.iter().copied().find(|e| e.code() == code)
     }
 
     /// Whether a retry could succeed without the caller changing anything.

@@ -44,7 +44,7 @@ pub struct Options {
 
 /// Default frame limit: ZooKeeper's default jute.maxbuffer (0xfffff) plus room for the
 /// reply header and a Stat, so the largest node the server accepts can always be read.
-pub const DEFAULT_MAX_FRAME: usize = 0xfffff + 1024;
+pub const DEFAULT_MAX_FRAME: usize = crate::proto::consts::DEFAULT_MAX_FRAME + 1024;
 
 impl Options {
     pub fn new(hosts: impl Into<String>) -> Options {

@@ -111,16 +111,25 @@ pub(crate) unsafe fn watch_arg(w: *const zk_watcher) -> Result<Option<WatchFn>> 
     let ud = UserData::new(w.userdata, w.finalizer);
     let cb = w.callback.ok_or(Error::NullArgument)?;
     Ok(Some(Box::new(move |ev| {
-        let path = CString::new(ev.path).unwrap_or_default();
-        let e = zk_event {
-            event_type: ev.event_type.into(),
-            state: ev.keeper_state,
-            path: path.as_ptr(),
-        };
-        // SAFETY: a C function pointer and the userdata it came with; `e` lives for the call.
-        unsafe { cb(ud.ptr(), &e) };
+        call_watch(cb, &ud, ev);
         drop(ud);
     })))
+}
+
+/// Hands one event to a C watch callback; the event and its path live for the call.
+fn call_watch(
+    cb: unsafe extern "C" fn(*mut c_void, *const zk_event),
+    ud: &UserData,
+    ev: crate::session::state::WatchedEvent,
+) {
+    let path = CString::new(ev.path).unwrap_or_default();
+    let e = zk_event {
+        event_type: ev.event_type.into(),
+        state: ev.keeper_state,
+        path: path.as_ptr(),
+    };
+    // SAFETY: a C function pointer and the userdata it came with; `e` lives for the call.
+    unsafe { cb(ud.ptr(), &e) };
 }
 
 /// Makes a client from options (copied; the options can be freed at once). The client is
@@ -581,16 +590,8 @@ pub unsafe extern "C" fn zk_add_watch(
         let cb = w.callback.ok_or(Error::NullArgument)?;
         // SAFETY: the caller's contract.
         let (c, path) = unsafe { (client(c)?, str_arg(path)?) };
-        let f: crate::session::state::PersistentFn = std::sync::Arc::new(move |ev| {
-            let p = CString::new(ev.path).unwrap_or_default();
-            let e = zk_event {
-                event_type: ev.event_type.into(),
-                state: ev.keeper_state,
-                path: p.as_ptr(),
-            };
-            // SAFETY: a C function pointer and the userdata it came with; `e` lives for the call.
-            unsafe { cb(ud.ptr(), &e) };
-        });
+        let f: crate::session::state::PersistentFn =
+            std::sync::Arc::new(move |ev| call_watch(cb, &ud, ev));
         c.add_watch(path, recursive, f, timeout(timeout_ms))
     })
 }

@@ -181,7 +181,7 @@ pub extern "C" fn zk_version() -> *const c_char {
 /// integer, and a Rust enum holding a value outside its variants is undefined behaviour.
 #[no_mangle]
 pub extern "C" fn zk_result_message(result: i32) -> *const c_char {
-    match Error::ALL.iter().find(|e| e.code() == result) {
+    match Error::known(result) {
         Some(e) => e.message_cstr().as_ptr(),
         None => c"unknown result code".as_ptr(),
     }

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
-use crate::proto::consts::{OpCode, PROTOCOL_VERSION};
+use crate::proto::consts::OpCode;
 use crate::proto::path::Chroot;
 use crate::proto::wire::{Encode, Writer};
 use crate::proto::RequestHeader;
@@ -396,11 +396,14 @@ impl Inner {
         if s.deferred {
             self.flush_locked(&mut s);
         }
-        let waiting = !s.waiting.is_empty();
-        drop(s);
-        if waiting {
-            self.expire_waiting();
+        if s.waiting.is_empty() {
+            // The common case after a batch: one lock, nothing queued.
+            drop(s);
+            self.events.set_ticking(false);
+            return;
         }
+        drop(s);
+        self.expire_waiting();
         self.events
             .set_ticking(!self.send.lock().waiting.is_empty());
     }
@@ -954,10 +957,6 @@ impl Session {
     /// The request timeout a session of this config starts with, for defaults above.
     pub fn session_timeout(&self) -> Duration {
         self.inner.cfg.lock().session_timeout
-    }
-
-    pub fn protocol_version() -> i32 {
-        PROTOCOL_VERSION
     }
 }
 

@@ -130,11 +130,6 @@ impl Backoff {
         Some(sleep)
     }
 
-    /// Failed attempts so far.
-    pub fn tries(&self) -> u32 {
-        self.tries
-    }
-
     /// Starts over after a success.
     pub fn reset(&mut self) {
         self.tries = 0;
