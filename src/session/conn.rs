@@ -1,6 +1,7 @@
 //! The I/O thread: picks hosts, does the handshake, replays auth and watches, then reads
-//! frames, matches replies to pending requests in xid order, sends pings when idle and
-//! notices a dead connection within the read timeout. On any fault it fails what is in
+//! frames (or lends the reading to blocked callers, `await_reply`), matches replies to
+//! pending requests in xid order, sends pings when idle and notices a dead connection
+//! within the read timeout. On any fault it fails what is in
 //! flight with CONNECTIONLOSS and tries the next host; it never re-sends a user request.
 
 use std::io::ErrorKind;
@@ -22,7 +23,7 @@ use super::hosts::{resolve, shuffle};
 use super::retry::Rng;
 use super::state::{KeeperState, WatchedEvent};
 use super::transport::{self, Conn, ReadHalf};
-use super::{complete, ClientId, Inner, LogLevel, Reply};
+use super::{complete, oneshot, ClientId, Inner, LogLevel, Reply};
 
 /// Why a connection ended.
 enum End {
@@ -303,11 +304,7 @@ fn handshake_on(
 
 /// Runs one established connection until it ends.
 fn serve(inner: &Arc<Inner>, est: Established, addr: SocketAddr, host: &str) -> End {
-    let Established {
-        conn,
-        mut read,
-        resp,
-    } = est;
+    let Established { conn, read, resp } = est;
     let negotiated = Duration::from_millis(resp.time_out as u64);
     let mut passwd = [0u8; 16];
     let n = resp.passwd.len().min(16);
@@ -375,6 +372,10 @@ fn serve(inner: &Arc<Inner>, est: Established, addr: SocketAddr, host: &str) -> 
         if !out.is_empty() && writer.write_all(&out).is_err() {
             return End::Lost;
         }
+        // The reading side first: a caller that writes may go straight to reading.
+        if !publish_reader(inner, read, negotiated) {
+            return End::Lost;
+        }
         s.stream = Some(Arc::new(writer));
         inner.flush_waiting_locked(&mut s);
     }
@@ -388,12 +389,14 @@ fn serve(inner: &Arc<Inner>, est: Established, addr: SocketAddr, host: &str) -> 
     if resp.read_only {
         spawn_rw_prober(inner, addr, gen);
     }
-    let end = read_loop(inner, &mut read, negotiated);
+    let end = read_loop(inner, negotiated);
+    // Shut the socket down first: a writer blocked on a stalled server (holding the send
+    // lock) fails at once instead of at its write timeout, and a caller reading returns.
+    inner.drop_connection();
+    if let Some(rd) = inner.reader.lock().take() {
+        rd.read.shutdown();
+    }
     if let End::Lost = end {
-        // Shut the socket down through our own handle first: a writer blocked on a stalled
-        // server (holding the send lock) fails at once instead of at its write timeout.
-        read.shutdown();
-        inner.drop_connection();
         inner.fail_pending(Error::ConnectionLoss);
     }
     end
@@ -564,30 +567,100 @@ impl ReadBuf {
     }
 }
 
-fn read_loop(inner: &Arc<Inner>, stream: &mut ReadHalf, negotiated: Duration) -> End {
+/// How long the I/O thread stays away from the socket after it lent the reading role to
+/// blocked callers, before it looks whether they still read (`read_loop`). It lends only
+/// while no watch is registered and no async request is in flight, so what can arrive
+/// unread meanwhile is the end of the connection, noticed within about twice this.
+const LEND: Duration = Duration::from_millis(1);
+
+/// The reading side of one connection and what has been read of it. Whoever holds
+/// `Inner::reader` reads the socket: the I/O thread, or a blocked caller whose reply is
+/// due (`await_reply`), so that the reply wakes the thread that wants it and no other.
+pub(super) struct ReadSide {
+    read: ReadHalf,
+    rb: ReadBuf,
+    /// An oversized reply being skipped: its header and the bytes still to skip.
+    skip: Option<(ReplyHeader, usize)>,
+    /// How many more bytes the next frame needs.
+    want: usize,
+    /// The connection ended while a caller was reading; the I/O thread takes it from here.
+    end: Option<End>,
+    /// The socket's read timeout: the longest one read blocks.
+    tick: Duration,
+}
+
+impl ReadSide {
+    /// One read of the socket, then every frame it completed. `Ok(true)` when a blocked
+    /// caller got its reply from it.
+    fn step(&mut self, inner: &Arc<Inner>) -> Result<bool, End> {
+        self.rb.reserve(self.want.max(4 * 1024));
+        let end = self.rb.end;
+        match self.read.read(&mut self.rb.buf[end..]) {
+            Ok(0) => {
+                inner.log(LogLevel::Info, format_args!("server closed the connection"));
+                return Err(End::Lost);
+            }
+            Ok(n) => {
+                self.rb.end += n;
+                inner.touch_recv();
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
+                return Ok(false)
+            }
+            Err(e) => {
+                inner.log(LogLevel::Info, format_args!("read failed: {e}"));
+                return Err(End::Lost);
+            }
+        }
+        // Everything this read completes goes to the event thread in one go.
+        inner.events.hold(|| cut_frames(inner, self))
+    }
+}
+
+/// Puts the reading side of a new connection where readers find it.
+fn publish_reader(inner: &Inner, read: ReadHalf, negotiated: Duration) -> bool {
+    // One fixed socket timeout, so a reader wakes often enough to ping and to notice a
+    // silent server without a setsockopt per read.
+    let tick = (negotiated / 6).clamp(Duration::from_millis(10), Duration::from_millis(500));
+    if read.set_read_timeout(Some(tick)).is_err() {
+        return false;
+    }
+    *inner.reader.lock() = Some(ReadSide {
+        read,
+        // Small to start (a client's resident memory); grows to fit the largest frame seen.
+        rb: ReadBuf {
+            buf: vec![0; 8 * 1024],
+            start: 0,
+            end: 0,
+        },
+        skip: None,
+        want: 4,
+        end: None,
+        tick,
+    });
+    inner.touch_recv();
+    true
+}
+
+/// The I/O thread's part while connected: reads when nobody else does, pings when idle,
+/// and notices a silent server. After it hands a blocked caller its reply (and no async
+/// request waits), it lends the socket to callers: it stays off it while they keep reading
+/// their own replies, and comes back when they stop or when something needs it (an async
+/// request, a connection that ended under a caller, stop).
+fn read_loop(inner: &Arc<Inner>, negotiated: Duration) -> End {
     let read_timeout = negotiated * 2 / 3;
     let ping_every = negotiated / 3;
-    // One fixed socket timeout, so the loop wakes often enough to ping and to notice a
-    // silent server without a setsockopt per read.
-    let tick = (ping_every / 2).clamp(Duration::from_millis(10), Duration::from_millis(500));
-    if stream.set_read_timeout(Some(tick)).is_err() {
-        return End::Lost;
-    }
-    let max = inner.max_frame;
-    let mut rb = ReadBuf {
-        // Small to start (a client's resident memory); grows to fit the largest frame seen.
-        buf: vec![0; 8 * 1024],
-        start: 0,
-        end: 0,
-    };
-    let mut skip: Option<(ReplyHeader, usize)> = None;
-    let mut want = 4usize;
-    let mut last_recv = Instant::now();
+    let mut lent = false;
     loop {
         if inner.since_last_send() >= ping_every && !send_ping(inner) {
             return End::Lost;
         }
-        if last_recv.elapsed() >= read_timeout {
+        if inner.since_last_recv() >= read_timeout {
             inner.log(
                 LogLevel::Warn,
                 format_args!(
@@ -597,93 +670,146 @@ fn read_loop(inner: &Arc<Inner>, stream: &mut ReadHalf, negotiated: Duration) ->
             );
             return End::Lost;
         }
-        rb.reserve(want.max(4 * 1024));
-        let end = rb.end;
-        match stream.read(&mut rb.buf[end..]) {
-            Ok(0) => {
-                inner.log(LogLevel::Info, format_args!("server closed the connection"));
-                return End::Lost;
-            }
-            Ok(n) => {
-                rb.end += n;
-                last_recv = Instant::now();
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-                ) =>
-            {
-                continue
-            }
-            Err(e) => {
-                inner.log(LogLevel::Info, format_args!("read failed: {e}"));
-                return End::Lost;
-            }
+        if lent {
+            let reads = inner.caller_reads.load(Ordering::Relaxed);
+            let called = inner.park_io(LEND);
+            // Stay away while callers keep reading, unless someone asked for us.
+            lent = !called && inner.caller_reads.load(Ordering::Relaxed) != reads;
+            continue;
         }
-        // Everything this read completes goes to the event thread in one go.
-        if let Some(end) = inner
-            .events
-            .hold(|| cut_frames(inner, &mut rb, &mut skip, &mut want, max))
-        {
+        let Some(mut guard) = inner.reader.try_lock() else {
+            // A caller reads; we come back when it is done.
+            inner.lend.store(true, Ordering::SeqCst);
+            lent = true;
+            continue;
+        };
+        inner.lend.store(false, Ordering::SeqCst);
+        let Some(rd) = guard.as_mut() else {
+            return End::Lost;
+        };
+        if let Some(end) = rd.end.take() {
             return end;
+        }
+        match rd.step(inner) {
+            Err(end) => return end,
+            Ok(false) => {}
+            Ok(true) => {
+                // A blocked caller is likely to call again: let it read its own reply. An
+                // async request in flight or a live watch keeps us here (an async submitter
+                // checks `lend` after counting itself, we count after setting it: one of us
+                // sees the other; a watch is registered by whoever reads, and a caller that
+                // registered one calls us back when it leaves the socket).
+                inner.lend.store(true, Ordering::SeqCst);
+                if inner.needs_io_reader() {
+                    inner.lend.store(false, Ordering::SeqCst);
+                } else {
+                    drop(guard);
+                    inner.hand_on();
+                    lent = true;
+                }
+            }
         }
     }
 }
 
-/// Cuts every whole frame out of what has been read and handles it; `Some` when the
-/// connection must end. `want` says how many more bytes the next frame needs.
-fn cut_frames(
+/// How a blocked caller gets its reply: it reads the socket itself when nobody else does
+/// (so the reply wakes this thread directly: one wake-up per request), and otherwise
+/// sleeps until the reader hands it the reply, or nudges it to take over the reading.
+pub(super) fn await_reply(
     inner: &Arc<Inner>,
-    rb: &mut ReadBuf,
-    skip: &mut Option<(ReplyHeader, usize)>,
-    want: &mut usize,
-    max: usize,
-) -> Option<End> {
+    seq: u64,
+    deadline: Instant,
+) -> crate::error::Result<Reply> {
     loop {
-        if let Some((_, rem)) = skip.as_mut() {
-            let n = (*rem).min(rb.avail().len());
-            rb.consume(n);
+        if let Some(r) = oneshot::try_take(seq) {
+            return r;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            oneshot::give_up(seq);
+            return oneshot::try_take(seq).unwrap_or(Err(Error::TimedOut));
+        }
+        if let Some(mut guard) = inner.reader.try_lock() {
+            // One read may block for `tick`: only a caller with that much time left reads.
+            let usable = guard
+                .as_mut()
+                .filter(|rd| rd.end.is_none() && deadline - now >= rd.tick);
+            if let Some(rd) = usable {
+                inner.caller_reads.fetch_add(1, Ordering::Relaxed);
+                loop {
+                    if let Err(end) = rd.step(inner) {
+                        if let End::Lost = end {
+                            rd.read.shutdown();
+                        }
+                        rd.end = Some(end);
+                        inner.call_io();
+                        break;
+                    }
+                    if oneshot::has_reply(seq)
+                        || deadline.saturating_duration_since(Instant::now()) < rd.tick
+                    {
+                        break;
+                    }
+                }
+                drop(guard);
+                inner.hand_on();
+                continue;
+            }
+            // Nobody reads and we cannot: the I/O thread must.
+            drop(guard);
+            inner.call_io();
+        }
+        // Someone else reads (or the I/O thread will): sleep until it hands us the reply
+        // or asks us to read.
+        if let Some(r) = oneshot::wait(seq, deadline) {
+            return r;
+        }
+    }
+}
+
+/// Cuts every whole frame out of what has been read and handles it. `Ok(true)` when a
+/// blocked caller got its reply; `Err` when the connection must end.
+fn cut_frames(inner: &Arc<Inner>, rd: &mut ReadSide) -> Result<bool, End> {
+    let mut woke = false;
+    loop {
+        if let Some((_, rem)) = rd.skip.as_mut() {
+            let n = (*rem).min(rd.rb.avail().len());
+            rd.rb.consume(n);
             *rem -= n;
             if *rem > 0 {
-                *want = 1;
-                return None;
+                rd.want = 1;
+                return Ok(woke);
             }
-            let hdr = skip.take().expect("set above").0;
-            if let Err(end) = fail_oversized(inner, hdr) {
-                return Some(end);
-            }
+            let hdr = rd.skip.take().expect("set above").0;
+            woke |= fail_oversized(inner, hdr)?;
             continue;
         }
-        match frame_len(rb.avail(), max) {
+        let avail = rd.rb.avail();
+        match frame_len(avail, inner.max_frame) {
             Ok(None) => {
-                *want = 4;
-                return None;
+                rd.want = 4;
+                return Ok(woke);
             }
             Ok(Some(len)) => {
-                if rb.avail().len() < 4 + len {
-                    *want = 4 + len - rb.avail().len();
-                    return None;
+                if avail.len() < 4 + len {
+                    rd.want = 4 + len - avail.len();
+                    return Ok(woke);
                 }
-                let frame = rb.avail()[4..4 + len].to_vec();
-                rb.consume(4 + len);
-                if let Err(end) = handle_frame(inner, frame) {
-                    return Some(end);
-                }
+                let frame = avail[4..4 + len].to_vec();
+                rd.rb.consume(4 + len);
+                woke |= handle_frame(inner, frame)?;
             }
             Err(FrameError::TooLarge(len)) if len <= MAX_SKIP => {
-                if rb.avail().len() < 4 + 16 {
-                    *want = 20 - rb.avail().len();
-                    return None;
+                if avail.len() < 4 + 16 {
+                    rd.want = 20 - avail.len();
+                    return Ok(woke);
                 }
-                let hdr = match ReplyHeader::decode(&mut Reader::new(&rb.avail()[4..20])) {
-                    Ok(h) => h,
-                    Err(_) => return Some(protocol_error(inner, "bad header")),
-                };
-                rb.consume(20);
-                *skip = Some((hdr, len - 16));
+                let hdr = ReplyHeader::decode(&mut Reader::new(&avail[4..20]))
+                    .map_err(|_| protocol_error(inner, "bad header"))?;
+                rd.rb.consume(20);
+                rd.skip = Some((hdr, len - 16));
             }
-            Err(e) => return Some(protocol_error(inner, &format!("{e:?}"))),
+            Err(e) => return Err(protocol_error(inner, &format!("{e:?}"))),
         }
     }
 }
@@ -698,23 +824,25 @@ fn protocol_error(inner: &Inner, what: &str) -> End {
 
 /// A reply over the frame limit: only its own request fails (TooLarge); the connection
 /// and every other request carry on.
-fn fail_oversized(inner: &Inner, hdr: ReplyHeader) -> Result<(), End> {
+fn fail_oversized(inner: &Inner, hdr: ReplyHeader) -> Result<bool, End> {
     inner.log(
         LogLevel::Warn,
         format_args!("reply for xid {} exceeds the frame limit", hdr.xid),
     );
     if hdr.xid < 0 {
-        return Ok(());
+        return Ok(false);
     }
     let p = pop_matching(inner, hdr.xid)?;
-    complete(&inner.events, p.done, Err(Error::TooLarge));
-    Ok(())
+    Ok(complete(&inner.events, p.done, Err(Error::TooLarge)))
 }
 
 fn pop_matching(inner: &Inner, xid: i32) -> Result<super::Pending, End> {
     let mut q = inner.pending.lock();
     match q.pop_front() {
-        Some(p) if p.xid == xid => Ok(p),
+        Some(p) if p.xid == xid => {
+            inner.popped(&p);
+            Ok(p)
+        }
         Some(p) => {
             let want = p.xid;
             q.push_front(p);
@@ -731,7 +859,8 @@ fn pop_matching(inner: &Inner, xid: i32) -> Result<super::Pending, End> {
     }
 }
 
-fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
+/// Handles one frame; `Ok(true)` when it woke a blocked caller.
+fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<bool, End> {
     let mut r = Reader::new(&frame);
     let hdr =
         ReplyHeader::decode(&mut r).map_err(|_| protocol_error(inner, "short reply header"))?;
@@ -745,11 +874,11 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
                     LogLevel::Warn,
                     format_args!("unknown event type {}", ev.event_type),
                 );
-                return Ok(());
+                return Ok(false);
             };
             let fs = inner.watches.lock().trigger(ty, &ev.path);
             if fs.is_empty() {
-                return Ok(());
+                return Ok(false);
             }
             let path = inner.chroot.strip(&ev.path).to_string();
             let keeper = inner.st.lock().keeper;
@@ -763,9 +892,9 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
                     },
                 );
             }
-            Ok(())
+            Ok(false)
         }
-        xid::PING => Ok(()),
+        xid::PING => Ok(false),
         xid::AUTH => {
             if hdr.err != 0 {
                 inner.log(
@@ -775,7 +904,7 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
                 enter_auth_failed(inner);
                 return Err(End::Terminal);
             }
-            Ok(())
+            Ok(false)
         }
         xid::SET_WATCHES => {
             if hdr.err != 0 {
@@ -784,7 +913,7 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
                     format_args!("SetWatches failed ({})", hdr.err),
                 );
             }
-            Ok(())
+            Ok(false)
         }
         x => {
             let p = pop_matching(inner, x)?;
@@ -812,7 +941,7 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
             if auth_failed {
                 enter_auth_failed(inner);
             }
-            complete(
+            let woke = complete(
                 &inner.events,
                 p.done,
                 Ok(Reply {
@@ -828,7 +957,7 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<(), End> {
             if closed {
                 return Err(End::Stop);
             }
-            Ok(())
+            Ok(woke)
         }
     }
 }

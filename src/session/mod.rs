@@ -5,8 +5,10 @@
 //! Threads: callers write their own request frames under the send lock (where the xid is
 //! assigned, so frames reach the socket in xid order) and block on a one-shot reply; the
 //! I/O thread (`conn.rs`) reads, matches replies in order, pings and reconnects; the event
-//! thread (`events.rs`) runs user callbacks. A request therefore costs one thread wake-up:
-//! the caller's, when its reply arrives.
+//! thread (`events.rs`) runs user callbacks. Reading is a role: while no watch is live and
+//! no async request is in flight, the I/O thread lends the socket to blocked callers, and
+//! a caller reads its own reply (and whatever comes before it, for the others), so a
+//! blocking request costs one thread wake-up, the caller's, by the kernel.
 
 pub mod events;
 pub mod fourlw;
@@ -22,7 +24,7 @@ mod transport;
 
 use std::collections::VecDeque;
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -231,11 +233,25 @@ pub(crate) struct Inner {
     /// A read-write server a prober found while we were read-only: tried first next pass.
     preferred: Mutex<Option<SocketAddr>>,
     pending: Mutex<VecDeque<Pending>>,
+    /// How many of `pending` are async: while any is, the I/O thread keeps the socket.
+    async_pending: AtomicUsize,
+    /// The reading side of the current connection; its holder reads (`conn::read_loop`,
+    /// `conn::await_reply`).
+    reader: Mutex<Option<conn::ReadSide>>,
+    /// Counts the times a blocked caller took the reading role.
+    caller_reads: AtomicU64,
+    /// The I/O thread has left the socket to callers (or is about to).
+    lend: AtomicBool,
+    /// Set (with a notify) to bring a lending I/O thread back to the socket at once.
+    io_called: Mutex<bool>,
+    io_cv: Condvar,
     watches: Mutex<WatchTable>,
     auth: Mutex<Vec<(String, Vec<u8>)>>,
     last_zxid: AtomicI64,
     /// Milliseconds since `epoch` of the last write, for the ping timer.
     last_send_ms: AtomicU64,
+    /// Milliseconds since `epoch` of the last read that returned bytes.
+    last_recv_ms: AtomicU64,
     epoch: Instant,
     io: Mutex<Option<JoinHandle<()>>>,
 }
@@ -270,6 +286,66 @@ impl Inner {
         )
     }
 
+    fn touch_recv(&self) {
+        self.last_recv_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    fn since_last_recv(&self) -> Duration {
+        Duration::from_millis(
+            self.now_ms()
+                .saturating_sub(self.last_recv_ms.load(Ordering::Relaxed)),
+        )
+    }
+
+    /// The I/O thread, lending the socket: sleeps up to `d` or until `call_io`. Returns
+    /// whether it was called.
+    fn park_io(&self, d: Duration) -> bool {
+        let mut called = self.io_called.lock();
+        if !*called {
+            let _ = self.io_cv.wait_for(&mut called, d);
+        }
+        std::mem::take(&mut *called)
+    }
+
+    /// Brings a lending I/O thread back to the socket now.
+    fn call_io(&self) {
+        *self.io_called.lock() = true;
+        self.io_cv.notify_one();
+    }
+
+    /// Whether the socket must have a reader at all times: an async reply or a watch
+    /// event must not wait for the next blocking call to be read.
+    fn needs_io_reader(&self) -> bool {
+        self.async_pending.load(Ordering::SeqCst) > 0 || !self.watches.lock().is_empty()
+    }
+
+    /// Called by a reader that just left the socket: whoever needs a reader next gets the
+    /// role. Async requests in flight or live watches need the I/O thread; otherwise the
+    /// first blocked caller still waiting (not this thread) is nudged to read its own
+    /// reply. With nobody waiting, the I/O thread comes back on its own when callers stop
+    /// calling.
+    fn hand_on(&self) {
+        if self.needs_io_reader() {
+            self.call_io();
+            return;
+        }
+        let q = self.pending.lock();
+        for p in q.iter() {
+            if let Completion::Wait(w) = &p.done {
+                if !w.is_mine() && w.nudge() {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Bookkeeping for a request leaving `pending`.
+    fn popped(&self, p: &Pending) {
+        if let Completion::Callback(_) = p.done {
+            self.async_pending.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
     /// Moves to a new detailed state, tells listeners (on the event thread) and wakes
     /// everyone waiting for a state. Call without holding `st`.
     fn set_state(&self, keeper: KeeperState) {
@@ -294,6 +370,7 @@ impl Inner {
     fn fail_pending(&self, err: Error) {
         let pend = std::mem::take(&mut *self.pending.lock());
         for p in pend {
+            self.popped(&p);
             complete(&self.events, p.done, Err(err));
         }
     }
@@ -327,6 +404,8 @@ impl Inner {
         if let Some(s) = self.connecting.lock().take() {
             let _ = s.shutdown(Shutdown::Both);
         }
+        // A lending I/O thread sees the end now, not when it next looks.
+        self.call_io();
     }
 
     /// Under the send lock: takes the next xid, queues the pending entry and appends the
@@ -343,12 +422,21 @@ impl Inner {
     ) {
         let xid = s.next_xid();
         frame[4..8].copy_from_slice(&xid.to_be_bytes());
+        let is_async = matches!(done, Completion::Callback(_));
+        if is_async {
+            self.async_pending.fetch_add(1, Ordering::SeqCst);
+        }
         self.pending.lock().push_back(Pending {
             xid,
             op,
             watch,
             done,
         });
+        // Its reply needs a reader even if every blocked caller stops reading: bring the
+        // I/O thread back (see `conn::read_loop` for why one of us sees the other).
+        if is_async && self.lend.load(Ordering::SeqCst) {
+            self.call_io();
+        }
         s.out.extend_from_slice(frame);
         if defer {
             s.deferred = true;
@@ -475,11 +563,17 @@ impl Inner {
     }
 }
 
-/// Hands a result to whoever waits for it.
-fn complete(events: &Events, done: Completion, r: Result<Reply>) {
+/// Hands a result to whoever waits for it. Returns true when that is a blocked caller.
+fn complete(events: &Events, done: Completion, r: Result<Reply>) -> bool {
     match done {
-        Completion::Wait(w) => w.deliver(r),
-        Completion::Callback(f) => events.push(Event::Call(Box::new(move || f(r)))),
+        Completion::Wait(w) => {
+            w.deliver(r);
+            true
+        }
+        Completion::Callback(f) => {
+            events.push(Event::Call(Box::new(move || f(r))));
+            false
+        }
     }
 }
 
@@ -541,10 +635,17 @@ impl Session {
             conn_gen: AtomicU64::new(0),
             preferred: Mutex::new(None),
             pending: Mutex::new(VecDeque::new()),
+            async_pending: AtomicUsize::new(0),
+            reader: Mutex::new(None),
+            caller_reads: AtomicU64::new(0),
+            lend: AtomicBool::new(false),
+            io_called: Mutex::new(false),
+            io_cv: Condvar::new(),
             watches: Mutex::new(WatchTable::default()),
             auth: Mutex::new(auth),
             last_zxid: AtomicI64::new(0),
             last_send_ms: AtomicU64::new(0),
+            last_recv_ms: AtomicU64::new(0),
             epoch: Instant::now(),
             io: Mutex::new(None),
         });
@@ -879,7 +980,7 @@ impl Session {
                 }
             }
         }
-        oneshot::wait(seq, deadline)
+        conn::await_reply(&self.inner, seq, deadline)
     }
 
     /// Waits until a request can be written: connected, or an error for a closed, failed or

@@ -5,6 +5,8 @@
 //!
 //! A call takes a new sequence number; a reply is stored only if it carries the current
 //! one, so a reply that arrives after its caller gave up can never be read by a later call.
+//! A sleeping caller can also be *nudged*: told that the socket has no reader and it should
+//! take that role (see `conn::await_reply`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,6 +25,7 @@ pub(crate) struct Slot {
 struct State {
     seq: u64,
     value: Option<Result<Reply>>,
+    nudged: bool,
 }
 
 /// The handle a pending request keeps to deliver its reply.
@@ -33,7 +36,7 @@ pub(crate) struct Waiter {
 
 thread_local! {
     static SLOT: Arc<Slot> = Arc::new(Slot {
-        state: Mutex::new(State { seq: 0, value: None }),
+        state: Mutex::new(State { seq: 0, value: None, nudged: false }),
         cv: Condvar::new(),
     });
 }
@@ -44,6 +47,7 @@ pub(crate) fn begin() -> Waiter {
         let mut st = slot.state.lock();
         st.seq = st.seq.wrapping_add(1);
         st.value = None;
+        st.nudged = false;
         Waiter {
             slot: slot.clone(),
             seq: st.seq,
@@ -52,7 +56,8 @@ pub(crate) fn begin() -> Waiter {
 }
 
 impl Waiter {
-    /// Delivers the reply (from the I/O thread); dropped if the caller has moved on.
+    /// Delivers the reply (from whichever thread read it); dropped if the caller has moved
+    /// on.
     pub(crate) fn deliver(self, r: Result<Reply>) {
         let mut st = self.slot.state.lock();
         if st.seq == self.seq {
@@ -61,31 +66,83 @@ impl Waiter {
             self.slot.cv.notify_one();
         }
     }
+
+    /// Wakes the caller, if it still waits for this call, to read the socket itself.
+    /// Returns false when it has given up (the nudge would reach nobody).
+    pub(crate) fn nudge(&self) -> bool {
+        let mut st = self.slot.state.lock();
+        if st.seq != self.seq {
+            return false;
+        }
+        st.nudged = true;
+        drop(st);
+        self.slot.cv.notify_one();
+        true
+    }
+
+    /// Whether this request belongs to the calling thread.
+    pub(crate) fn is_mine(&self) -> bool {
+        SLOT.with(|s| Arc::ptr_eq(s, &self.slot))
+    }
+
+    pub(crate) fn seq(&self) -> u64 {
+        self.seq
+    }
 }
 
-/// Waits on this thread's slot for the reply of call `seq` until `deadline`.
-pub(crate) fn wait(seq: u64, deadline: Instant) -> Result<Reply> {
+/// Takes the outcome of call `seq` if there is one: its reply, or CONNECTIONLOSS when the
+/// slot has moved on (it never does while the call waits, so this is a safety net).
+pub(crate) fn try_take(seq: u64) -> Option<Result<Reply>> {
+    SLOT.with(|slot| take_locked(&mut slot.state.lock(), seq))
+}
+
+fn take_locked(st: &mut State, seq: u64) -> Option<Result<Reply>> {
+    if st.seq != seq {
+        return Some(Err(Error::ConnectionLoss));
+    }
+    let v = st.value.take()?;
+    // Retire the number, so nothing else lands here for this call.
+    st.seq = st.seq.wrapping_add(1);
+    Some(v)
+}
+
+/// Whether the reply of call `seq` has arrived (without taking it).
+pub(crate) fn has_reply(seq: u64) -> bool {
+    SLOT.with(|slot| {
+        let st = slot.state.lock();
+        st.seq != seq || st.value.is_some()
+    })
+}
+
+/// Gives up call `seq`: a reply that comes later is dropped.
+pub(crate) fn give_up(seq: u64) {
     SLOT.with(|slot| {
         let mut st = slot.state.lock();
-        loop {
-            if st.seq != seq {
-                return Err(Error::ConnectionLoss);
-            }
-            if let Some(v) = st.value.take() {
-                // Retire the number, so nothing else lands here for this call.
-                st.seq = st.seq.wrapping_add(1);
-                return v;
-            }
-            if slot.cv.wait_until(&mut st, deadline).timed_out() {
-                st.seq = st.seq.wrapping_add(1);
-                return Err(Error::TimedOut);
-            }
+        if st.seq == seq {
+            st.seq = st.seq.wrapping_add(1);
         }
     })
 }
 
-impl Waiter {
-    pub(crate) fn seq(&self) -> u64 {
-        self.seq
-    }
+/// Sleeps on this thread's slot until the outcome of call `seq` arrives (`Some`), a nudge
+/// comes (`None`), or `deadline` passes (`Some(TimedOut)`, the call given up).
+pub(crate) fn wait(seq: u64, deadline: Instant) -> Option<Result<Reply>> {
+    SLOT.with(|slot| {
+        let mut st = slot.state.lock();
+        loop {
+            if let Some(v) = take_locked(&mut st, seq) {
+                return Some(v);
+            }
+            if std::mem::take(&mut st.nudged) {
+                return None;
+            }
+            if slot.cv.wait_until(&mut st, deadline).timed_out() {
+                if let Some(v) = take_locked(&mut st, seq) {
+                    return Some(v);
+                }
+                st.seq = st.seq.wrapping_add(1);
+                return Some(Err(Error::TimedOut));
+            }
+        }
+    })
 }

@@ -1,0 +1,179 @@
+//! Who reads the socket. A blocked caller reads its own reply when nobody else does (one
+//! thread wake-up per request); the I/O thread lends it the socket and must take it back
+//! for whatever cannot wait for the next blocking call: async replies, watch events, the
+//! end of the connection. These tests catch a hand-off that strands a reply or an event.
+
+mod common;
+mod harness;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::channel;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{connect, record_states, wait_for_state, Proxy, Watch, WAIT};
+use zkclient::{Client, Error, EventType, KeeperState, State};
+
+fn node(c: &Client, path: &str, data: &[u8]) {
+    c.ensure_path(path, None, None).unwrap();
+    c.set(path, data, -1, None).unwrap();
+}
+
+/// Runs blocking gets of `path` on `c` until the returned flag is set; the thread's join
+/// handle gives back how many it made.
+fn busy_reader(c: &Arc<Client>, path: &str) -> (Arc<AtomicBool>, thread::JoinHandle<usize>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (c, p, s) = (c.clone(), path.to_string(), stop.clone());
+    let h = thread::spawn(move || {
+        let mut n = 0;
+        while !s.load(Ordering::SeqCst) {
+            c.get(&p, None, None)
+                .unwrap_or_else(|e| panic!("busy get #{n}: {e}"));
+            n += 1;
+        }
+        n
+    });
+    (stop, h)
+}
+
+#[test]
+fn replies_read_by_one_caller_reach_their_own_callers() {
+    const THREADS: usize = 8;
+    const ROUNDS: usize = 400;
+    let c = Arc::new(connect(harness::shared().hosts()));
+    let r = "/it-rd-own";
+    for t in 0..THREADS {
+        node(&c, &format!("{r}/n{t}"), "y".repeat(t * 3 + 1).as_bytes());
+    }
+    let workers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let c = c.clone();
+            thread::spawn(move || {
+                let p = format!("{r}/n{t}");
+                let want = "y".repeat(t * 3 + 1).into_bytes();
+                for i in 0..ROUNDS {
+                    // Every fourth call with a deadline shorter than one socket read may
+                    // block: such a caller never reads, someone else must.
+                    let timeout = (i % 4 == 0).then(|| Duration::from_millis(400));
+                    let (data, _) = c
+                        .get(&p, None, timeout)
+                        .unwrap_or_else(|e| panic!("thread {t} get #{i}: {e}"));
+                    assert_eq!(data, want, "thread {t} round {i}");
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("worker failed");
+    }
+}
+
+#[test]
+fn async_requests_complete_while_callers_read_their_own_replies() {
+    let c = Arc::new(connect(harness::shared().hosts()));
+    let r = "/it-rd-async";
+    node(&c, &format!("{r}/busy"), b"b");
+    node(&c, &format!("{r}/a"), b"async");
+    let (stop, h) = busy_reader(&c, &format!("{r}/busy"));
+    // One at a time: each waits for its completion, so none rides on a busy call's read.
+    for i in 0..200 {
+        let (tx, rx) = channel();
+        c.get_async(
+            &format!("{r}/a"),
+            None,
+            None,
+            Box::new(move |res| {
+                let _ = tx.send(res.map(|(d, _)| d));
+            }),
+        )
+        .unwrap();
+        let got = rx
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("async get #{i}: no completion"));
+        assert_eq!(got.unwrap(), b"async".to_vec(), "async get #{i}");
+    }
+    stop.store(true, Ordering::SeqCst);
+    assert!(h.join().unwrap() > 0, "the busy caller made calls");
+}
+
+#[test]
+fn a_watch_armed_among_blocking_calls_fires_after_they_stop() {
+    let hosts = harness::shared().hosts();
+    let c = Arc::new(connect(hosts));
+    let other = connect(hosts);
+    let r = "/it-rd-watch";
+    node(&c, &format!("{r}/busy"), b"b");
+    node(&c, &format!("{r}/w"), b"0");
+    for round in 0..20 {
+        let (stop, h) = busy_reader(&c, &format!("{r}/busy"));
+        let (w, f) = Watch::pair();
+        c.get(&format!("{r}/w"), Some(f), None).unwrap();
+        // Nobody calls any more: the event must still be read.
+        stop.store(true, Ordering::SeqCst);
+        h.join().unwrap();
+        other
+            .set(&format!("{r}/w"), round.to_string().as_bytes(), -1, None)
+            .unwrap();
+        let e = w.next();
+        assert_eq!(
+            (e.event_type, e.path.as_str()),
+            (EventType::NodeDataChanged, "/it-rd-watch/w"),
+            "round {round}"
+        );
+    }
+}
+
+#[test]
+fn a_connection_cut_is_noticed_whoever_was_reading() {
+    let server: SocketAddr = harness::shared().hosts().parse().unwrap();
+    let proxy = Proxy::start("127.0.0.1:0", server).unwrap();
+    let c = Arc::new(connect(&proxy.hosts()));
+    let (_, states) = record_states(&c);
+    let r = "/it-rd-cut";
+    node(&c, &format!("{r}/busy"), b"b");
+
+    // 1. Nobody calls: the socket was last read by a caller, and the cut must still be seen.
+    let (stop, h) = busy_reader(&c, &format!("{r}/busy"));
+    thread::sleep(Duration::from_millis(200));
+    stop.store(true, Ordering::SeqCst);
+    h.join().unwrap();
+    proxy.cut();
+    wait_for_state(&states, (State::Suspended, KeeperState::Connecting), WAIT);
+    proxy.unblock();
+    wait_for_state(&states, (State::Connected, KeeperState::Connected), WAIT);
+
+    // 2. A caller is blocked on a reply that will never come when the cut happens. A write,
+    // which command retry never repeats, so the loss itself comes back.
+    proxy.stall();
+    let c2 = c.clone();
+    let p = format!("{r}/busy");
+    let caller = thread::spawn(move || c2.set(&p, b"b", -1, Some(Duration::from_secs(8))));
+    thread::sleep(Duration::from_millis(300));
+    proxy.cut();
+    assert_eq!(caller.join().unwrap().unwrap_err(), Error::ConnectionLoss);
+    wait_for_state(&states, (State::Suspended, KeeperState::Connecting), WAIT);
+    proxy.unblock();
+    wait_for_state(&states, (State::Connected, KeeperState::Connected), WAIT);
+    assert_eq!(c.get(&format!("{r}/busy"), None, None).unwrap().0, b"b");
+}
+
+#[test]
+fn a_caller_reading_for_a_stalled_reply_gives_up_at_its_deadline() {
+    let server: SocketAddr = harness::shared().hosts().parse().unwrap();
+    let proxy = Proxy::start("127.0.0.1:0", server).unwrap();
+    let c = connect(&proxy.hosts());
+    c.ensure_path("/it-rd-stall", None, None).unwrap();
+    proxy.stall();
+    for timeout in [Duration::from_millis(300), Duration::from_millis(1500)] {
+        let t0 = Instant::now();
+        let r = c.get("/it-rd-stall", None, Some(timeout));
+        let took = t0.elapsed();
+        assert_eq!(r.unwrap_err(), Error::TimedOut);
+        assert!(
+            took >= timeout && took < timeout + Duration::from_millis(400),
+            "a {timeout:?} call took {took:?}"
+        );
+    }
+}
