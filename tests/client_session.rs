@@ -728,3 +728,32 @@ fn more_than_a_mebibyte_of_watched_paths_is_restored_after_a_reconnect() {
         "the connection stayed up after the replay"
     );
 }
+
+/// close() right after the connection was cut: the I/O thread may see the cut after stop
+/// began, leave the state at CONNECTED and end. stop's closeSession used to spin on
+/// "connected but no socket" forever; now it gives up at once. Repeated, since it is a race.
+#[test]
+fn close_right_after_a_cut_returns() {
+    let server: SocketAddr = hosts().parse().unwrap();
+    for round in 0..15 {
+        let proxy = Proxy::start("127.0.0.1:0", server).unwrap();
+        let mut o = options(&proxy.hosts());
+        o.connection_retry = quick_retry(2);
+        let c = Arc::new(start(o));
+        proxy.stall();
+        assert_eq!(
+            c.get("/", None, Some(Duration::from_millis(300)))
+                .unwrap_err(),
+            Error::TimedOut
+        );
+        proxy.cut();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let c2 = c.clone();
+        std::thread::spawn(move || {
+            c2.close();
+            let _ = tx.send(());
+        });
+        rx.recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("round {round}: close() did not return"));
+    }
+}

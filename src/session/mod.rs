@@ -970,9 +970,20 @@ impl Session {
             match self.inner.send_frame(&mut frame, op, watch, done) {
                 Ok(()) => break,
                 Err((w, d)) => {
-                    // Lost the connection between the state check and the send: wait again.
+                    // Lost the connection between the state check and the send: wait again,
+                    // within the deadline (during stop the state may still say connected
+                    // after the I/O thread has ended with the connection).
                     watch = w;
                     done = d;
+                    if Instant::now() >= deadline {
+                        oneshot::give_up(seq);
+                        return Err(Error::TimedOut);
+                    }
+                    if while_stopping {
+                        // No connection is made once stopping is set: closeSession has
+                        // nowhere to go.
+                        return Err(Error::ConnectionLoss);
+                    }
                     let mut st = self.inner.st.lock();
                     if st.keeper.is_connected() {
                         let _ = self.inner.cv.wait_for(&mut st, Duration::from_millis(5));
