@@ -38,10 +38,12 @@ export ZK_HOSTS ZK_SECURE_HOSTS ZK_TLS_DIR ZK_EXTENDED_TYPES=1 ZK_FAST_REAPER=1
 say "ZK_HOSTS=$ZK_HOSTS ZK_SECURE_HOSTS=$ZK_SECURE_HOSTS"
 
 # The go command caches the compiled package by its own files and the CGO_* variables, not
-# by the contents of include/zkclient.h: a changed header would go unseen (stale enums and
-# struct layouts). A define that names the header's hash makes it part of the cache key.
+# by the contents of include/zkclient.h or of the library it links: a changed header or a
+# rebuilt library would go unseen (stale enums and struct layouts, or old code under test).
+# Defines that name their hashes make both part of the cache key.
 header_sum=$(sha1sum "$root/include/zkclient.h" | cut -c1-16)
-export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g} -DZKGO_HEADER_SHA1=$header_sum"
+lib_sum=$(sha1sum "$root/target/release/libzkclient.a" | cut -c1-16)
+export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g} -DZKGO_HEADER_SHA1=$header_sum -DZKGO_LIB_SHA1=$lib_sum"
 
 cd "$root/bindings/go" || exit 2
 rc=0
