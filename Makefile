@@ -2,6 +2,7 @@
 # bindings/go/README.md).
 #
 #   make install [PREFIX=/usr/local] [DESTDIR=] [LIBDIR=PREFIX/lib] [INCLUDEDIR=PREFIX/include]
+#                [NO_TLS=1]
 #   make uninstall [same variables]
 #
 # install builds the release library with cargo and puts in place:
@@ -11,7 +12,8 @@
 #   LIBDIR/libzkclient.a
 #   LIBDIR/pkgconfig/zkclient.pc
 #   INCLUDEDIR/zkclient.h
-# VERSION comes from Cargo.toml. The build uses its own cargo target directory
+# NO_TLS=1 builds without the `tls` cargo feature: the same API and header, TLS settings
+# refused with ZK_RESULT_TLS, about half the code. VERSION comes from Cargo.toml. The build uses its own cargo target directory
 # (target/install), so the SONAME it links in never reaches the development build in
 # target/release, whose tests link the unversioned name.
 
@@ -27,6 +29,7 @@ VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p
 MAJOR   := $(firstword $(subst ., ,$(VERSION)))
 SONAME  := libzkclient.so.$(MAJOR)
 BUILD   := target/install/release
+FEATURE_FLAGS := $(if $(filter 1,$(NO_TLS)),--no-default-features,)
 
 ifeq ($(strip $(VERSION)),)
 $(error could not read the package version from Cargo.toml)
@@ -35,7 +38,7 @@ endif
 .PHONY: install uninstall install-build
 
 install-build:
-	CARGO_TARGET_DIR=target/install $(CARGO) rustc --release --locked --lib \
+	CARGO_TARGET_DIR=target/install $(CARGO) rustc --release --locked --lib $(FEATURE_FLAGS) \
 	    --crate-type cdylib,staticlib -- -C link-arg=-Wl,-soname,$(SONAME)
 
 install: install-build

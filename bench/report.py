@@ -98,6 +98,7 @@ def main():
                   "threads_%d" % t, "cpu_us_per_op", "us")]
     rows += [
         ("peak RSS, one client (sync get) MB", "sync_get", "maxrss_kb", "mb"),
+        ("  built without TLS MB", "sync_get", "maxrss_kb", "mb", "zkclient-notls"),
         ("RSS per extra idle client KB (K=%s)" % idle_k, "idle_clients", "rss_per_client_kb",
          "us"),
         ("memory for %s watches KB" % watches, "watches", "watch_mem_kb", "us"),
@@ -111,12 +112,14 @@ def main():
           " of zkclient's runs, in %% of the median)" % (n, "s" * (n != 1)))
     print("%-*s" % (width, "workload") + "".join("%11s" % h for h in HEAD))
     print("-" * (width + 11 * len(HEAD)))
-    for label, wl, metric, unit in rows:
-        v = {c: median(runs, c, wl, metric) for c in CLIENTS}
+    for label, wl, metric, unit, *ours in rows:
+        # A row may put another build of ours in the zkclient column.
+        ours = ours[0] if ours else "zkclient"
+        v = {c: median(runs, ours if c == "zkclient" else c, wl, metric) for c in CLIENTS}
         cells = [fmt(v[c], unit) for c in CLIENTS]
         cells.append(ratio(v["zkclient"], v["cclient"]))
         cells.append(ratio(v["zkclient"], v["raw"]) if unit != "mb" else "–")
-        cells.append(spread(runs, "zkclient", wl, metric))
+        cells.append(spread(runs, ours, wl, metric))
         print("%-*s" % (width, label) + "".join("%11s" % c for c in cells))
 
     def m(c, wl, metric):
@@ -135,8 +138,9 @@ def main():
                      "zkclient %+.1f µs, C %+.1f µs over raw %.1f µs%s" %
                      (zo, co, raw, "" if co > 0 else " (C shows no overhead: n/a)")))
 
-    def cmp_bar(name, wl, metric, other, limit, higher_is_better=False, unit="us"):
-        a, b = m("zkclient", wl, metric), m(other, wl, metric)
+    def cmp_bar(name, wl, metric, other, limit, higher_is_better=False, unit="us",
+                ours="zkclient"):
+        a, b = m(ours, wl, metric), m(other, wl, metric)
         if a is None or b is None or b == 0:
             bars.append((name, None, "missing data"))
             return
@@ -154,6 +158,8 @@ def main():
     cmp_bar("32-thread sync get ops/s ≥ 1.0× C", "threads_32", "ops_s", "cclient", 1.0, True, "ops")
     cmp_bar("peak RSS, one client ≤ 1.0× C", "sync_get", "maxrss_kb", "cclient", 1.0,
             unit="mb")
+    cmp_bar("  the same, built without TLS", "sync_get", "maxrss_kb", "cclient", 1.0,
+            unit="mb", ours="zkclient-notls")
     for name, ok, detail in bars:
         verdict = "n/a " if ok is None else ("PASS" if ok else "MISS")
         print("  %s  %-46s %s" % (verdict, name, detail))

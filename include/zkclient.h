@@ -1174,7 +1174,7 @@ zk_result zk_options_set_logger(struct zk_options *opts,
  `verify_certs`: check the server's chain (turning it off accepts any server).
  `check_hostname`: also check that the certificate names the host (needs verify_certs).
  The files are read by `zk_client_new`, which fails with `ZK_RESULT_TLS` if they are
- unusable.
+ unusable, or if the library was built without TLS (`make install NO_TLS=1`).
 
  # Safety
  `opts` is a live zk_options; each path is NULL or NUL-terminated.

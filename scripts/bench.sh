@@ -4,6 +4,8 @@
 #   cclient  the official C client (Debian libzookeeper-mt-dev), host re-resolution off
 #   kazoo    the Python client (Debian python3-kazoo, /usr/bin/python3)
 #   zkclient this library (bench/zkbench.c linked with target/release/libzkclient.a)
+#   zkclient-notls  the same, built without the `tls` cargo feature (sync_get only: what a
+#            user who needs no TLS links, for resident memory; Debian's C client has no TLS)
 # bench/zkbench.c is one driver compiled for both C libraries. Every run is one process, one
 # client, one workload, printing one RESULT line; each workload runs for each client in
 # turn, the whole sequence BENCH_REPEAT times; bench/report.py prints the medians, our
@@ -15,7 +17,7 @@
 #
 # Environment (full run): BENCH_REPEAT (3), BENCH_SECONDS measured seconds per run (2),
 # BENCH_WARMUP ops before measuring (500), BENCH_IDLE_CLIENTS (50), BENCH_WATCHES (10000),
-# BENCH_CLIENTS (subset of "raw cclient kazoo zkclient"), BENCH_WORKLOADS (subset of the
+# BENCH_CLIENTS (subset of "raw cclient kazoo zkclient zkclient-notls"), BENCH_WORKLOADS (subset of the
 # labels: sync_get sync_set create_delete async_get_1 async_get_16 async_get_256 threads_1
 # threads_2 threads_8 threads_32 idle_clients watches watch_latency).
 # Exit status: non-zero only if the build or the server start fails or a benchmark program
@@ -43,7 +45,7 @@ else
     REPEAT=${BENCH_REPEAT:-3} SECS=${BENCH_SECONDS:-2} WARMUP=${BENCH_WARMUP:-500}
     IDLE_K=${BENCH_IDLE_CLIENTS:-50} WATCHES=${BENCH_WATCHES:-10000} TMO=180 SERVER_WARM=5
 fi
-CLIENTS=${BENCH_CLIENTS:-raw cclient kazoo zkclient}
+CLIENTS=${BENCH_CLIENTS:-raw cclient kazoo zkclient zkclient-notls}
 PY=/usr/bin/python3 # Debian's, which has kazoo
 OUT=target/bench
 mkdir -p "$OUT"
@@ -56,6 +58,11 @@ cargo build --release --locked -q || die "cargo build --release failed"
 CFLAGS=(-O2 -g -Wall -Wextra -std=gnu11)
 cc "${CFLAGS[@]}" -DUSE_ZKCLIENT -Iinclude -o "$OUT/zkbench_zkclient" bench/zkbench.c \
     target/release/libzkclient.a -lpthread -ldl -lm || die "building zkbench (zkclient) failed"
+CARGO_TARGET_DIR=target/bench-notls cargo build --release --locked -q --no-default-features \
+    || die "cargo build --release --no-default-features failed"
+cc "${CFLAGS[@]}" -DUSE_ZKCLIENT -Iinclude -o "$OUT/zkbench_zkclient_notls" bench/zkbench.c \
+    target/bench-notls/release/libzkclient.a -lpthread -ldl -lm \
+    || die "building zkbench (zkclient without TLS) failed"
 cc "${CFLAGS[@]}" -DUSE_ZOOKEEPER_MT -o "$OUT/zkbench_cclient" bench/zkbench.c \
     -lzookeeper_mt -lpthread || die "building zkbench (C client) failed"
 cc "${CFLAGS[@]}" -o "$OUT/rawbench" bench/rawbench.c || die "building rawbench failed"
@@ -99,9 +106,12 @@ run() {
         raw) cmd=("$OUT/rawbench") ;;
         cclient) cmd=("$OUT/zkbench_cclient") ;;
         zkclient) cmd=("$OUT/zkbench_zkclient") ;;
+        zkclient-notls) cmd=("$OUT/zkbench_zkclient_notls") ;;
         kazoo) cmd=("$PY" bench/kazoo_bench.py) ;;
     esac
     local out rc
+    # the second build of zkbench_zkclient names itself
+    [[ $client == zkclient-notls ]] && set -- "$@" client=zkclient-notls
     out=$(timeout -k 5 "$TMO" "${cmd[@]}" "$wl" hosts="$ZK_HOSTS" seconds="$SECS" \
         warmup="$WARMUP" "$@" 2>"$work/stderr")
     rc=$?
@@ -126,7 +136,7 @@ run() {
 
 # label|workload|args|clients that can run it
 PLAN=(
-    "sync_get|sync_get||raw cclient kazoo zkclient"
+    "sync_get|sync_get||raw cclient kazoo zkclient zkclient-notls"
     "sync_set|sync_set||raw cclient kazoo zkclient"
     "create_delete|create_delete||raw cclient kazoo zkclient"
     "async_get_1|async_get|inflight=1|raw cclient kazoo zkclient"

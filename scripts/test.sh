@@ -5,12 +5,13 @@
 #      and version check, and the integration tests against real ZooKeeper servers that
 #      the harness starts (once per test binary) and stops by process id. They run in the
 #      dev profile: quicker to build than LTO'd release binaries, and overflow checks on.
+#      Then the unit tests and two integration tests again, built without TLS.
 #   3. C: ctest/ against a real server, under AddressSanitizer and under valgrind.
 #   4. Go: go vet and go test -race in bindings/go against a real server.
 #   5. make install into a temp prefix, then C, C++, the C samples and Go built against it
 #      with pkg-config, outside the tree.
 #   6. The sample CLI (bindings/c/zkcli) and the benchmark's smoke run, on real servers.
-#   7. clippy with warnings as errors, and rustfmt --check.
+#   7. clippy with warnings as errors (with and without TLS), and rustfmt --check.
 # Exits non-zero if anything fails. The last line is "all: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -39,12 +40,16 @@ suite() {
 
 suite "build (release)" cargo build --release --locked
 suite "rust tests (unit, header, integration vs real ZooKeeper)" cargo test --locked
+suite "rust tests without TLS (--no-default-features: unit, no_tls, client_ops)" \
+    cargo test --locked --no-default-features --lib --test no_tls --test client_ops
 suite "C tests (ASan + valgrind, real ZooKeeper)" env ZK_SKIP_BUILD=1 bash ctest/run.sh
 suite "Go tests (vet, -race, real ZooKeeper)" env ZK_SKIP_BUILD=1 bash scripts/go-test.sh
 suite "make install + pkg-config builds (C, C++, samples, Go)" bash scripts/install-test.sh
 suite "zkcli smoke (real ZooKeeper)" bash scripts/zkcli-smoke.sh
 suite "benchmark smoke (real ZooKeeper)" bash scripts/bench.sh --smoke
 suite "clippy -D warnings" cargo clippy --locked --all-targets -- -D warnings
+suite "clippy -D warnings (without TLS)" \
+    cargo clippy --locked --all-targets --no-default-features -- -D warnings
 suite "rustfmt --check" cargo fmt --check
 
 echo

@@ -1,6 +1,8 @@
 //! TLS to ZooKeeper's secure client port (Netty, keystores made by the harness): operations
 //! over TLS with a client certificate, certificates verified by default, host-name checking
-//! as an option, four-letter words over TLS, and refusals that fail the connect.
+//! as an option, four-letter words over TLS, and refusals that fail the connect. A build
+//! without the `tls` feature is tested by tests/no_tls.rs instead.
+#![cfg(feature = "tls")]
 
 mod harness;
 
