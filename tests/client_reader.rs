@@ -177,3 +177,65 @@ fn a_caller_reading_for_a_stalled_reply_gives_up_at_its_deadline() {
         );
     }
 }
+
+/// With async replies due, the idle event thread waits on the socket itself and reads
+/// them. Meanwhile other threads' blocking calls, a watch added and removed (its removal
+/// event queued by the removing thread while the event thread may be waiting on the
+/// socket), and a watch fired by another client all complete.
+#[test]
+fn the_event_thread_reading_async_replies_leaves_nothing_behind() {
+    let hosts = harness::shared().hosts();
+    let c = Arc::new(connect(hosts));
+    let other = connect(hosts);
+    let r = "/it-rd-evread";
+    node(&c, &format!("{r}/a"), b"a");
+    node(&c, &format!("{r}/w"), b"0");
+
+    // An async pump: every completion sends the next get, 16 in flight, until stopped.
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    fn pump(c: Arc<Client>, stop: Arc<AtomicBool>, done: Arc<std::sync::atomic::AtomicUsize>) {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let c2 = c.clone();
+        c.get_async(
+            "/it-rd-evread/a",
+            None,
+            None,
+            Box::new(move |res| {
+                assert_eq!(res.expect("pumped get").0, b"a");
+                done.fetch_add(1, Ordering::SeqCst);
+                pump(c2, stop, done);
+            }),
+        )
+        .unwrap();
+    }
+    for _ in 0..16 {
+        pump(c.clone(), stop.clone(), done.clone());
+    }
+    for round in 0..20 {
+        let (w, f) = Watch::pair();
+        c.get(&format!("{r}/w"), Some(f), None).unwrap();
+        c.remove_watches(&format!("{r}/w"), zkclient::WatcherType::Data, false, None)
+            .unwrap();
+        assert_eq!(
+            w.next().event_type,
+            EventType::DataWatchRemoved,
+            "round {round}"
+        );
+
+        let (w, f) = Watch::pair();
+        c.get(&format!("{r}/w"), Some(f), None).unwrap();
+        other
+            .set(&format!("{r}/w"), round.to_string().as_bytes(), -1, None)
+            .unwrap();
+        assert_eq!(
+            w.next().event_type,
+            EventType::NodeDataChanged,
+            "round {round}"
+        );
+    }
+    stop.store(true, Ordering::SeqCst);
+    assert!(done.load(Ordering::SeqCst) > 0, "the pump ran");
+}

@@ -6,6 +6,7 @@
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpStream};
+use std::os::fd::RawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +24,7 @@ use super::hosts::{resolve, shuffle};
 use super::retry::Rng;
 use super::state::{KeeperState, WatchedEvent};
 use super::transport::{self, Conn, ReadHalf};
-use super::{complete, oneshot, ClientId, Inner, LogLevel, Reply};
+use super::{complete, oneshot, ClientId, Completed, Inner, LogLevel, Reply};
 
 /// Why a connection ended.
 enum End {
@@ -589,10 +590,27 @@ pub(super) struct ReadSide {
     tick: Duration,
 }
 
+/// What one read handed out.
+#[derive(Default, Clone, Copy)]
+struct Stepped {
+    /// A blocked caller got its reply.
+    woke_caller: bool,
+    /// An async completion went to the event thread.
+    queued: bool,
+}
+
+impl Stepped {
+    fn add(&mut self, c: Completed) {
+        match c {
+            Completed::Caller => self.woke_caller = true,
+            Completed::Queued => self.queued = true,
+        }
+    }
+}
+
 impl ReadSide {
-    /// One read of the socket, then every frame it completed. `Ok(true)` when a blocked
-    /// caller got its reply from it.
-    fn step(&mut self, inner: &Arc<Inner>) -> Result<bool, End> {
+    /// One read of the socket, then every frame it completed.
+    fn step(&mut self, inner: &Arc<Inner>) -> Result<Stepped, End> {
         self.rb.reserve(self.want.max(4 * 1024));
         let end = self.rb.end;
         match self.read.read(&mut self.rb.buf[end..]) {
@@ -610,7 +628,7 @@ impl ReadSide {
                     ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
                 ) =>
             {
-                return Ok(false)
+                return Ok(Stepped::default())
             }
             Err(e) => {
                 inner.log(LogLevel::Info, format_args!("read failed: {e}"));
@@ -690,26 +708,78 @@ fn read_loop(inner: &Arc<Inner>, negotiated: Duration) -> End {
         if let Some(end) = rd.end.take() {
             return end;
         }
-        match rd.step(inner) {
+        let stepped = match rd.step(inner) {
             Err(end) => return end,
-            Ok(false) => {}
-            Ok(true) => {
-                // A blocked caller is likely to call again: let it read its own reply. An
-                // async request in flight or a live watch keeps us here (an async submitter
-                // checks `lend` after counting itself, we count after setting it: one of us
-                // sees the other; a watch is registered by whoever reads, and a caller that
-                // registered one calls us back when it leaves the socket).
-                inner.lend.store(true, Ordering::SeqCst);
-                if inner.needs_io_reader() {
-                    inner.lend.store(false, Ordering::SeqCst);
-                } else {
-                    drop(guard);
-                    inner.hand_on();
-                    lent = true;
-                }
+            Ok(s) => s,
+        };
+        if stepped.queued && rd.read.pollable() && inner.events.reads_when_idle() {
+            // The event thread runs those completions, then reads the next replies itself
+            // (`event_thread_read`) instead of being woken by us for each read.
+            drop(guard);
+            lent = true;
+        } else if stepped.woke_caller {
+            // A blocked caller is likely to call again: let it read its own reply. An
+            // async request in flight or a live watch keeps us here (an async submitter
+            // checks `lend` after counting itself, we count after setting it: one of us
+            // sees the other; a watch is registered by whoever reads, and a caller that
+            // registered one calls us back when it leaves the socket).
+            inner.lend.store(true, Ordering::SeqCst);
+            if inner.needs_io_reader() {
+                inner.lend.store(false, Ordering::SeqCst);
+            } else {
+                drop(guard);
+                inner.hand_on();
+                lent = true;
             }
         }
     }
+}
+
+/// The event thread's turn at the socket, when it has nothing to run and async replies are
+/// due: it waits on the socket (or on `wake_fd`, poked when something is queued for it) and
+/// reads, so the completions it cuts run on it with no other thread woken — one wake-up per
+/// read instead of two. Returns false when it cannot (nothing due, TLS, someone else
+/// reads); it then sleeps as usual.
+pub(super) fn event_thread_read(inner: &Arc<Inner>, wake_fd: RawFd, timeout: Duration) -> bool {
+    if inner.async_pending.load(Ordering::SeqCst) == 0 {
+        // Async replies are all in: a watch must not wait for the I/O thread to notice
+        // that nobody reads.
+        if inner.reader.try_lock().is_some_and(|g| g.is_some()) && inner.needs_io_reader() {
+            inner.call_io();
+        }
+        return false;
+    }
+    let Some(mut guard) = inner.reader.try_lock() else {
+        return false;
+    };
+    let Some(rd) = guard
+        .as_mut()
+        .filter(|rd| rd.end.is_none() && rd.read.pollable())
+    else {
+        return false;
+    };
+    inner.caller_reads.fetch_add(1, Ordering::Relaxed);
+    let ended = match rd.read.wait_readable(wake_fd, timeout) {
+        Ok(true) => rd.step(inner).err(),
+        Ok(false) => None,
+        Err(e) => {
+            inner.log(LogLevel::Warn, format_args!("poll failed: {e}"));
+            drop(guard);
+            inner.call_io();
+            return false;
+        }
+    };
+    if let Some(end) = ended {
+        if let End::Lost = end {
+            rd.read.shutdown();
+        }
+        rd.end = Some(end);
+        inner.call_io();
+    }
+    drop(guard);
+    // A blocked caller waiting meanwhile reads its own reply while we run callbacks.
+    inner.nudge_waiting_caller();
+    true
 }
 
 /// How a blocked caller gets its reply: it reads the socket itself when nobody else does
@@ -767,10 +837,10 @@ pub(super) fn await_reply(
     }
 }
 
-/// Cuts every whole frame out of what has been read and handles it. `Ok(true)` when a
-/// blocked caller got its reply; `Err` when the connection must end.
-fn cut_frames(inner: &Arc<Inner>, rd: &mut ReadSide) -> Result<bool, End> {
-    let mut woke = false;
+/// Cuts every whole frame out of what has been read and handles it; `Err` when the
+/// connection must end.
+fn cut_frames(inner: &Arc<Inner>, rd: &mut ReadSide) -> Result<Stepped, End> {
+    let mut woke = Stepped::default();
     loop {
         if let Some((_, rem)) = rd.skip.as_mut() {
             let n = (*rem).min(rd.rb.avail().len());
@@ -781,7 +851,9 @@ fn cut_frames(inner: &Arc<Inner>, rd: &mut ReadSide) -> Result<bool, End> {
                 return Ok(woke);
             }
             let hdr = rd.skip.take().expect("set above").0;
-            woke |= fail_oversized(inner, hdr)?;
+            if let Some(c) = fail_oversized(inner, hdr)? {
+                woke.add(c);
+            }
             continue;
         }
         let avail = rd.rb.avail();
@@ -797,7 +869,9 @@ fn cut_frames(inner: &Arc<Inner>, rd: &mut ReadSide) -> Result<bool, End> {
                 }
                 let frame = avail[4..4 + len].to_vec();
                 rd.rb.consume(4 + len);
-                woke |= handle_frame(inner, frame)?;
+                if let Some(c) = handle_frame(inner, frame)? {
+                    woke.add(c);
+                }
             }
             Err(FrameError::TooLarge(len)) if len <= MAX_SKIP => {
                 if avail.len() < 4 + 16 {
@@ -824,16 +898,16 @@ fn protocol_error(inner: &Inner, what: &str) -> End {
 
 /// A reply over the frame limit: only its own request fails (TooLarge); the connection
 /// and every other request carry on.
-fn fail_oversized(inner: &Inner, hdr: ReplyHeader) -> Result<bool, End> {
+fn fail_oversized(inner: &Inner, hdr: ReplyHeader) -> Result<Option<Completed>, End> {
     inner.log(
         LogLevel::Warn,
         format_args!("reply for xid {} exceeds the frame limit", hdr.xid),
     );
     if hdr.xid < 0 {
-        return Ok(false);
+        return Ok(None);
     }
     let p = pop_matching(inner, hdr.xid)?;
-    Ok(complete(&inner.events, p.done, Err(Error::TooLarge)))
+    Ok(Some(complete(&inner.events, p.done, Err(Error::TooLarge))))
 }
 
 fn pop_matching(inner: &Inner, xid: i32) -> Result<super::Pending, End> {
@@ -859,8 +933,8 @@ fn pop_matching(inner: &Inner, xid: i32) -> Result<super::Pending, End> {
     }
 }
 
-/// Handles one frame; `Ok(true)` when it woke a blocked caller.
-fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<bool, End> {
+/// Handles one frame; says whom a reply went to.
+fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<Option<Completed>, End> {
     let mut r = Reader::new(&frame);
     let hdr =
         ReplyHeader::decode(&mut r).map_err(|_| protocol_error(inner, "short reply header"))?;
@@ -874,11 +948,11 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<bool, End> {
                     LogLevel::Warn,
                     format_args!("unknown event type {}", ev.event_type),
                 );
-                return Ok(false);
+                return Ok(None);
             };
             let fs = inner.watches.lock().trigger(ty, &ev.path);
             if fs.is_empty() {
-                return Ok(false);
+                return Ok(None);
             }
             let path = inner.chroot.strip(&ev.path).to_string();
             let keeper = inner.st.lock().keeper;
@@ -892,9 +966,9 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<bool, End> {
                     },
                 );
             }
-            Ok(false)
+            Ok(None)
         }
-        xid::PING => Ok(false),
+        xid::PING => Ok(None),
         xid::AUTH => {
             if hdr.err != 0 {
                 inner.log(
@@ -904,7 +978,7 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<bool, End> {
                 enter_auth_failed(inner);
                 return Err(End::Terminal);
             }
-            Ok(false)
+            Ok(None)
         }
         xid::SET_WATCHES => {
             if hdr.err != 0 {
@@ -913,7 +987,7 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<bool, End> {
                     format_args!("SetWatches failed ({})", hdr.err),
                 );
             }
-            Ok(false)
+            Ok(None)
         }
         x => {
             let p = pop_matching(inner, x)?;
@@ -957,7 +1031,7 @@ fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<bool, End> {
             if closed {
                 return Err(End::Stop);
             }
-            Ok(woke)
+            Ok(Some(woke))
         }
     }
 }

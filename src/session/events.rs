@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use super::state::{KeeperState, ListenerFn, PersistentFn, State, WatchFn, WatchedEvent};
 use super::watches::Watcher;
@@ -48,7 +48,16 @@ struct Queue {
     after_batch: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
     /// Wake every `TICK` even without events, to run `after_batch` (queued deadlines).
     ticking: std::sync::atomic::AtomicBool,
+    /// With nothing to run, the thread may read the socket instead of sleeping (async
+    /// replies due): this does it, waiting at most the given time on the socket or on
+    /// `wake_fd`, and returns false if it could not.
+    idle_read: std::sync::OnceLock<IdleRead>,
+    /// An eventfd poked when something is queued while the thread waits on the socket.
+    wake_fd: Option<std::os::fd::OwnedFd>,
 }
+
+/// See `Queue::idle_read`.
+pub type IdleRead = Box<dyn Fn(std::os::fd::RawFd, std::time::Duration) -> bool + Send + Sync>;
 
 /// How often the event thread wakes while `ticking`.
 const TICK: std::time::Duration = std::time::Duration::from_millis(100);
@@ -59,6 +68,8 @@ struct QueueState {
     closed: bool,
     /// The thread sleeps on the condvar, so a push must wake it.
     sleeping: bool,
+    /// The thread waits on the socket (`idle_read`), so a push must poke `wake_fd`.
+    reading: bool,
 }
 
 /// The queue, its thread, and the listener list.
@@ -78,10 +89,13 @@ impl Events {
                 events: VecDeque::new(),
                 closed: false,
                 sleeping: false,
+                reading: false,
             }),
             cv: Condvar::new(),
             after_batch: std::sync::OnceLock::new(),
             ticking: std::sync::atomic::AtomicBool::new(false),
+            idle_read: std::sync::OnceLock::new(),
+            wake_fd: new_eventfd(),
         });
         let rx = queue.clone();
         let ev = Arc::new(Events {
@@ -157,9 +171,14 @@ impl Events {
         }
         q.events.extend(evs);
         let wake = q.sleeping;
+        // The thread itself queues what it reads: it needs no poke.
+        let poke = q.reading && !self.is_event_thread();
         drop(q);
         if wake {
             self.queue.cv.notify_one();
+        }
+        if poke {
+            self.queue.poke();
         }
     }
 
@@ -186,6 +205,17 @@ impl Events {
     /// Sets what runs after each batch of events (once).
     pub fn set_after_batch(&self, f: Box<dyn Fn() + Send + Sync>) {
         let _ = self.queue.after_batch.set(f);
+    }
+
+    /// Whether the thread reads the socket when it has nothing to run (`set_idle_read` was
+    /// called and the eventfd it needs exists).
+    pub fn reads_when_idle(&self) -> bool {
+        self.queue.wake_fd.is_some() && self.queue.idle_read.get().is_some()
+    }
+
+    /// Sets how the thread reads the socket when it has nothing to run (once).
+    pub fn set_idle_read(&self, f: IdleRead) {
+        let _ = self.queue.idle_read.set(f);
     }
 
     /// Queues a state change for the listeners registered now.
@@ -262,6 +292,20 @@ fn run(queue: Arc<Queue>) {
         {
             let mut q = queue.items.lock();
             while q.events.is_empty() {
+                if let (Some(read), Some(fd)) = (queue.idle_read.get(), &queue.wake_fd) {
+                    use std::os::fd::AsRawFd;
+                    q.reading = true;
+                    let did = MutexGuard::unlocked(&mut q, || read(fd.as_raw_fd(), TICK));
+                    q.reading = false;
+                    if did {
+                        if q.events.is_empty()
+                            && queue.ticking.load(std::sync::atomic::Ordering::SeqCst)
+                        {
+                            break;
+                        }
+                        continue;
+                    }
+                }
                 q.sleeping = true;
                 let ticked = if queue.ticking.load(std::sync::atomic::Ordering::SeqCst) {
                     queue.cv.wait_for(&mut q, TICK).timed_out()
@@ -296,6 +340,29 @@ fn run(queue: Arc<Queue>) {
             run_one(ev);
         }
     }
+}
+
+impl Queue {
+    /// Wakes the thread out of its wait on the socket.
+    fn poke(&self) {
+        if let Some(fd) = &self.wake_fd {
+            use std::os::fd::AsRawFd;
+            let one: u64 = 1;
+            // SAFETY: writes 8 bytes from a live u64 to an eventfd we own. A full counter
+            // (EAGAIN) already means "poked".
+            unsafe { libc::write(fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+        }
+    }
+}
+
+/// A non-blocking eventfd, or None if the system refuses one (the thread then never
+/// waits on the socket).
+fn new_eventfd() -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain syscall; a non-negative result is a new descriptor we own.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    // SAFETY: `fd` is a fresh descriptor owned by nobody else.
+    (fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
 }
 
 fn after_batch(queue: &Queue) {

@@ -8,7 +8,8 @@
 //! thread (`events.rs`) runs user callbacks. Reading is a role: while no watch is live and
 //! no async request is in flight, the I/O thread lends the socket to blocked callers, and
 //! a caller reads its own reply (and whatever comes before it, for the others), so a
-//! blocking request costs one thread wake-up, the caller's, by the kernel.
+//! blocking request costs one thread wake-up, the caller's, by the kernel. Likewise the
+//! event thread, idle with async replies due, reads them itself (`conn::event_thread_read`).
 
 pub mod events;
 pub mod fourlw;
@@ -329,14 +330,21 @@ impl Inner {
             self.call_io();
             return;
         }
+        self.nudge_waiting_caller();
+    }
+
+    /// Nudges the first blocked caller (not this thread) still waiting for a reply to read
+    /// it itself. Returns whether there was one.
+    fn nudge_waiting_caller(&self) -> bool {
         let q = self.pending.lock();
         for p in q.iter() {
             if let Completion::Wait(w) = &p.done {
                 if !w.is_mine() && w.nudge() {
-                    return;
+                    return true;
                 }
             }
         }
+        false
     }
 
     /// Bookkeeping for a request leaving `pending`.
@@ -563,16 +571,25 @@ impl Inner {
     }
 }
 
-/// Hands a result to whoever waits for it. Returns true when that is a blocked caller.
-fn complete(events: &Events, done: Completion, r: Result<Reply>) -> bool {
+/// Whom `complete` handed a result to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Completed {
+    /// A blocked caller, woken.
+    Caller,
+    /// An async callback, queued for the event thread.
+    Queued,
+}
+
+/// Hands a result to whoever waits for it.
+fn complete(events: &Events, done: Completion, r: Result<Reply>) -> Completed {
     match done {
         Completion::Wait(w) => {
             w.deliver(r);
-            true
+            Completed::Caller
         }
         Completion::Callback(f) => {
             events.push(Event::Call(Box::new(move || f(r))));
-            false
+            Completed::Queued
         }
     }
 }
@@ -655,6 +672,13 @@ impl Session {
                 i.after_batch();
             }
         }));
+        let weak = Arc::downgrade(&inner);
+        inner
+            .events
+            .set_idle_read(Box::new(move |wake_fd, timeout| {
+                weak.upgrade()
+                    .is_some_and(|i| conn::event_thread_read(&i, wake_fd, timeout))
+            }));
         Ok(Session { inner })
     }
 

@@ -3,6 +3,7 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 use super::tls::{TlsConfig, TlsConn};
@@ -77,6 +78,46 @@ impl ReadHalf {
             None => (&self.tcp).read(buf),
             Some(c) => c.read(&self.tcp, &mut self.cipher, &mut self.cipher_at, buf),
         }
+    }
+
+    /// Whether `wait_readable` tells the truth: with TLS, plaintext may be buffered where
+    /// the socket shows nothing.
+    pub fn pollable(&self) -> bool {
+        self.tls.is_none()
+    }
+
+    /// Waits until the socket has something to read (or is closed): `Ok(true)`, or until
+    /// `wake_fd` is poked or `timeout` passes: `Ok(false)`, the poke consumed.
+    pub fn wait_readable(&self, wake_fd: RawFd, timeout: Duration) -> io::Result<bool> {
+        let mut fds = [
+            libc::pollfd {
+                fd: self.tcp.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: wake_fd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+        // SAFETY: two initialised pollfd records, and their count.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == ErrorKind::Interrupted {
+                Ok(false)
+            } else {
+                Err(e)
+            };
+        }
+        if fds[1].revents != 0 {
+            let mut v = 0u64;
+            // SAFETY: reads 8 bytes into a live u64 from a non-blocking eventfd.
+            unsafe { libc::read(wake_fd, (&mut v as *mut u64).cast(), 8) };
+        }
+        Ok(fds[0].revents != 0)
     }
 
     /// Reads exactly `buf.len()` bytes (the handshake reply).
