@@ -277,25 +277,29 @@ impl Inner {
     }
 
     fn touch_send(&self) {
-        self.last_send_ms.store(self.now_ms(), Ordering::Relaxed);
+        self.stamp(&self.last_send_ms);
     }
 
     fn since_last_send(&self) -> Duration {
-        Duration::from_millis(
-            self.now_ms()
-                .saturating_sub(self.last_send_ms.load(Ordering::Relaxed)),
-        )
+        self.since(&self.last_send_ms)
     }
 
     fn touch_recv(&self) {
-        self.last_recv_ms.store(self.now_ms(), Ordering::Relaxed);
+        self.stamp(&self.last_recv_ms);
     }
 
     fn since_last_recv(&self) -> Duration {
-        Duration::from_millis(
-            self.now_ms()
-                .saturating_sub(self.last_recv_ms.load(Ordering::Relaxed)),
-        )
+        self.since(&self.last_recv_ms)
+    }
+
+    /// Records now in a milliseconds-since-`epoch` stamp.
+    fn stamp(&self, at: &AtomicU64) {
+        at.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// How long ago a `stamp` was.
+    fn since(&self, at: &AtomicU64) -> Duration {
+        Duration::from_millis(self.now_ms().saturating_sub(at.load(Ordering::Relaxed)))
     }
 
     /// The I/O thread, lending the socket: sleeps up to `d` or until `call_io`. Returns
