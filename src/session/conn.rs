@@ -569,10 +569,13 @@ impl ReadBuf {
 }
 
 /// How long the I/O thread stays away from the socket after it lent the reading role to
-/// blocked callers, before it looks whether they still read (`read_loop`). It lends only
-/// while no watch is registered and no async request is in flight, so what can arrive
-/// unread meanwhile is the end of the connection, noticed within about twice this.
+/// blocked callers or the event thread, before it looks whether they still read
+/// (`read_loop`); doubled, up to `LEND_MAX`, each time it finds them still reading. What
+/// cannot wait that long calls it back at once (an async request from another thread, a
+/// watch, a lost connection, stop), so what can arrive unread meanwhile is the end of the
+/// connection, noticed within about twice this.
 const LEND: Duration = Duration::from_millis(1);
+const LEND_MAX: Duration = Duration::from_millis(8);
 
 /// The reading side of one connection and what has been read of it. Whoever holds
 /// `Inner::reader` reads the socket: the I/O thread, or a blocked caller whose reply is
@@ -674,6 +677,7 @@ fn read_loop(inner: &Arc<Inner>, negotiated: Duration) -> End {
     let read_timeout = negotiated * 2 / 3;
     let ping_every = negotiated / 3;
     let mut lent = false;
+    let mut lend_for = LEND;
     loop {
         if inner.since_last_send() >= ping_every && !send_ping(inner) {
             return End::Lost;
@@ -690,13 +694,18 @@ fn read_loop(inner: &Arc<Inner>, negotiated: Duration) -> End {
         }
         if lent {
             let reads = inner.caller_reads.load(Ordering::Relaxed);
-            let called = inner.park_io(LEND);
+            let called = inner.park_io(lend_for.min(ping_every));
             // Stay away while callers keep reading, unless someone asked for us.
             lent = !called && inner.caller_reads.load(Ordering::Relaxed) != reads;
+            lend_for = if lent {
+                (lend_for * 2).min(LEND_MAX)
+            } else {
+                LEND
+            };
             continue;
         }
         let Some(mut guard) = inner.reader.try_lock() else {
-            // A caller reads; we come back when it is done.
+            // A caller or the event thread reads; we come back when it is done.
             inner.lend.store(true, Ordering::SeqCst);
             lent = true;
             continue;
@@ -714,7 +723,9 @@ fn read_loop(inner: &Arc<Inner>, negotiated: Duration) -> End {
         };
         if stepped.queued && rd.read.pollable() && inner.events.reads_when_idle() {
             // The event thread runs those completions, then reads the next replies itself
-            // (`event_thread_read`) instead of being woken by us for each read.
+            // (`event_thread_read`) instead of being woken by us for each read. Its own
+            // async requests need nobody else; another thread's call us back (`lend`).
+            inner.lend.store(true, Ordering::SeqCst);
             drop(guard);
             lent = true;
         } else if stepped.woke_caller {

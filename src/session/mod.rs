@@ -241,7 +241,7 @@ pub(crate) struct Inner {
     reader: Mutex<Option<conn::ReadSide>>,
     /// Counts the times a blocked caller took the reading role.
     caller_reads: AtomicU64,
-    /// The I/O thread has left the socket to callers (or is about to).
+    /// The I/O thread has left the socket to callers or the event thread (or is about to).
     lend: AtomicBool,
     /// Set (with a notify) to bring a lending I/O thread back to the socket at once.
     io_called: Mutex<bool>,
@@ -445,8 +445,9 @@ impl Inner {
             done,
         });
         // Its reply needs a reader even if every blocked caller stops reading: bring the
-        // I/O thread back (see `conn::read_loop` for why one of us sees the other).
-        if is_async && self.lend.load(Ordering::SeqCst) {
+        // I/O thread back (see `conn::read_loop` for why one of us sees the other). Not for
+        // the event thread's own requests: it reads their replies when it is idle.
+        if is_async && self.lend.load(Ordering::SeqCst) && !self.events.is_event_thread() {
             self.call_io();
         }
         s.out.extend_from_slice(frame);
