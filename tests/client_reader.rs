@@ -239,3 +239,26 @@ fn the_event_thread_reading_async_replies_leaves_nothing_behind() {
     stop.store(true, Ordering::SeqCst);
     assert!(done.load(Ordering::SeqCst) > 0, "the pump ran");
 }
+
+/// A reading caller blocks one socket read timeout at a time (the negotiated timeout / 6,
+/// 10..500 ms). Deadlines just past a multiple of it make the last read end a hair after
+/// the deadline; the call must still say TIMEDOUT (it once said CONNECTIONLOSS there).
+#[test]
+fn a_deadline_that_ends_inside_a_read_is_a_timeout() {
+    let server: SocketAddr = harness::shared().hosts().parse().unwrap();
+    for extra_us in [20, 50, 100, 200, 300, 500, 800] {
+        let proxy = Proxy::start("127.0.0.1:0", server).unwrap();
+        let c = connect(&proxy.hosts());
+        let tick = (c.negotiated_timeout() / 6)
+            .clamp(Duration::from_millis(10), Duration::from_millis(500));
+        // A blocking call just answered: the I/O thread has lent the socket to callers,
+        // so the next call reads for itself.
+        c.exists("/", None, None).unwrap();
+        proxy.stall();
+        let timeout = tick + Duration::from_micros(extra_us);
+        // set: never retried, so the outcome is this one attempt's.
+        let r = c.set("/", b"", -1, Some(timeout));
+        assert_eq!(r.unwrap_err(), Error::TimedOut, "deadline {timeout:?}");
+        proxy.cut();
+    }
+}

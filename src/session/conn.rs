@@ -807,8 +807,7 @@ pub(super) fn await_reply(
         }
         let now = Instant::now();
         if now >= deadline {
-            oneshot::give_up(seq);
-            return oneshot::try_take(seq).unwrap_or(Err(Error::TimedOut));
+            return oneshot::take_or_give_up(seq);
         }
         if let Some(mut guard) = inner.reader.try_lock() {
             // One read may block for `tick`: only a caller with that much time left reads.

@@ -297,6 +297,11 @@ fn run(queue: Arc<Queue>) {
                     q.reading = true;
                     let did = MutexGuard::unlocked(&mut q, || read(fd.as_raw_fd(), TICK));
                     q.reading = false;
+                    // Queued meanwhile by another thread, which poked rather than notified:
+                    // look before sleeping on the condvar.
+                    if !q.events.is_empty() {
+                        break;
+                    }
                     if did {
                         if q.events.is_empty()
                             && queue.ticking.load(std::sync::atomic::Ordering::SeqCst)

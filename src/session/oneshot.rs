@@ -124,6 +124,19 @@ pub(crate) fn give_up(seq: u64) {
     })
 }
 
+/// At the deadline of call `seq`: its outcome if it has just arrived, else TIMEDOUT with
+/// the call given up — in one step, so a reply cannot slip in between.
+pub(crate) fn take_or_give_up(seq: u64) -> Result<Reply> {
+    SLOT.with(|slot| {
+        let mut st = slot.state.lock();
+        if let Some(v) = take_locked(&mut st, seq) {
+            return v;
+        }
+        st.seq = st.seq.wrapping_add(1);
+        Err(Error::TimedOut)
+    })
+}
+
 /// Sleeps on this thread's slot until the outcome of call `seq` arrives (`Some`), a nudge
 /// comes (`None`), or `deadline` passes (`Some(TimedOut)`, the call given up).
 pub(crate) fn wait(seq: u64, deadline: Instant) -> Option<Result<Reply>> {
