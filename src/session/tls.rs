@@ -16,8 +16,8 @@ mod imp;
 #[path = "tls_none.rs"]
 mod imp;
 
+pub use imp::TlsConfig;
 pub(crate) use imp::TlsConn;
-pub use imp::{TlsConfig, AVAILABLE};
 
 /// Where Debian (and most Linux systems) keep the trusted CA bundle.
 pub const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";

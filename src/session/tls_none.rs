@@ -8,9 +8,6 @@ use std::net::TcpStream;
 use super::TlsOptions;
 use crate::error::{Error, Result};
 
-/// This build does not speak TLS.
-pub const AVAILABLE: bool = false;
-
 /// Never built in this configuration.
 #[derive(Clone, Debug)]
 pub struct TlsConfig {

@@ -19,9 +19,6 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use super::{TlsOptions, SYSTEM_CA_BUNDLE};
 use crate::error::{Error, Result};
 
-/// This build speaks TLS.
-pub const AVAILABLE: bool = true;
-
 /// A built configuration, shared by every connection of a client.
 #[derive(Clone)]
 pub struct TlsConfig {
