@@ -13,9 +13,14 @@
 #   LIBDIR/pkgconfig/zkclient.pc
 #   INCLUDEDIR/zkclient.h
 # NO_TLS=1 builds without the `tls` cargo feature: the same API and header, TLS settings
-# refused with ZK_RESULT_TLS, about half the code. VERSION comes from Cargo.toml. The build uses its own cargo target directory
-# (target/install), so the SONAME it links in never reaches the development build in
-# target/release, whose tests link the unversioned name.
+# refused with ZK_RESULT_TLS, about half the code. VERSION comes from Cargo.toml. The build
+# uses its own cargo target directory (target/install, or target/install-notls), so the
+# SONAME it links in never reaches the development build in target/release, whose tests
+# link the unversioned name.
+#
+# Both libraries get a hot/cold code layout (scripts/hotlayout.py says why): the functions
+# in scripts/hot-functions.txt are packed together, in the shared library by the linker
+# (scripts/cc-hot), in the static one by section names the linker groups.
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
@@ -23,12 +28,14 @@ INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR    ?=
 CARGO      ?= cargo
 INSTALL    ?= install
+PYTHON     ?= python3
 
 # The version of [package], not of a dependency.
 VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml)
 MAJOR   := $(firstword $(subst ., ,$(VERSION)))
 SONAME  := libzkclient.so.$(MAJOR)
-BUILD   := target/install/release
+TARGET  := target/install$(if $(filter 1,$(NO_TLS)),-notls,)
+BUILD   := $(TARGET)/release
 FEATURE_FLAGS := $(if $(filter 1,$(NO_TLS)),--no-default-features,)
 
 ifeq ($(strip $(VERSION)),)
@@ -38,15 +45,21 @@ endif
 .PHONY: install uninstall install-build
 
 install-build:
-	CARGO_TARGET_DIR=target/install $(CARGO) rustc --release --locked --lib $(FEATURE_FLAGS) \
-	    --crate-type cdylib,staticlib -- -C link-arg=-Wl,-soname,$(SONAME)
+	@# cargo does not know the linker reads the list: a newer list means linking again
+	@if [ scripts/hot-functions.txt -nt $(BUILD)/libzkclient.so ]; then \
+	    rm -f $(BUILD)/libzkclient.so $(BUILD)/deps/libzkclient.so; fi
+	CARGO_TARGET_DIR=$(TARGET) $(CARGO) rustc --release --locked --lib $(FEATURE_FLAGS) \
+	    --crate-type cdylib,staticlib -- -C link-arg=-Wl,-soname,$(SONAME) \
+	    -C linker=$(CURDIR)/scripts/cc-hot
+	cp $(BUILD)/libzkclient.a $(BUILD)/libzkclient-hot.a
+	$(PYTHON) scripts/hotlayout.py archive $(BUILD)/libzkclient-hot.a
 
 install: install-build
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
 	$(INSTALL) -m 755 $(BUILD)/libzkclient.so $(DESTDIR)$(LIBDIR)/libzkclient.so.$(VERSION)
 	ln -sf libzkclient.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libzkclient.so
-	$(INSTALL) -m 644 $(BUILD)/libzkclient.a $(DESTDIR)$(LIBDIR)/libzkclient.a
+	$(INSTALL) -m 644 $(BUILD)/libzkclient-hot.a $(DESTDIR)$(LIBDIR)/libzkclient.a
 	$(INSTALL) -m 644 include/zkclient.h $(DESTDIR)$(INCLUDEDIR)/zkclient.h
 	printf '%s\n' \
 	    'prefix=$(PREFIX)' \

@@ -3,8 +3,8 @@
 
 Run with Debian's /usr/bin/python3 (python3-kazoo). Usage:
     kazoo_bench.py WORKLOAD hosts=H [seconds=S] [warmup=N] [inflight=N] [threads=N]
-                   [clients=K] [watches=W] [root=/bench]
-Workloads: sync_get sync_set create_delete async_get threads idle_clients watches
+                   [clients=K] [watches=W] [ops=N] [root=/bench]
+Workloads: sync_get sync_set create_delete rss async_get threads idle_clients watches
 watch_latency. An unexpected error ends the process with status 2.
 """
 
@@ -28,6 +28,7 @@ P = {
     "threads": "1",
     "clients": "50",
     "watches": "10000",
+    "ops": "2000",
 }
 
 
@@ -127,6 +128,17 @@ def wl_sync(kind):
     n = len(lat)
     result(kind, ops=n, seconds="%.3f" % secs, ops_s=n / secs, p50_us=pct_us(lat, 0.5),
            p99_us=pct_us(lat, 0.99), cpu_us_per_op=cpu / max(n, 1))
+
+
+def wl_rss():
+    """Peak RSS of a process with one client: connect, `ops` gets, close."""
+    zk = connect()
+    path, ops = path_data(), int(P["ops"])
+    for _ in range(ops):
+        zk.get(path)
+    zk.stop()
+    zk.close()
+    result("rss", ops=ops)
 
 
 def wl_async():
@@ -347,6 +359,7 @@ def main():
         "sync_get": lambda: wl_sync("sync_get"),
         "sync_set": lambda: wl_sync("sync_set"),
         "create_delete": lambda: wl_sync("create_delete"),
+        "rss": wl_rss,
         "async_get": wl_async,
         "threads": wl_threads,
         "idle_clients": wl_idle,

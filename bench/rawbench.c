@@ -4,8 +4,10 @@
  * hand, no watches, no pings (every run is far shorter than the session timeout and never
  * idle). Same command line and RESULT line as zkbench.
  *
- * Usage: rawbench WORKLOAD hosts=H [seconds=S] [warmup=N] [inflight=N] [batch=N] [root=/bench]
- * Workloads: sync_get, sync_set, create_delete (one request at a time) and async_get
+ * Usage: rawbench WORKLOAD hosts=H [seconds=S] [warmup=N] [inflight=N] [batch=N] [ops=N]
+ *                 [root=/bench]
+ * Workloads: sync_get, sync_set, create_delete (one request at a time), rss (`ops` gets,
+ * then the peak RSS) and async_get
  * (`inflight` GetData requests pipelined: replies are read in bulk and answered by the same
  * number of new requests, written together once `batch` (default inflight/16, at least 1)
  * are owed).
@@ -312,9 +314,17 @@ static int32_t call(int op, const char *path, int32_t min_body, int allow_exists
 /* ---------------------------------------------------------------- workloads */
 
 static double p_seconds = 2.0;
+static long p_ops = 2000; /* rss */
 static long p_warmup = 500, p_inflight = 16, p_batch = 0; /* 0: inflight/16 */
 static const char *p_root = "/bench";
 static char path_data[256];
+
+/* peak RSS with one session: connect, `p_ops` gets, close; no latency samples */
+static void wl_rss(void) {
+    for (long i = 0; i < p_ops; i++) call(OP_GETDATA, path_data, 4 + 100 + STAT_LEN, 0);
+    close_session();
+    printf("RESULT client=raw workload=rss ops=%ld maxrss_kb=%ld\n", p_ops, maxrss_kb());
+}
 
 static void wl_sync(int kind) {
     char path[256];
@@ -455,6 +465,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "warmup")) p_warmup = atol(v);
         else if (!strcmp(k, "inflight")) p_inflight = atol(v);
         else if (!strcmp(k, "batch")) p_batch = atol(v);
+        else if (!strcmp(k, "ops")) p_ops = atol(v);
         else if (!strcmp(k, "threads") || !strcmp(k, "clients") || !strcmp(k, "watches")) {
         } /* accepted for a uniform command line, unused */
         else die("unknown parameter %s", k);
@@ -465,6 +476,7 @@ int main(int argc, char **argv) {
     connect_to(hosts);
     const char *wl = argv[1];
     if (!strcmp(wl, "sync_get")) wl_sync(0);
+    else if (!strcmp(wl, "rss")) wl_rss();
     else if (!strcmp(wl, "sync_set")) wl_sync(1);
     else if (!strcmp(wl, "create_delete")) wl_sync(2);
     else if (!strcmp(wl, "async_get")) wl_async();

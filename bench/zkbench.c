@@ -8,8 +8,8 @@
  * Only the adapter layer (cl_*) differs; the workloads are the same code.
  *
  * Usage: zkbench WORKLOAD hosts=H [seconds=S] [warmup=N] [inflight=N] [threads=N]
- *                [clients=K] [watches=W] [root=/bench]
- * Workloads: setup sync_get sync_set create_delete async_get threads idle_clients
+ *                [clients=K] [watches=W] [ops=N] [root=/bench]
+ * Workloads: setup sync_get sync_set create_delete rss async_get threads idle_clients
  *            watches watch_latency
  * Any unexpected result code is fatal: a message on stderr and exit status 2.
  */
@@ -370,6 +370,7 @@ static long p_inflight = 16;
 static long p_threads = 1;
 static long p_clients = 50;
 static long p_watches = 10000;
+static long p_ops = 2000;
 
 static char path_data[256], path_w[256], path_wl[256], path_cd[256];
 static char payload[100];
@@ -505,6 +506,16 @@ static void wl_sync(int kind) {
     res_add("ops=%ld seconds=%.3f ops_s=%.1f p50_us=%.1f p99_us=%.1f cpu_us_per_op=%.2f", ops,
             secs, ops / secs, pct_us(&s, 0.5), pct_us(&s, 0.99), cpu / (ops ? ops : 1));
     res_print(kind == 0 ? "sync_get" : kind == 1 ? "sync_set" : "create_delete");
+}
+
+/* peak RSS of a process with one client: connect, `p_ops` gets, close. A fixed count and no
+ * latency samples, so the figure is the client's and the same work for every client. */
+static void wl_rss(void) {
+    client_t *c = cl_connect(p_hosts);
+    for (long i = 0; i < p_ops; i++) check(cl_get(c, path_data), "get", path_data);
+    cl_close(c);
+    res_add("ops=%ld", p_ops);
+    res_print("rss");
 }
 
 /* async gets, `p_inflight` kept in flight by the completions */
@@ -735,6 +746,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "threads")) p_threads = atol(v);
         else if (!strcmp(k, "clients")) p_clients = atol(v);
         else if (!strcmp(k, "watches")) p_watches = atol(v);
+        else if (!strcmp(k, "ops")) p_ops = atol(v);
         else if (!strcmp(k, "client")) snprintf(g_client, sizeof g_client, "%s", v);
         else die("unknown parameter %s", k);
     }
@@ -750,6 +762,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(wl, "sync_get")) wl_sync(0);
     else if (!strcmp(wl, "sync_set")) wl_sync(1);
     else if (!strcmp(wl, "create_delete")) wl_sync(2);
+    else if (!strcmp(wl, "rss")) wl_rss();
     else if (!strcmp(wl, "async_get")) wl_async();
     else if (!strcmp(wl, "threads")) wl_threads();
     else if (!strcmp(wl, "idle_clients")) wl_idle();

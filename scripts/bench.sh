@@ -3,9 +3,11 @@
 #   raw      bench/rawbench.c: the wire protocol by hand, one thread, blocking socket (floor)
 #   cclient  the official C client (Debian libzookeeper-mt-dev), host re-resolution off
 #   kazoo    the Python client (Debian python3-kazoo, /usr/bin/python3)
-#   zkclient this library (bench/zkbench.c linked with target/release/libzkclient.a)
-#   zkclient-notls  the same, built without the `tls` cargo feature (sync_get only: what a
-#            user who needs no TLS links, for resident memory; Debian's C client has no TLS)
+#   zkclient this library as `make install` builds it: bench/zkbench.c linked with
+#            target/install/release/libzkclient-hot.a (the static library with its hot
+#            functions packed together; scripts/hotlayout.py)
+#   zkclient-notls  the same, built without the `tls` cargo feature (`make install NO_TLS=1`;
+#            peak RSS only: what a user who needs no TLS links; Debian's C client has no TLS)
 # bench/zkbench.c is one driver compiled for both C libraries. Every run is one process, one
 # client, one workload, printing one RESULT line; each workload runs for each client in
 # turn, the whole sequence BENCH_REPEAT times; bench/report.py prints the medians, our
@@ -18,7 +20,7 @@
 # Environment (full run): BENCH_REPEAT (3), BENCH_SECONDS measured seconds per run (2),
 # BENCH_WARMUP ops before measuring (500), BENCH_IDLE_CLIENTS (50), BENCH_WATCHES (10000),
 # BENCH_CLIENTS (subset of "raw cclient kazoo zkclient zkclient-notls"), BENCH_WORKLOADS (subset of the
-# labels: sync_get sync_set create_delete async_get_1 async_get_16 async_get_256 threads_1
+# labels: sync_get rss sync_set create_delete async_get_1 async_get_16 async_get_256 threads_1
 # threads_2 threads_8 threads_32 idle_clients watches watch_latency).
 # Exit status: non-zero only if the build or the server start fails or a benchmark program
 # crashes, errors or times out. RESULT lines go to target/bench/results.txt.
@@ -40,10 +42,11 @@ for v in $(compgen -e | grep '^BENCH_' | sort); do cmdline="$v=${!v} $cmdline"; 
 echo "command: $cmdline"
 
 if $smoke; then
-    REPEAT=1 SECS=0.1 WARMUP=20 IDLE_K=4 WATCHES=200 TMO=60 SERVER_WARM=0.3
+    REPEAT=1 SECS=0.1 WARMUP=20 IDLE_K=4 WATCHES=200 TMO=60 SERVER_WARM=0.3 RSS_OPS=50
 else
     REPEAT=${BENCH_REPEAT:-3} SECS=${BENCH_SECONDS:-2} WARMUP=${BENCH_WARMUP:-500}
     IDLE_K=${BENCH_IDLE_CLIENTS:-50} WATCHES=${BENCH_WATCHES:-10000} TMO=180 SERVER_WARM=5
+    RSS_OPS=2000
 fi
 CLIENTS=${BENCH_CLIENTS:-raw cclient kazoo zkclient zkclient-notls}
 PY=/usr/bin/python3 # Debian's, which has kazoo
@@ -54,14 +57,16 @@ die() { echo "bench: error: $*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- build
 bash scripts/setup.sh >/dev/null || die "scripts/setup.sh failed"
-cargo build --release --locked -q || die "cargo build --release failed"
 CFLAGS=(-O2 -g -Wall -Wextra -std=gnu11)
+make -s install-build >"$OUT/make-install.log" 2>&1 \
+    || { tail -20 "$OUT/make-install.log" >&2; die "make install-build failed"; }
 cc "${CFLAGS[@]}" -DUSE_ZKCLIENT -Iinclude -o "$OUT/zkbench_zkclient" bench/zkbench.c \
-    target/release/libzkclient.a -lpthread -ldl -lm || die "building zkbench (zkclient) failed"
-CARGO_TARGET_DIR=target/bench-notls cargo build --release --locked -q --no-default-features \
-    || die "cargo build --release --no-default-features failed"
+    target/install/release/libzkclient-hot.a -lpthread -ldl -lm \
+    || die "building zkbench (zkclient) failed"
+make -s install-build NO_TLS=1 >"$OUT/make-install-notls.log" 2>&1 \
+    || { tail -20 "$OUT/make-install-notls.log" >&2; die "make install-build NO_TLS=1 failed"; }
 cc "${CFLAGS[@]}" -DUSE_ZKCLIENT -Iinclude -o "$OUT/zkbench_zkclient_notls" bench/zkbench.c \
-    target/bench-notls/release/libzkclient.a -lpthread -ldl -lm \
+    target/install-notls/release/libzkclient-hot.a -lpthread -ldl -lm \
     || die "building zkbench (zkclient without TLS) failed"
 cc "${CFLAGS[@]}" -DUSE_ZOOKEEPER_MT -o "$OUT/zkbench_cclient" bench/zkbench.c \
     -lzookeeper_mt -lpthread || die "building zkbench (C client) failed"
@@ -69,19 +74,8 @@ cc "${CFLAGS[@]}" -o "$OUT/rawbench" bench/rawbench.c || die "building rawbench 
 "$PY" -c 'import kazoo' 2>/dev/null || die "$PY cannot import kazoo (apt-get install python3-kazoo)"
 
 # ---------------------------------------------------------------- server
-work=$(mktemp -d /tmp/zkbench.XXXXXX)
-cleanup() {
-    "$PY" scripts/zkharness.py stop --dir "$work/zk" >/dev/null 2>&1
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# forceSync=no: writes do not wait for the disk, so the write workloads measure the clients
-"$PY" scripts/zkharness.py start --dir "$work/zk" --parent-pid $$ --cleanup --extra forceSync=no \
-    >"$work/harness.log" 2>&1 || { cat "$work/harness.log" >&2; die "the ZooKeeper server did not start"; }
-# shellcheck disable=SC1091
-. "$work/zk/cluster.env"
-export ZK_HOSTS
+# shellcheck source=scripts/throwaway-zk.sh
+. scripts/throwaway-zk.sh
 
 echo "machine: $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "server: ZooKeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null) standalone at $ZK_HOSTS, forceSync=no;" \
@@ -136,7 +130,11 @@ run() {
 
 # label|workload|args|clients that can run it
 PLAN=(
-    "sync_get|sync_get||raw cclient kazoo zkclient zkclient-notls"
+    "sync_get|sync_get||raw cclient kazoo zkclient"
+    # peak RSS: short, and noisy (±5 %), so three runs per repeat
+    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-notls"
+    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-notls"
+    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-notls"
     "sync_set|sync_set||raw cclient kazoo zkclient"
     "create_delete|create_delete||raw cclient kazoo zkclient"
     "async_get_1|async_get|inflight=1|raw cclient kazoo zkclient"

@@ -163,6 +163,14 @@ static_app() {
 }
 check "static link of libzkclient.a (pkg-config --static), no libzkclient.so needed, runs" static_app
 
+# scripts/hotlayout.py: the functions in scripts/hot-functions.txt lie together, in the
+# installed shared library and in a program linked with the installed static one
+hot_layout() {
+    python3 "$root/scripts/hotlayout.py" span "$prefix/lib/libzkclient.so.$version" &&
+        python3 "$root/scripts/hotlayout.py" span app-static
+}
+check "hot/cold layout: the hot functions are packed in libzkclient.so and in app-static" hot_layout
+
 # ---- C++ ----------------------------------------------------------------------------
 cat >"$work/app.cpp" <<'CPP'
 // The header from C++: enums, structs and extern "C" functions, used as a C++ user would.

@@ -10,7 +10,9 @@
 #   4. Go: go vet and go test -race in bindings/go against a real server.
 #   5. make install into a temp prefix, then C, C++, the C samples and Go built against it
 #      with pkg-config, outside the tree.
-#   6. The sample CLI (bindings/c/zkcli) and the benchmark's smoke run, on real servers.
+#   6. The sample CLI (bindings/c/zkcli) and the benchmark's smoke run, on real servers;
+#      and a check that scripts/hot-functions.txt (the hot/cold code layout) still names
+#      what runs, profiled under callgrind against a real server.
 #   7. clippy with warnings as errors (with and without TLS), and rustfmt --check.
 # Exits non-zero if anything fails. The last line is "all: N passed, M failed".
 set -uo pipefail
@@ -47,6 +49,7 @@ suite "Go tests (vet, -race, real ZooKeeper)" env ZK_SKIP_BUILD=1 bash scripts/g
 suite "make install + pkg-config builds (C, C++, samples, Go)" bash scripts/install-test.sh
 suite "zkcli smoke (real ZooKeeper)" bash scripts/zkcli-smoke.sh
 suite "benchmark smoke (real ZooKeeper)" bash scripts/bench.sh --smoke
+suite "hot function list is current (callgrind, real ZooKeeper)" bash scripts/hot-profile.sh --check
 suite "clippy -D warnings" cargo clippy --locked --all-targets -- -D warnings
 suite "clippy -D warnings (without TLS)" \
     cargo clippy --locked --all-targets --no-default-features -- -D warnings
