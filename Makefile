@@ -20,7 +20,9 @@
 #
 # Both libraries get a hot/cold code layout (scripts/hotlayout.py says why): the functions
 # in scripts/hot-functions.txt are packed together, in the shared library by the linker
-# (scripts/cc-hot), in the static one by section names the linker groups.
+# (scripts/cc-release), in the static one by section names the linker groups. Both carry
+# a private copy of GCC's unwinder, so programs need not load libgcc_s.so.1 for it
+# (scripts/unwinder.py says why).
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
@@ -36,6 +38,8 @@ MAJOR   := $(firstword $(subst ., ,$(VERSION)))
 SONAME  := libzkclient.so.$(MAJOR)
 TARGET  := target/install$(if $(filter 1,$(NO_TLS)),-notls,)
 BUILD   := $(TARGET)/release
+LINK_INPUTS := scripts/hot-functions.txt scripts/cc-release scripts/releaselink.py \
+    scripts/hotlayout.py scripts/unwinder.py scripts/toolrun.py
 FEATURE_FLAGS := $(if $(filter 1,$(NO_TLS)),--no-default-features,)
 
 ifeq ($(strip $(VERSION)),)
@@ -45,21 +49,22 @@ endif
 .PHONY: install uninstall install-build
 
 install-build:
-	@# cargo does not know the linker reads the list: a newer list means linking again
-	@if [ scripts/hot-functions.txt -nt $(BUILD)/libzkclient.so ]; then \
-	    rm -f $(BUILD)/libzkclient.so $(BUILD)/deps/libzkclient.so; fi
+	@# cargo does not know what the linker wrapper reads: newer inputs mean linking again
+	@for f in $(LINK_INPUTS); do if [ $$f -nt $(BUILD)/libzkclient.so ]; then \
+	    rm -f $(BUILD)/libzkclient.so $(BUILD)/deps/libzkclient.so; fi; done
 	CARGO_TARGET_DIR=$(TARGET) $(CARGO) rustc --release --locked --lib $(FEATURE_FLAGS) \
 	    --crate-type cdylib,staticlib -- -C link-arg=-Wl,-soname,$(SONAME) \
-	    -C linker=$(CURDIR)/scripts/cc-hot
-	cp $(BUILD)/libzkclient.a $(BUILD)/libzkclient-hot.a
-	$(PYTHON) scripts/hotlayout.py archive $(BUILD)/libzkclient-hot.a
+	    -C linker=$(CURDIR)/scripts/cc-release
+	cp $(BUILD)/libzkclient.a $(BUILD)/libzkclient-install.a
+	$(PYTHON) scripts/hotlayout.py archive $(BUILD)/libzkclient-install.a
+	$(PYTHON) scripts/unwinder.py archive $(BUILD)/libzkclient-install.a
 
 install: install-build
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
 	$(INSTALL) -m 755 $(BUILD)/libzkclient.so $(DESTDIR)$(LIBDIR)/libzkclient.so.$(VERSION)
 	ln -sf libzkclient.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libzkclient.so
-	$(INSTALL) -m 644 $(BUILD)/libzkclient-hot.a $(DESTDIR)$(LIBDIR)/libzkclient.a
+	$(INSTALL) -m 644 $(BUILD)/libzkclient-install.a $(DESTDIR)$(LIBDIR)/libzkclient.a
 	$(INSTALL) -m 644 include/zkclient.h $(DESTDIR)$(INCLUDEDIR)/zkclient.h
 	printf '%s\n' \
 	    'prefix=$(PREFIX)' \

@@ -479,7 +479,20 @@ static void two_megabytes_of_data_are_too_large(void)
     zkt_teardown(c, root);
 }
 
+/* Not in the header: the library's test hook, which panics inside the FFI guard. */
+zk_result zk__test_panic(void);
+
+/* A panic inside the library comes back as ZK_RESULT_PANIC, twice in a row, and the
+ * library goes on working. */
+static void a_panic_comes_back_as_a_result(void)
+{
+    CHECK_RC(zk__test_panic(), ZK_RESULT_PANIC);
+    CHECK_RC(zk__test_panic(), ZK_RESULT_PANIC);
+    CHECK_STR(zk_version(), ZK_VERSION_STRING);
+}
+
 ZKT_SUITE(bad_input) = {
+    ZKT_CASE(a_panic_comes_back_as_a_result),
     ZKT_CASE(version_matches_the_header),
     ZKT_CASE(every_result_code_has_a_message),
     ZKT_CASE(result_message_accepts_any_integer),

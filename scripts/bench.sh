@@ -4,7 +4,7 @@
 #   cclient  the official C client (Debian libzookeeper-mt-dev), host re-resolution off
 #   kazoo    the Python client (Debian python3-kazoo, /usr/bin/python3)
 #   zkclient this library as `make install` builds it: bench/zkbench.c linked with
-#            target/install/release/libzkclient-hot.a (the static library with its hot
+#            target/install/release/libzkclient-install.a (the static library with its hot
 #            functions packed together; scripts/hotlayout.py)
 #   zkclient-notls  the same, built without the `tls` cargo feature (`make install NO_TLS=1`;
 #            peak RSS only: what a user who needs no TLS links; Debian's C client has no TLS)
@@ -61,12 +61,12 @@ CFLAGS=(-O2 -g -Wall -Wextra -std=gnu11)
 make -s install-build >"$OUT/make-install.log" 2>&1 \
     || { tail -20 "$OUT/make-install.log" >&2; die "make install-build failed"; }
 cc "${CFLAGS[@]}" -DUSE_ZKCLIENT -Iinclude -o "$OUT/zkbench_zkclient" bench/zkbench.c \
-    target/install/release/libzkclient-hot.a -lpthread -ldl -lm \
+    target/install/release/libzkclient-install.a -lpthread -ldl -lm \
     || die "building zkbench (zkclient) failed"
 make -s install-build NO_TLS=1 >"$OUT/make-install-notls.log" 2>&1 \
     || { tail -20 "$OUT/make-install-notls.log" >&2; die "make install-build NO_TLS=1 failed"; }
 cc "${CFLAGS[@]}" -DUSE_ZKCLIENT -Iinclude -o "$OUT/zkbench_zkclient_notls" bench/zkbench.c \
-    target/install-notls/release/libzkclient-hot.a -lpthread -ldl -lm \
+    target/install-notls/release/libzkclient-install.a -lpthread -ldl -lm \
     || die "building zkbench (zkclient without TLS) failed"
 cc "${CFLAGS[@]}" -DUSE_ZOOKEEPER_MT -o "$OUT/zkbench_cclient" bench/zkbench.c \
     -lzookeeper_mt -lpthread || die "building zkbench (C client) failed"

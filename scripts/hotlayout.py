@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hot/cold code layout for libzkclient's static library.
+"""Hot/cold code layout for libzkclient's installed libraries.
 
 Why: the library is ~1-2 MB of machine code (Rust's standard library, rustls and ring
 included), but a process that connects and reads runs ~130 KB of it. The kernel maps file
@@ -8,9 +8,11 @@ cold ones, so about 900 KB ends up resident. Putting the hot functions next to e
 shrinks what a process holds and what the instruction cache and TLB have to cover.
 
 How: rustc gives every function its own section (.text.NAME, or .text.unlikely.NAME for
-those LLVM thinks cold). This tool renames the sections of the functions in
-scripts/hot-functions.txt to .text.hot.NAME; the GNU linkers' default scripts gather
-.text.hot.* into one run, and lld does with -z keep-text-section-prefix.
+those LLVM thinks cold). In the static library this tool renames the sections of the
+functions in scripts/hot-functions.txt to .text.hot.NAME; the GNU linkers' default scripts
+gather .text.hot.* into one run, and lld does with -z keep-text-section-prefix. The shared
+library is linked by lld with a --symbol-ordering-file (symbol_order(), used by
+scripts/releaselink.py).
 
   hotlayout.py record BINARY CALLGRIND.OUT... > scripts/hot-functions.txt
       the functions of BINARY that ran in the given `valgrind --tool=callgrind
@@ -22,10 +24,6 @@ scripts/hot-functions.txt to .text.hot.NAME; the GNU linkers' default scripts ga
       how much of the code that ran in a fresh profile (FRESH, a list made by record) the
       committed LIST names, by size in BINARY; exit status 1 below 90 %, when the list
       needs making again (scripts/hot-profile.sh --check runs this)
-  hotlayout.py link CC ARGS...
-      a linker wrapper for rustc (scripts/cc-hot): when ARGS link a shared library with
-      lld, adds a --symbol-ordering-file naming the listed functions found in its objects,
-      then runs CC ARGS; any other link runs unchanged
   hotlayout.py span BINARY [LIST]
       prints how many KB of BINARY's text the listed functions spread over; exit status 1
       when they are not packed (more than twice their size), so a stale list is noticed
@@ -33,23 +31,13 @@ scripts/hot-functions.txt to .text.hot.NAME; the GNU linkers' default scripts ga
 import bisect
 import os
 import re
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from toolrun import die, run  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_LIST = os.path.join(HERE, "hot-functions.txt")
-
-
-def die(msg):
-    print(f"hotlayout: error: {msg}", file=sys.stderr)
-    sys.exit(2)
-
-
-def run(args, **kw):
-    r = subprocess.run(args, capture_output=True, text=True, **kw)
-    if r.returncode != 0:
-        die(f"{' '.join(args[:3])} ... failed: {r.stderr.strip()[:400]}")
-    return r.stdout
 
 
 def demangle_all(names):
@@ -191,34 +179,23 @@ def cmd_cover(binary, freshpath, listpath):
     return 0 if covered >= 0.9 * total else 1
 
 
-def cmd_link(argv):
-    cc, args = argv[0], argv[1:]
-    out = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "-o"), "")
-    lld = any(a in ("-fuse-ld=lld", "-fuse-ld=rust-lld") or a.endswith("/ld.lld") for a in args)
-    objs = [a for a in args if a.endswith(".o") and os.path.isfile(a)]
-    if out.endswith(".so") and lld and objs and os.path.isfile(DEFAULT_LIST):
-        want = read_list(DEFAULT_LIST)
-        syms = []
-        for o in objs:
-            for line in run(["nm", "--defined-only", o]).splitlines():
-                p = line.split()
-                if len(p) == 3 and p[1] in "tTwW":
-                    syms.append(p[2])
-        order = [s for s, k in zip(syms, demangle_all(syms)) if k in want]
-        path = out + ".hot-order"
-        with open(path, "w") as f:
-            f.write("\n".join(order) + "\n")
-        args += [f"-Wl,--symbol-ordering-file={path}", "-Wl,--no-warn-symbol-ordering"]
-    os.execvp(cc, [cc] + args)
+def symbol_order(objs):
+    """The listed functions' symbols defined in objs, for lld's --symbol-ordering-file."""
+    want = read_list(DEFAULT_LIST)
+    syms = []
+    for o in objs:
+        for line in run(["nm", "--defined-only", o]).splitlines():
+            p = line.split()
+            if len(p) == 3 and p[1] in "tTwW":
+                syms.append(p[2])
+    return [s for s, k in zip(syms, demangle_all(syms)) if k in want]
 
 
 def main(argv):
-    if len(argv) < 2 or argv[0] not in ("record", "archive", "cover", "link", "span"):
+    if len(argv) < 2 or argv[0] not in ("record", "archive", "cover", "span"):
         print(__doc__, file=sys.stderr)
         return 2
     cmd, args = argv[0], argv[1:]
-    if cmd == "link":
-        cmd_link(args)
     if cmd == "record":
         if len(args) < 2:
             die("record BINARY CALLGRIND.OUT...")

@@ -227,6 +227,77 @@ cpp_app() {
 }
 check "g++ -Wall -Wextra -Werror: C++ includes the header, links and runs" cpp_app
 
+# ---- panics and the private unwinder -------------------------------------------------
+# The installed libraries carry their own copy of GCC's unwinder (scripts/unwinder.py), so
+# they need no libgcc_s.so.1. zk__test_panic, a test hook left out of the header, panics
+# inside the FFI guard: the unwinder must bring it back as ZK_RESULT_PANIC, with
+# RUST_BACKTRACE=1 walking the stack too, in C (shared and static) and in a C++ program
+# that throws its own exceptions through libstdc++'s unwinder in the same process.
+cat >"$work/panic.c" <<'C'
+#include <stdio.h>
+#include <zkclient.h>
+zk_result zk__test_panic(void);
+int main(void)
+{
+    int i;
+    for (i = 0; i < 3; i++)
+        if (zk__test_panic() != ZK_RESULT_PANIC)
+            return 1;
+    printf("panic ok %s\n", zk_version());
+    return 0;
+}
+C
+cat >"$work/panic.cpp" <<'CPP'
+#include <zkclient.h>
+#include <cstdio>
+#include <stdexcept>
+extern "C" zk_result zk__test_panic(void);
+int main()
+{
+    int caught = 0;
+    for (int i = 0; i < 2; i++) {
+        try {
+            throw std::runtime_error("C++'s own exception");
+        } catch (const std::exception &) {
+            caught++;
+        }
+        if (zk__test_panic() != ZK_RESULT_PANIC)
+            return 1;
+    }
+    std::printf("panic ok %d\n", caught);
+    return caught == 2 ? 0 : 1;
+}
+CPP
+no_libgcc_s() { ! readelf -d "$1" | grep -q 'NEEDED.*libgcc_s'; }
+panic_shared() {
+    # shellcheck disable=SC2046
+    cc panic.c $(pkg-config --cflags --libs zkclient) -o panic &&
+        no_libgcc_s "$prefix/lib/libzkclient.so.$version" && no_libgcc_s panic &&
+        [[ $(LD_LIBRARY_PATH=$prefix/lib RUST_BACKTRACE=1 ./panic 2>panic.err) == "panic ok $version" ]] &&
+        grep -q 'zk__test_panic: a panic on purpose' panic.err &&
+        grep -q 'stack backtrace' panic.err
+}
+check "a panic in libzkclient.so comes back as ZK_RESULT_PANIC; no libgcc_s needed" panic_shared
+panic_static() {
+    local libs
+    libs=$(pkg-config --libs --static zkclient)
+    # shellcheck disable=SC2046,SC2086
+    cc panic.c $(pkg-config --cflags zkclient) ${libs/-lzkclient/-Wl,-Bstatic -lzkclient -Wl,-Bdynamic} \
+        -o panic-static && no_libgcc_s panic-static &&
+        [[ $(RUST_BACKTRACE=1 ./panic-static 2>panic.err) == "panic ok $version" ]] &&
+        grep -q 'stack backtrace' panic.err
+}
+check "a panic in a static link comes back as ZK_RESULT_PANIC; no libgcc_s needed" panic_static
+panic_cpp() {
+    local libs
+    libs=$(pkg-config --libs --static zkclient)
+    # shellcheck disable=SC2046,SC2086
+    g++ -std=c++11 -Wall -Wextra -Werror panic.cpp $(pkg-config --cflags zkclient) \
+        ${libs/-lzkclient/-Wl,-Bstatic -lzkclient -Wl,-Bdynamic} -o panic-cpp &&
+        [[ $(./panic-cpp 2>/dev/null) == "panic ok 2" ]]
+}
+check "C++ exceptions and a libzkclient panic in one process, each caught" panic_cpp
+
 # ---- the C samples ------------------------------------------------------------------
 build_samples() {
     local s

@@ -187,6 +187,17 @@ pub extern "C" fn zk_result_message(result: i32) -> *const c_char {
     }
 }
 
+/// For libzkclient's own tests, not part of the API (it is left out of the header): panics
+/// inside the guard that every exported function runs in, and returns what the guard makes
+/// of it, `ZK_RESULT_PANIC`. The install test calls it to prove that the unwinder linked
+/// into the installed libraries (scripts/unwinder.py) unwinds, and that a panic never
+/// takes the host process down.
+/// cbindgen:ignore
+#[no_mangle]
+pub extern "C" fn zk__test_panic() -> zk_result {
+    guard(|| panic!("zk__test_panic: a panic on purpose, for the test suite"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,5 +221,11 @@ mod tests {
         }
         let known = unsafe { CStr::from_ptr(zk_result_message(-101)) };
         assert_eq!(known.to_str().unwrap(), Error::NoNode.message());
+    }
+
+    #[test]
+    fn a_panic_comes_back_as_a_result() {
+        assert_eq!(zk__test_panic(), Error::Panic);
+        assert_eq!(zk__test_panic(), Error::Panic);
     }
 }
