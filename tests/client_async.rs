@@ -5,7 +5,7 @@ mod harness;
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use zkclient::{Client, CreateOptions, Error, EventType, Options};
 
@@ -333,5 +333,54 @@ fn requests_made_from_callbacks_are_sent_without_outside_help() {
     }));
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), 20);
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), 11);
+    c.delete(&base, -1, true, None).unwrap();
+}
+
+/// While many async requests are at the server, requests made by callbacks are held back
+/// and sent sixteen at a time (`Inner::after_batch`); held requests still leave when the
+/// replies run down. 96 chains of gets of different lengths, each get issued from the
+/// previous one's completion: the chains end at different times, so the queue at the
+/// server drains through the hold's low-water mark, and every chain must finish.
+#[test]
+fn callback_requests_held_for_a_batch_all_leave_as_replies_run_down() {
+    let c = Arc::new(connect(harness::shared().hosts()));
+    let base = root(&c, "held");
+    let (tx, rx) = mpsc::channel();
+
+    fn step(c: Arc<Client>, path: String, left: u32, id: u32, tx: mpsc::Sender<u32>) {
+        let c2 = c.clone();
+        let p2 = path.clone();
+        c.get_async(
+            &path,
+            None,
+            None,
+            Box::new(move |r| {
+                r.unwrap();
+                if left == 0 {
+                    tx.send(id).unwrap();
+                } else {
+                    step(c2, p2, left - 1, id, tx);
+                }
+            }),
+        )
+        .unwrap();
+    }
+    const CHAINS: u32 = 96;
+    for id in 0..CHAINS {
+        // lengths 1..=300, spread so the chains end over the whole run
+        step(c.clone(), base.clone(), 1 + (id * 37) % 300, id, tx.clone());
+    }
+    // One deadline for all of it (the run takes about a second): a held request that
+    // waited for the next ping to carry it out would stall its chain for seconds per step.
+    let deadline = Instant::now() + WAIT;
+    let mut done: Vec<u32> = (0..CHAINS)
+        .map(|_| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            rx.recv_timeout(left)
+                .expect("the chains did not all finish in time")
+        })
+        .collect();
+    done.sort_unstable();
+    assert_eq!(done, (0..CHAINS).collect::<Vec<_>>());
     c.delete(&base, -1, true, None).unwrap();
 }

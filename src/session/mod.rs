@@ -192,6 +192,11 @@ impl Shared {
     }
 }
 
+/// Callback requests held back while at least `HOLD_DEPTH` async requests are at the server
+/// leave once `HOLD_BATCH` of them wait (`Inner::after_batch`).
+const HOLD_BATCH: usize = 16;
+const HOLD_DEPTH: usize = 32;
+
 /// The writing side of the current connection. Every byte for the socket goes through
 /// `out` in xid order; one thread at a time (`flushing`) writes it out with the lock
 /// released, so writers that arrive meanwhile only append and go wait for their replies,
@@ -206,8 +211,9 @@ struct SendSide {
     out: Vec<u8>,
     /// A thread is writing `out` now.
     flushing: bool,
-    /// `out` holds requests made by callbacks, sent when the callback batch ends.
-    deferred: bool,
+    /// How many requests made by callbacks `out` holds: sent when the callback batch ends,
+    /// or held for a later batch (see `after_batch`).
+    deferred: usize,
 }
 
 impl SendSide {
@@ -408,7 +414,7 @@ impl Inner {
         let mut s = self.send.lock();
         // Unsent bytes were for this connection; their requests fail with it.
         s.out.clear();
-        s.deferred = false;
+        s.deferred = 0;
         if let Some(c) = s.stream.take() {
             c.shutdown();
         }
@@ -452,7 +458,7 @@ impl Inner {
         }
         s.out.extend_from_slice(frame);
         if defer {
-            s.deferred = true;
+            s.deferred += 1;
         } else {
             self.flush_locked(s);
         }
@@ -465,7 +471,7 @@ impl Inner {
         if s.flushing {
             return;
         }
-        s.deferred = false;
+        s.deferred = 0;
         s.flushing = true;
         while !s.out.is_empty() {
             let Some(conn) = s.stream.clone() else {
@@ -492,10 +498,23 @@ impl Inner {
     /// Runs on the event thread after each batch (and every 100 ms while async requests
     /// wait for a connection): sends the requests callbacks made, together, and fails the
     /// queued ones whose deadline passed, however long a connect attempt takes.
+    ///
+    /// While the server has a deep queue of our async requests, the callbacks' requests
+    /// are held until `HOLD_BATCH` of them wait: the server reads them in one go instead of
+    /// a few per read, and the requests ahead of them keep it busy meanwhile, so they are
+    /// not answered later for it. Every reply ends a batch and comes back here, so held
+    /// requests leave at the latest when the queue at the server runs down to
+    /// `HOLD_DEPTH`.
     fn after_batch(&self) {
         let mut s = self.send.lock();
-        if s.deferred {
-            self.flush_locked(&mut s);
+        if s.deferred > 0 {
+            let at_server = self
+                .async_pending
+                .load(Ordering::SeqCst)
+                .saturating_sub(s.deferred);
+            if s.deferred >= HOLD_BATCH || at_server < HOLD_DEPTH {
+                self.flush_locked(&mut s);
+            }
         }
         if s.waiting.is_empty() {
             // The common case after a batch: one lock, nothing queued.
@@ -651,7 +670,7 @@ impl Session {
                 waiting: VecDeque::new(),
                 out: Vec::new(),
                 flushing: false,
-                deferred: false,
+                deferred: 0,
             }),
             connecting: Mutex::new(None),
             conn_gen: AtomicU64::new(0),
