@@ -5,7 +5,7 @@ ARGS link a shared library with lld, first
     (scripts/hotlayout.py says why), and
   - renames the unwinder references in its objects and adds our private copy of GCC's
     unwinder, so that libgcc_s.so.1 is no longer needed (scripts/unwinder.py says why).
-Any other link runs unchanged. The objects it edits are rustc's temporary files.
+Any other link runs unchanged; rustc's own objects are never changed.
 
   releaselink.py CC ARGS...
 """
@@ -36,8 +36,14 @@ def main(argv):
         shutil.rmtree(udir, ignore_errors=True)
         os.makedirs(udir)
         uobjs, mapfile = unwinder.objects(udir)
-        for o in objs:
-            toolrun.run(["objcopy", f"--redefine-syms={mapfile}", o])
+        # Renamed copies: rustc puts the same objects in the static library it builds in
+        # the same run, which must stay as they are (`make install` gives it its own
+        # unwinder later).
+        for i, a in enumerate(args):
+            if a in objs:
+                copy = os.path.join(udir, f"{i}-{os.path.basename(a)}")
+                toolrun.run(["objcopy", f"--redefine-syms={mapfile}", a, copy])
+                args[i] = copy
         args += uobjs
     os.execvp(cc, [cc] + args)
 
