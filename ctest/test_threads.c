@@ -3,6 +3,8 @@
  * rounds, each thread on its own node, reading back exactly what it wrote. */
 #include "zktest.h"
 
+#include <dirent.h>
+#include <semaphore.h>
 #include <stdlib.h>
 
 #define THREADS 16
@@ -127,7 +129,66 @@ static void watches_from_many_threads_each_end_once(void)
     zkt_rec_destroy(&r);
 }
 
+/* How many threads of this process are named `name`. */
+static int threads_named(const char *name)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    int n = 0;
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        char path[300], comm[64] = "";
+        FILE *f;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        if (fgets(comm, sizeof comm, f) != NULL)
+            comm[strcspn(comm, "\n")] = '\0';
+        fclose(f);
+        n += strcmp(comm, name) == 0;
+    }
+    closedir(d);
+    return n;
+}
+
+static void got_data(void *ud, zk_result rc, const uint8_t *data, size_t len,
+                     const zk_stat *stat)
+{
+    (void)data, (void)len, (void)stat;
+    if (rc != ZK_RESULT_OK)
+        zkt_fail(__FILE__, __LINE__, "get_async: %s", zk_result_message(rc));
+    sem_post(ud);
+}
+
+/* The event thread starts with the first event that needs it: a client that only makes
+ * blocking calls and has no listener runs its I/O thread and no other; the first async
+ * call starts it, and freeing the client ends both. */
+static void the_event_thread_starts_when_first_needed(void)
+{
+    char root[ZKT_PATH_MAX];
+    sem_t done;
+    zk_buffer b = { NULL, 0 };
+    zk_client *c;
+    CHECK_EQ(threads_named("zk-events"), 0);
+    c = zkt_setup(root);
+    CHECK_OK(zk_get(c, root, NULL, 0, &b, NULL));
+    zk_buffer_free(&b);
+    CHECK_EQ(threads_named("zk-events"), 0);
+    sem_init(&done, 0, 0);
+    CHECK_OK(zk_get_async(c, root, NULL, 0, got_data, &done, NULL));
+    CHECK_EQ(sem_wait(&done), 0);
+    CHECK_EQ(threads_named("zk-events"), 1);
+    zkt_teardown(c, root);
+    CHECK_EQ(threads_named("zk-events"), 0);
+    sem_destroy(&done);
+}
+
 ZKT_SUITE(threads) = {
+    ZKT_CASE(the_event_thread_starts_when_first_needed),
     ZKT_CASE(sixteen_threads_share_one_client),
     ZKT_CASE(watches_from_many_threads_each_end_once),
     ZKT_END,

@@ -73,17 +73,31 @@ struct QueueState {
 }
 
 /// The queue, its thread, and the listener list.
+///
+/// The thread starts with the first event that needs running, not with the client: a
+/// client that only makes blocking calls and has no listener never queues anything (a
+/// state change with no listener to tell is not queued), so it runs one thread, not two.
 pub struct Events {
     queue: Arc<Queue>,
     listeners: Mutex<Listeners>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The thread's name while it has not started, then its handle.
+    thread: Mutex<Thread>,
+    /// The thread has started (it may have ended since).
+    running: std::sync::atomic::AtomicBool,
 
     /// `stop` was called (the thread may still be draining).
     stopped: std::sync::atomic::AtomicBool,
 }
 
+enum Thread {
+    NotStarted(String),
+    Started(JoinHandle<()>),
+    Ended,
+}
+
 impl Events {
-    pub fn start(name: &str) -> std::io::Result<Arc<Events>> {
+    /// A queue whose thread, named `name`, starts when the first event is queued.
+    pub fn new(name: &str) -> Arc<Events> {
         let queue = Arc::new(Queue {
             items: Mutex::new(QueueState {
                 events: VecDeque::new(),
@@ -97,18 +111,64 @@ impl Events {
             idle_read: std::sync::OnceLock::new(),
             wake_fd: new_eventfd(),
         });
-        let rx = queue.clone();
-        let ev = Arc::new(Events {
+        Arc::new(Events {
             queue,
             listeners: Mutex::new(Listeners::default()),
-            thread: Mutex::new(None),
+            thread: Mutex::new(Thread::NotStarted(name.to_string())),
+            running: std::sync::atomic::AtomicBool::new(false),
             stopped: std::sync::atomic::AtomicBool::new(false),
-        });
-        let handle = std::thread::Builder::new()
-            .name(name.to_string())
-            .spawn(move || run(rx))?;
-        *ev.thread.lock() = Some(handle);
-        Ok(ev)
+        })
+    }
+
+    /// Starts the thread if it has not started. After `stop`, or if the system refuses a
+    /// thread, what is queued runs right here instead, as after the thread has ended.
+    fn ensure_thread(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.running.load(SeqCst) {
+            return;
+        }
+        let mut t = self.thread.lock();
+        if self.running.load(SeqCst) {
+            return;
+        }
+        let name = match &*t {
+            Thread::NotStarted(name) if !self.stopped.load(SeqCst) => name.clone(),
+            _ => {
+                drop(t);
+                self.close_and_run_here();
+                return;
+            }
+        };
+        let rx = self.queue.clone();
+        match std::thread::Builder::new()
+            .name(name)
+            .spawn(move || run(rx))
+        {
+            Ok(h) => {
+                *t = Thread::Started(h);
+                self.running.store(true, SeqCst);
+            }
+            Err(_) => {
+                *t = Thread::Ended;
+                drop(t);
+                self.close_and_run_here();
+            }
+        }
+    }
+
+    /// With no thread to run them: from now on events run where they are pushed, and
+    /// those queued already run now.
+    fn close_and_run_here(&self) {
+        let rest = {
+            let mut q = self.queue.items.lock();
+            q.closed = true;
+            std::mem::take(&mut q.events)
+        };
+        for ev in rest {
+            if !matches!(ev, Event::Stop) {
+                run_one(ev);
+            }
+        }
     }
 
     /// Queues an event. After `stop` the event is run right here instead (watch callbacks
@@ -169,7 +229,11 @@ impl Events {
             evs.into_iter().for_each(run_one);
             return;
         }
+        let before = q.events.len();
         q.events.extend(evs);
+        if q.events.len() == before {
+            return;
+        }
         let wake = q.sleeping;
         // The thread itself queues what it reads: it needs no poke.
         let poke = q.reading && !self.is_event_thread();
@@ -180,12 +244,14 @@ impl Events {
         if poke {
             self.queue.poke();
         }
+        self.ensure_thread();
     }
 
     /// Turns the timer wake-up on or off.
     pub fn set_ticking(&self, on: bool) {
         use std::sync::atomic::Ordering::SeqCst;
         if self.queue.ticking.swap(on, SeqCst) != on && on {
+            self.ensure_thread();
             // A thread asleep without a timeout must start ticking now.
             let q = self.queue.items.lock();
             if q.sleeping {
@@ -207,10 +273,12 @@ impl Events {
         let _ = self.queue.after_batch.set(f);
     }
 
-    /// Whether the thread reads the socket when it has nothing to run (`set_idle_read` was
-    /// called and the eventfd it needs exists).
+    /// Whether the thread reads the socket when it has nothing to run (it has started,
+    /// `set_idle_read` was called and the eventfd it needs exists).
     pub fn reads_when_idle(&self) -> bool {
-        self.queue.wake_fd.is_some() && self.queue.idle_read.get().is_some()
+        self.running.load(std::sync::atomic::Ordering::SeqCst)
+            && self.queue.wake_fd.is_some()
+            && self.queue.idle_read.get().is_some()
     }
 
     /// Sets how the thread reads the socket when it has nothing to run (once).
@@ -218,9 +286,13 @@ impl Events {
         let _ = self.queue.idle_read.set(f);
     }
 
-    /// Queues a state change for the listeners registered now.
+    /// Queues a state change for the listeners registered now; with none, there is
+    /// nothing to run and nothing is queued.
     pub fn push_state(&self, s: State, k: KeeperState) {
-        self.push(Event::State(s, k, self.snapshot()));
+        let listeners = self.snapshot();
+        if !listeners.is_empty() {
+            self.push(Event::State(s, k, listeners));
+        }
     }
 
     /// Whether `stop` was called: the thread has ended or is about to.
@@ -258,13 +330,23 @@ impl Events {
     /// Drains the queue and ends the thread. From the event thread itself it only queues
     /// the stop: joining there would wait for ourselves.
     pub fn stop(&self) {
-        self.stopped
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        use std::sync::atomic::Ordering::SeqCst;
+        self.stopped.store(true, SeqCst);
+        {
+            let t = self.thread.lock();
+            if !self.running.load(SeqCst) {
+                // Never started, and now never will (`ensure_thread` sees `stopped`).
+                drop(t);
+                self.close_and_run_here();
+                return;
+            }
+        }
         self.push(Event::Stop);
         if self.is_event_thread() {
             return;
         }
-        if let Some(h) = self.thread.lock().take() {
+        let t = std::mem::replace(&mut *self.thread.lock(), Thread::Ended);
+        if let Thread::Started(h) = t {
             let _ = h.join();
         }
     }

@@ -641,7 +641,7 @@ impl Session {
         if cfg.session_timeout.is_zero() || cfg.session_timeout > Duration::from_secs(3600) {
             return Err(Error::InvalidArgument);
         }
-        let events = Events::start("zk-events").map_err(|_| Error::SystemError)?;
+        let events = Events::new("zk-events");
         let chroot = cfg.connect.chroot.clone();
         let max_frame = cfg.max_frame;
         let auth = cfg.auth.clone();
