@@ -13,7 +13,7 @@
 #   LIBDIR/pkgconfig/zkclient.pc
 #   INCLUDEDIR/zkclient.h
 # NO_TLS=1 builds without the `tls` cargo feature: the same API and header, TLS settings
-# refused with ZK_RESULT_TLS, about half the code. VERSION comes from Cargo.toml. The build
+# refused with ZK_RESULT_TLS, a third of the code. VERSION comes from Cargo.toml. The build
 # uses its own cargo target directory (target/install, or target/install-notls), so the
 # SONAME it links in never reaches the development build in target/release, whose tests
 # link the unversioned name.
