@@ -79,7 +79,7 @@ impl Client {
         cb: Callback<()>,
     ) -> Result<()> {
         let req = DeleteRequest {
-            path: self.server_path(path, false)?,
+            path: self.server_path(path, false)?.into_owned(),
             version,
         };
         let finish = |r: Result<Reply>| ok_reply(r).map(|_| ());
@@ -97,7 +97,7 @@ impl Client {
     ) -> Result<()> {
         let sp = self.server_path(path, false)?;
         let req = ExistsRequest {
-            path: sp.clone(),
+            path: sp.to_string(),
             watch: watch.is_some(),
         };
         let max = self.session.max_frame();
@@ -128,7 +128,7 @@ impl Client {
     ) -> Result<()> {
         let sp = self.server_path(path, false)?;
         let req = GetDataRequest {
-            path: sp.clone(),
+            path: sp.to_string(),
             watch: watch.is_some(),
         };
         let max = self.session.max_frame();
@@ -163,7 +163,7 @@ impl Client {
         let wants_watch = watch.is_some();
         if want_stat {
             let req = GetChildren2Request {
-                path: sp.clone(),
+                path: sp.to_string(),
                 watch: wants_watch,
             };
             let finish = move |r: Result<Reply>| {
@@ -180,7 +180,7 @@ impl Client {
             );
         } else {
             let req = GetChildrenRequest {
-                path: sp.clone(),
+                path: sp.to_string(),
                 watch: wants_watch,
             };
             let finish = move |r: Result<Reply>| {
@@ -211,7 +211,7 @@ impl Client {
         let sp = self.server_path(path, false)?;
         self.check_data(data)?;
         let req = SetDataRequest {
-            path: sp,
+            path: sp.into_owned(),
             data: data.to_vec(),
             version,
         };
@@ -230,7 +230,7 @@ impl Client {
         cb: Callback<String>,
     ) -> Result<()> {
         let req = SyncRequest {
-            path: self.server_path(path, false)?,
+            path: self.server_path(path, false)?.into_owned(),
         };
         let chroot = self.session.chroot().clone();
         let max = self.session.max_frame();
@@ -250,7 +250,7 @@ impl Client {
         cb: Callback<(Vec<Acl>, Stat)>,
     ) -> Result<()> {
         let req = GetAclRequest {
-            path: self.server_path(path, false)?,
+            path: self.server_path(path, false)?.into_owned(),
         };
         let max = self.session.max_frame();
         let finish = move |r: Result<Reply>| {
@@ -278,7 +278,7 @@ impl Client {
             super::acl::check(a)?;
         }
         let req = SetAclRequest {
-            path: sp,
+            path: sp.into_owned(),
             acl: acl.to_vec(),
             version,
         };

@@ -8,6 +8,7 @@ pub mod async_ops;
 pub mod multi;
 pub mod options;
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -193,9 +194,10 @@ impl Client {
     }
 
     /// Checks a user path and turns it into the server's path (chroot prefixed).
-    fn server_path(&self, path: &str, sequential: bool) -> Result<String> {
+    /// The path the server knows: borrowed unless there is a chroot to put in front.
+    fn server_path<'p>(&'p self, path: &'p str, sequential: bool) -> Result<Cow<'p, str>> {
         validate_path(path, sequential).map_err(|_| Error::InvalidPath)?;
-        Ok(self.session.chroot().prefix(path).into_owned())
+        Ok(self.session.chroot().prefix(path))
     }
 
     fn check_data(&self, data: &[u8]) -> Result<()> {
@@ -338,7 +340,7 @@ impl Client {
                 return Err(Error::InvalidArgument);
             }
             CreateReq::Ttl(CreateTtlRequest {
-                path: sp,
+                path: sp.into_owned(),
                 data,
                 acl,
                 flags,
@@ -355,7 +357,7 @@ impl Client {
             CreateReq::Plain(
                 op,
                 CreateRequest {
-                    path: sp,
+                    path: sp.into_owned(),
                     data,
                     acl,
                     flags,
@@ -413,8 +415,8 @@ impl Client {
         let sp = self.server_path(path, false)?;
         let deadline = self.deadline(timeout);
         let mut w = Self::watch_request(watch, WatchKind::Data, Some(WatchKind::Exist));
-        let req = ExistsRequest {
-            path: sp.clone(),
+        let req = PathWatchRef {
+            path: &sp,
             watch: w.is_some(),
         };
         self.retrying(deadline, || {
@@ -436,14 +438,16 @@ impl Client {
         let sp = self.server_path(path, false)?;
         let deadline = self.deadline(timeout);
         let mut w = Self::watch_request(watch, WatchKind::Data, None);
-        let req = GetDataRequest {
-            path: sp.clone(),
+        let req = PathWatchRef {
+            path: &sp,
             watch: w.is_some(),
         };
         self.retrying(deadline, || {
             let rep = self.request(OpCode::GetData, &req, Some(&sp), &mut w, deadline)?;
-            let r: GetDataResponse = self.decode(&rep)?;
-            Ok((r.data, r.stat))
+            // The reply's allocation becomes the data: no copy.
+            let (range, stat) = get_data_in_place(rep.body(), self.session.max_frame())
+                .map_err(|_| Error::Protocol)?;
+            Ok((rep.into_bytes(range), stat))
         })
     }
 
@@ -461,16 +465,16 @@ impl Client {
         let mut w = Self::watch_request(watch, WatchKind::Child, None);
         self.retrying(deadline, || {
             if want_stat {
-                let req = GetChildren2Request {
-                    path: sp.clone(),
+                let req = PathWatchRef {
+                    path: &sp,
                     watch: w.is_some(),
                 };
                 let rep = self.request(OpCode::GetChildren2, &req, Some(&sp), &mut w, deadline)?;
                 let r: GetChildren2Response = self.decode(&rep)?;
                 Ok((r.children, Some(r.stat)))
             } else {
-                let req = GetChildrenRequest {
-                    path: sp.clone(),
+                let req = PathWatchRef {
+                    path: &sp,
                     watch: w.is_some(),
                 };
                 let rep = self.request(OpCode::GetChildren, &req, Some(&sp), &mut w, deadline)?;
@@ -505,7 +509,7 @@ impl Client {
             (AddWatchMode::Persistent, WatchKind::Persistent)
         };
         let req = AddWatchRequest {
-            path: sp.clone(),
+            path: sp.to_string(),
             mode: mode as i32,
         };
         let mut w = Some(WatchRequest {
@@ -540,7 +544,7 @@ impl Client {
             return Err(Error::NoWatcher);
         }
         let req = RemoveWatchesRequest {
-            path: sp.clone(),
+            path: sp.to_string(),
             watcher_type: ty as i32,
         };
         match self.request(
@@ -570,9 +574,9 @@ impl Client {
     ) -> Result<Stat> {
         let sp = self.server_path(path, false)?;
         self.check_data(data)?;
-        let req = SetDataRequest {
-            path: sp,
-            data: data.to_vec(),
+        let req = SetDataRef {
+            path: &sp,
+            data,
             version,
         };
         let rep = self.request(
@@ -615,7 +619,7 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        let req = DeleteRequest { path: sp, version };
+        let req = DeleteRef { path: &sp, version };
         self.request(OpCode::Delete, &req, None, &mut None, deadline)?;
         Ok(())
     }
@@ -633,8 +637,8 @@ impl Client {
                 Ok(()) | Err(Error::NoNode) => {}
                 Err(e) => return Err(e),
             }
-            let req = DeleteRequest {
-                path: self.server_path(&child, false)?,
+            let req = DeleteRef {
+                path: &self.server_path(&child, false)?,
                 version: -1,
             };
             match self.request(OpCode::Delete, &req, None, &mut None, deadline) {
@@ -650,7 +654,9 @@ impl Client {
     pub fn sync(&self, path: &str, timeout: Option<Duration>) -> Result<String> {
         let sp = self.server_path(path, false)?;
         let deadline = self.deadline(timeout);
-        let req = SyncRequest { path: sp };
+        let req = SyncRequest {
+            path: sp.into_owned(),
+        };
         self.retrying(deadline, || {
             let rep = self.request(OpCode::Sync, &req, None, &mut None, deadline)?;
             let r: SyncResponse = self.decode(&rep)?;
@@ -661,7 +667,9 @@ impl Client {
     pub fn get_acl(&self, path: &str, timeout: Option<Duration>) -> Result<(Vec<Acl>, Stat)> {
         let sp = self.server_path(path, false)?;
         let deadline = self.deadline(timeout);
-        let req = GetAclRequest { path: sp };
+        let req = GetAclRequest {
+            path: sp.into_owned(),
+        };
         self.retrying(deadline, || {
             let rep = self.request(OpCode::GetAcl, &req, None, &mut None, deadline)?;
             let r: GetAclResponse = self.decode(&rep)?;
@@ -684,7 +692,7 @@ impl Client {
             acl::check(a)?;
         }
         let req = SetAclRequest {
-            path: sp,
+            path: sp.into_owned(),
             acl: acl.to_vec(),
             version,
         };

@@ -128,7 +128,7 @@ impl Client {
                 }
             }
             Op::Delete { path, version } => MultiOp::Delete(DeleteRequest {
-                path: self.server_path(path, false)?,
+                path: self.server_path(path, false)?.into_owned(),
                 version: *version,
             }),
             Op::Set {
@@ -138,13 +138,13 @@ impl Client {
             } => {
                 self.check_data(data)?;
                 MultiOp::SetData(SetDataRequest {
-                    path: self.server_path(path, false)?,
+                    path: self.server_path(path, false)?.into_owned(),
                     data: data.clone(),
                     version: *version,
                 })
             }
             Op::Check { path, version } => MultiOp::Check(CheckVersionRequest {
-                path: self.server_path(path, false)?,
+                path: self.server_path(path, false)?.into_owned(),
                 version: *version,
             }),
         })

@@ -2,7 +2,7 @@
 //! body of every request op except multi (see `multi`).
 
 use super::data::Acl;
-use super::wire::record;
+use super::wire::{record, Encode, Writer};
 
 record! {
     /// The first frame of a connection, with no RequestHeader. `read_only` is the byte Java
@@ -122,6 +122,52 @@ record! {
 record! { GetSaslRequest { token: Vec<u8> = buffer } }
 
 record! { SetSaslRequest { token: Vec<u8> = buffer } }
+
+/// Borrowed forms of the requests a blocking get, exists, children, set or delete sends:
+/// they encode byte for byte as the owned records (tests below), so a call copies neither
+/// its path nor its data before the frame.
+///
+/// `PathWatchRef` is GetDataRequest, ExistsRequest, GetChildrenRequest and
+/// GetChildren2Request, which share one layout.
+pub struct PathWatchRef<'a> {
+    pub path: &'a str,
+    pub watch: bool,
+}
+
+impl Encode for PathWatchRef<'_> {
+    fn encode(&self, w: &mut Writer) {
+        w.write_ustring(self.path);
+        w.write_bool(self.watch);
+    }
+}
+
+/// SetDataRequest, borrowed.
+pub struct SetDataRef<'a> {
+    pub path: &'a str,
+    pub data: &'a [u8],
+    pub version: i32,
+}
+
+impl Encode for SetDataRef<'_> {
+    fn encode(&self, w: &mut Writer) {
+        w.write_ustring(self.path);
+        w.write_buffer(self.data);
+        w.write_i32(self.version);
+    }
+}
+
+/// DeleteRequest, borrowed.
+pub struct DeleteRef<'a> {
+    pub path: &'a str,
+    pub version: i32,
+}
+
+impl Encode for DeleteRef<'_> {
+    fn encode(&self, w: &mut Writer) {
+        w.write_ustring(self.path);
+        w.write_i32(self.version);
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -338,5 +384,58 @@ mod tests {
         });
         assert_round_trip(&GetSaslRequest { token: vec![1, 2] });
         assert_round_trip(&SetSaslRequest { token: vec![3] });
+    }
+
+    #[test]
+    fn borrowed_requests_encode_as_the_owned_ones() {
+        for watch in [false, true] {
+            let r = PathWatchRef {
+                path: "/a/b",
+                watch,
+            };
+            let owned = encode(&GetDataRequest {
+                path: "/a/b".into(),
+                watch,
+            });
+            assert_eq!(encode(&r), owned);
+            assert_eq!(
+                encode(&ExistsRequest {
+                    path: "/a/b".into(),
+                    watch
+                }),
+                owned
+            );
+            assert_eq!(
+                encode(&GetChildren2Request {
+                    path: "/a/b".into(),
+                    watch
+                }),
+                owned
+            );
+        }
+        let set = SetDataRef {
+            path: "/x",
+            data: b"data",
+            version: 7,
+        };
+        assert_eq!(
+            encode(&set),
+            encode(&SetDataRequest {
+                path: "/x".into(),
+                data: b"data".to_vec(),
+                version: 7,
+            })
+        );
+        let del = DeleteRef {
+            path: "/x",
+            version: -1,
+        };
+        assert_eq!(
+            encode(&del),
+            encode(&DeleteRequest {
+                path: "/x".into(),
+                version: -1,
+            })
+        );
     }
 }

@@ -65,6 +65,18 @@ record! { WhoAmIResponse { client_info: Vec<ClientInfo> = vec } }
 
 record! { SetSaslResponse { token: Vec<u8> = buffer } }
 
+/// A GetDataResponse read in place: where its data lies in `body`, and its Stat. A blocking
+/// get then keeps the reply's own bytes as the data rather than a copy of them.
+pub fn get_data_in_place(
+    body: &[u8],
+    max_len: usize,
+) -> Result<(std::ops::Range<usize>, Stat), super::wire::DecodeError> {
+    let mut r = super::wire::Reader::with_max_len(body, max_len);
+    let range = r.read_buffer_range()?;
+    let stat = <Stat as super::wire::Decode>::decode(&mut r)?;
+    Ok((range, stat))
+}
+
 #[cfg(test)]
 mod tests {
     use std::fmt::Debug;
@@ -294,5 +306,24 @@ mod tests {
                 probe(&bytes);
             }
         }
+    }
+
+    #[test]
+    fn get_data_in_place_agrees_with_the_record() {
+        for body in [
+            format!("ffffffff {STAT_HEX}"),
+            format!("00000000 {STAT_HEX}"),
+            format!("00000003 0a0b0c {STAT_HEX}"),
+        ] {
+            let bytes = hex(&body);
+            let owned: GetDataResponse = decode_exact(&bytes);
+            let (range, stat) = get_data_in_place(&bytes, usize::MAX).unwrap();
+            assert_eq!(&bytes[range], &owned.data[..]);
+            assert_eq!(stat, owned.stat);
+        }
+        let short = hex(&format!("00000004 0a0b0c {STAT_HEX}"));
+        assert!(get_data_in_place(&short[..short.len() - 1], usize::MAX).is_err());
+        let long = hex(&format!("00000003 0a0b0c {STAT_HEX}"));
+        assert!(get_data_in_place(&long, 2).is_err());
     }
 }

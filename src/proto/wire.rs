@@ -58,6 +58,12 @@ impl Writer {
         }
     }
 
+    /// Writes into `buf`, emptied first; its allocation is reused.
+    pub fn reusing(mut buf: Vec<u8>) -> Self {
+        buf.clear();
+        Self { buf }
+    }
+
     pub fn into_inner(self) -> Vec<u8> {
         self.buf
     }
@@ -236,6 +242,19 @@ impl<'a> Reader<'a> {
     }
 
     /// Null reads as empty: no caller distinguishes the two.
+    /// Where the bytes of the next buffer lie in the input (empty for a null buffer),
+    /// skipping them: for a caller that keeps the input's own bytes instead of a copy.
+    pub fn read_buffer_range(&mut self) -> Result<std::ops::Range<usize>, DecodeError> {
+        match self.read_len()? {
+            None => Ok(self.pos..self.pos),
+            Some(n) => {
+                let at = self.pos;
+                self.take(n)?;
+                Ok(at..at + n)
+            }
+        }
+    }
+
     pub fn read_buffer(&mut self) -> Result<Vec<u8>, DecodeError> {
         Ok(self.read_opt_buffer()?.unwrap_or_default())
     }

@@ -98,6 +98,15 @@ impl Reply {
     pub fn body(&self) -> &[u8] {
         &self.frame[self.body_at..]
     }
+
+    /// `body()[range]` as a Vec made of the reply's own allocation: the bytes move to the
+    /// front, nothing is allocated or copied elsewhere.
+    pub fn into_bytes(mut self, range: std::ops::Range<usize>) -> Vec<u8> {
+        let (start, end) = (self.body_at + range.start, self.body_at + range.end);
+        self.frame.copy_within(start..end, 0);
+        self.frame.truncate(end - start);
+        self.frame
+    }
 }
 
 /// A watch the caller wants registered if (and only if) the reply says the call worked.
@@ -191,6 +200,14 @@ impl Shared {
         }
     }
 }
+
+thread_local! {
+    /// The frame buffer of blocking calls on this thread (`Session::call`).
+    static FRAME: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A frame buffer grown past this by a large request is not kept for the next call.
+const FRAME_KEEP: usize = 16 * 1024;
 
 /// Callback requests held back while at least `HOLD_DEPTH` async requests are at the server
 /// leave once `HOLD_BATCH` of them wait (`Inner::after_batch`).
@@ -621,7 +638,12 @@ fn complete(events: &Events, done: Completion, r: Result<Reply>) -> Completed {
 /// Builds a request frame: length prefix, header with a placeholder xid (patched when the
 /// frame is sent), then the body, in one buffer.
 pub fn encode_request(op: OpCode, body: Option<&dyn Encode>) -> Vec<u8> {
-    let mut w = Writer::with_capacity(64);
+    encode_request_into(Vec::with_capacity(64), op, body)
+}
+
+/// `encode_request` into `buf`'s allocation.
+fn encode_request_into(buf: Vec<u8>, op: OpCode, body: Option<&dyn Encode>) -> Vec<u8> {
+    let mut w = Writer::reusing(buf);
     let start = w.begin_frame();
     RequestHeader {
         xid: 0,
@@ -847,12 +869,12 @@ impl Session {
         }
         let mut result = Ok(());
         if was_connected {
-            let frame = encode_request(OpCode::CloseSession, None);
+            let mut frame = encode_request(OpCode::CloseSession, None);
             let timeout = (self.negotiated_timeout() / 2)
                 .clamp(Duration::from_millis(500), Duration::from_secs(3));
             result = self
                 .submit_frame(
-                    frame,
+                    &mut frame,
                     OpCode::CloseSession,
                     None,
                     Instant::now() + timeout,
@@ -901,7 +923,10 @@ impl Session {
         watch: &mut Option<WatchRequest>,
         deadline: Instant,
     ) -> Result<Reply> {
-        let frame = encode_request(op, body);
+        // A blocking call encodes into this thread's frame buffer: a request allocates
+        // nothing for its frame (the buffer is taken, not borrowed, so a call made from a
+        // finalizer during this one just uses a new one).
+        let mut frame = encode_request_into(FRAME.take(), op, body);
         let (pw, back) = match (watch.take(), server_path) {
             (Some(w), Some(p)) => {
                 let (kind, kind_on_nonode) = (w.kind, w.kind_on_nonode);
@@ -914,7 +939,10 @@ impl Session {
             }
             _ => (None, None),
         };
-        let r = self.submit_frame(frame, op, pw, deadline, false);
+        let r = self.submit_frame(&mut frame, op, pw, deadline, false);
+        if frame.capacity() <= FRAME_KEEP {
+            FRAME.set(frame);
+        }
         if let Some((slot, kind, kind_on_nonode)) = back {
             // Whatever the reader did not register comes back to the caller.
             if let Some(f) = slot.lock().take() {
@@ -1001,7 +1029,7 @@ impl Session {
 
     fn submit_frame(
         &self,
-        mut frame: Vec<u8>,
+        frame: &mut [u8],
         op: OpCode,
         mut watch: Option<PendingWatch>,
         deadline: Instant,
@@ -1015,7 +1043,7 @@ impl Session {
         let mut done = Completion::Wait(waiter);
         loop {
             self.wait_sendable(deadline, while_stopping)?;
-            match self.inner.send_frame(&mut frame, op, watch, done) {
+            match self.inner.send_frame(frame, op, watch, done) {
                 Ok(()) => break,
                 Err((w, d)) => {
                     // Lost the connection between the state check and the send: wait again,
