@@ -19,6 +19,27 @@ fn connect(hosts: &str) -> Client {
     c
 }
 
+/// A chain of `left` + 1 async gets of `path`, each issued from the previous one's
+/// completion (so from the event thread); the last sends `id` to `tx`.
+fn chain(c: Arc<Client>, path: String, left: u32, id: u32, tx: mpsc::Sender<u32>) {
+    let c2 = c.clone();
+    let p2 = path.clone();
+    c.get_async(
+        &path,
+        None,
+        None,
+        Box::new(move |r| {
+            r.unwrap();
+            if left == 0 {
+                tx.send(id).unwrap();
+            } else {
+                chain(c2, p2, left - 1, id, tx);
+            }
+        }),
+    )
+    .unwrap();
+}
+
 fn root(c: &Client, name: &str) -> String {
     let p = format!("/async-{name}");
     let _ = c.delete(&p, -1, true, None);
@@ -294,26 +315,7 @@ fn requests_made_from_callbacks_are_sent_without_outside_help() {
     let c = Arc::new(connect(harness::shared().hosts()));
     let base = root(&c, "chain");
     let (tx, rx) = mpsc::channel();
-
-    fn step(c: Arc<Client>, path: String, left: u32, tx: mpsc::Sender<u32>) {
-        let c2 = c.clone();
-        let p2 = path.clone();
-        c.get_async(
-            &path,
-            None,
-            None,
-            Box::new(move |r| {
-                r.unwrap();
-                if left == 0 {
-                    tx.send(0).unwrap();
-                } else {
-                    step(c2, p2, left - 1, tx);
-                }
-            }),
-        )
-        .unwrap();
-    }
-    step(c.clone(), base.clone(), 100, tx.clone());
+    chain(c.clone(), base.clone(), 100, 0, tx.clone());
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), 0);
 
     let c2 = c.clone();
@@ -346,29 +348,10 @@ fn callback_requests_held_for_a_batch_all_leave_as_replies_run_down() {
     let c = Arc::new(connect(harness::shared().hosts()));
     let base = root(&c, "held");
     let (tx, rx) = mpsc::channel();
-
-    fn step(c: Arc<Client>, path: String, left: u32, id: u32, tx: mpsc::Sender<u32>) {
-        let c2 = c.clone();
-        let p2 = path.clone();
-        c.get_async(
-            &path,
-            None,
-            None,
-            Box::new(move |r| {
-                r.unwrap();
-                if left == 0 {
-                    tx.send(id).unwrap();
-                } else {
-                    step(c2, p2, left - 1, id, tx);
-                }
-            }),
-        )
-        .unwrap();
-    }
     const CHAINS: u32 = 96;
     for id in 0..CHAINS {
         // lengths 1..=300, spread so the chains end over the whole run
-        step(c.clone(), base.clone(), 1 + (id * 37) % 300, id, tx.clone());
+        chain(c.clone(), base.clone(), 1 + (id * 37) % 300, id, tx.clone());
     }
     // One deadline for all of it (the run takes about a second): a held request that
     // waited for the next ping to carry it out would stall its chain for seconds per step.
