@@ -5,7 +5,8 @@
 #   kazoo    the Python client (Debian python3-kazoo, /usr/bin/python3)
 #   zkclient this library as `make install` builds it: bench/zkbench.c linked with
 #            target/install/release/libzkclient-install.a (the static library with its hot
-#            functions packed together; scripts/hotlayout.py)
+#            functions packed together, scripts/hotlayout.py, and its own unwinder,
+#            scripts/unwinder.py)
 #   zkclient-notls  the same, built without the `tls` cargo feature (`make install NO_TLS=1`;
 #            peak RSS only: what a user who needs no TLS links; Debian's C client has no TLS)
 # bench/zkbench.c is one driver compiled for both C libraries. Every run is one process, one
