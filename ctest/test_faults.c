@@ -404,7 +404,24 @@ static void faults_killed_server_keeps_the_session_and_its_ephemerals(void)
     CHECK_OK(zkt_get_str(other, n, &data, NULL));
     CHECK_STR(data, "before");
     free(data);
-    CHECK_OK(zkt_set_str(c, n, "after"));
+    /* The client works on. One CONNECTION_LOSS here is ZooKeeper's, not ours: when a
+     * handshake times out on a slow server (a cold JVM, an ASan build on two busy cores)
+     * and the client goes on to the next one, the abandoned server may still revalidate
+     * the session with the leader afterwards, which makes it the session's owner; the
+     * server the client is on then closes the connection at its next request
+     * (SessionMovedException, ZOOKEEPER-710). The client reconnects, as it must. */
+    for (i = 0; i < 3; i++) {
+        zk_result rc = zkt_set_str(c, n, "after");
+        if (rc != ZK_RESULT_CONNECTION_LOSS) {
+            CHECK_OK(rc);
+            break;
+        }
+        /* a request waits for the reconnection by itself */
+        fprintf(stderr, "  note: set after the failover met CONNECTION_LOSS; again\n");
+    }
+    CHECK(i < 3);
+    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_EQ(now.session_id, id.session_id);
     zk_client_free(c);
     CHECK_OK(zk_delete(other, root, -1, true, 0));
     zk_client_free(other);
