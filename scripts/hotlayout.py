@@ -24,7 +24,9 @@ interleaved runs; the C client's 1916).
   hotlayout.py record BINARY CALLGRIND.OUT... > scripts/hot-functions.txt
       the functions of BINARY that ran in the given `valgrind --tool=callgrind
       --dump-instr=yes` profiles, by demangled name without hashes, so the list survives
-      rebuilds and feature changes (scripts/hot-profile.sh runs this)
+      rebuilds and feature changes (scripts/hot-profile.sh runs this). `make install`
+      builds with v0 mangling, whose names carry generic type arguments, so an entry is
+      one instantiation, not all of a generic function's
   hotlayout.py archive LIB.a [LIST]
       renames the listed functions' sections in LIB.a, in place; prints how many matched
   hotlayout.py cover BINARY FRESH [LIST]
