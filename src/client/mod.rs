@@ -50,6 +50,11 @@ pub struct Created {
 impl Client {
     /// A client in state CLOSED; nothing is connected until `start`.
     pub fn new(opts: Options) -> Result<Client> {
+        Client::with_options(&opts)
+    }
+
+    /// `new`, from borrowed options: only what the client keeps is copied.
+    pub fn with_options(opts: &Options) -> Result<Client> {
         let connect = ConnectString::parse(&opts.hosts)?;
         opts.command_retry.validate()?;
         if opts.max_frame < 1024 || opts.operation_timeout.is_zero() {

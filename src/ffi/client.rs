@@ -148,7 +148,7 @@ pub unsafe extern "C" fn zk_client_new(
         if out.is_null() {
             return Err(Error::NullArgument);
         }
-        let c = Client::new(o.inner.clone())?;
+        let c = Client::with_options(&o.inner)?;
         // SAFETY: non-null, writable by the caller's contract.
         unsafe { write_opt(out, to_handle(zk_client { inner: c })) };
         Ok(())

@@ -169,6 +169,8 @@ fn local_expiry_due(inner: &Inner, disconnected_at: Option<Instant>) -> bool {
 
 /// The session is gone: pending calls fail with SESSIONEXPIRED, every watch gets its one
 /// terminal event, listeners see EXPIRED_SESSION (LOST). Returns true when expiry is final.
+#[cold]
+#[inline(never)]
 fn expire(inner: &Inner) -> bool {
     let fin = inner.cfg.lock().expiry_final;
     {
@@ -187,6 +189,8 @@ fn expire(inner: &Inner) -> bool {
     fin
 }
 
+#[cold]
+#[inline(never)]
 fn close_for_good(inner: &Inner, why: Error) {
     inner.fail_pending(why);
     inner.fail_waiting(why);
@@ -197,6 +201,8 @@ fn close_for_good(inner: &Inner, why: Error) {
     inner.set_state_locked(&mut st, KeeperState::Closed);
 }
 
+#[cold]
+#[inline(never)]
 pub(super) fn enter_auth_failed(inner: &Inner) {
     inner.drop_connection();
     inner.fail_pending(Error::AuthFailed);
@@ -333,45 +339,13 @@ fn serve(inner: &Arc<Inner>, est: Established, addr: SocketAddr, host: &str) -> 
         if stopping(inner) {
             return End::Stop;
         }
-        let mut out = Vec::new();
-        for (scheme, cred) in inner.auth.lock().iter() {
-            write_frame(&mut out, |w| {
-                RequestHeader {
-                    xid: xid::AUTH,
-                    op: OpCode::Auth as i32,
-                }
-                .encode(w);
-                AuthPacket {
-                    auth_type: 0,
-                    scheme: scheme.clone(),
-                    auth: cred.clone(),
-                }
-                .encode(w);
-            });
-        }
-        for (op, sw) in set_watches_batches(inner) {
-            write_frame(&mut out, |w| {
-                RequestHeader {
-                    xid: xid::SET_WATCHES,
-                    op: op as i32,
-                }
-                .encode(w);
-                if op == OpCode::SetWatches {
-                    // The same fields, without the two persistent lists.
-                    SetWatches {
-                        relative_zxid: sw.relative_zxid,
-                        data_watches: sw.data_watches,
-                        exist_watches: sw.exist_watches,
-                        child_watches: sw.child_watches,
-                    }
-                    .encode(w);
-                } else {
-                    sw.encode(w);
-                }
-            });
-        }
-        if !out.is_empty() && writer.write_all(&out).is_err() {
-            return End::Lost;
+        // Only a session with credentials or watches has anything to replay; the frames
+        // are built out of line, off the path every connect takes.
+        if !inner.auth.lock().is_empty() || !inner.watches.lock().is_empty() {
+            let out = replay_frames(inner);
+            if !out.is_empty() && writer.write_all(&out).is_err() {
+                return End::Lost;
+            }
         }
         // The reading side first: a caller that writes may go straight to reading.
         if !publish_reader(inner, read, negotiated) {
@@ -403,9 +377,55 @@ fn serve(inner: &Arc<Inner>, est: Established, addr: SocketAddr, host: &str) -> 
     end
 }
 
+/// The frames that restore a session on a new connection: its credentials, then its
+/// watches (setWatches, or setWatches2 when persistent watches are among them).
+#[inline(never)]
+fn replay_frames(inner: &Inner) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (scheme, cred) in inner.auth.lock().iter() {
+        write_frame(&mut out, |w| {
+            RequestHeader {
+                xid: xid::AUTH,
+                op: OpCode::Auth as i32,
+            }
+            .encode(w);
+            AuthPacket {
+                auth_type: 0,
+                scheme: scheme.clone(),
+                auth: cred.clone(),
+            }
+            .encode(w);
+        });
+    }
+    for (op, sw) in set_watches_batches(inner) {
+        write_frame(&mut out, |w| {
+            RequestHeader {
+                xid: xid::SET_WATCHES,
+                op: op as i32,
+            }
+            .encode(w);
+            if op == OpCode::SetWatches {
+                // The same fields, without the two persistent lists.
+                SetWatches {
+                    relative_zxid: sw.relative_zxid,
+                    data_watches: sw.data_watches,
+                    exist_watches: sw.exist_watches,
+                    child_watches: sw.child_watches,
+                }
+                .encode(w);
+            } else {
+                sw.encode(w);
+            }
+        });
+    }
+    out
+}
+
 /// While connected to a read-only server, asks every other host `isro` (back-off 100 ms
 /// doubling to 60 s, as the Java client) and, when one says `rw`, drops this connection so
 /// the I/O thread moves there. kazoo only ever probes the first host; this probes them all.
+#[cold]
+#[inline(never)]
 fn spawn_rw_prober(owner: &Arc<Inner>, current: SocketAddr, gen: u64) {
     let inner = owner.clone();
     let spawned = std::thread::Builder::new()
@@ -898,6 +918,8 @@ fn cut_frames(inner: &Arc<Inner>, rd: &mut ReadSide) -> Result<Stepped, End> {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn protocol_error(inner: &Inner, what: &str) -> End {
     inner.log(
         LogLevel::Error,
@@ -908,6 +930,8 @@ fn protocol_error(inner: &Inner, what: &str) -> End {
 
 /// A reply over the frame limit: only its own request fails (TooLarge); the connection
 /// and every other request carry on.
+#[cold]
+#[inline(never)]
 fn fail_oversized(inner: &Inner, hdr: ReplyHeader) -> Result<Option<Completed>, End> {
     inner.log(
         LogLevel::Warn,

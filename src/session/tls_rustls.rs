@@ -40,6 +40,9 @@ impl TlsConfig {
     }
 
     /// `build`, with a sentence for the log when it fails.
+    // Out of line, as are the other TLS paths below: a plaintext client's connect, read
+    // and write paths then carry no TLS code (scripts/hotlayout.py says why that matters).
+    #[inline(never)]
     pub fn build_explained(o: &TlsOptions) -> std::result::Result<TlsConfig, (Error, String)> {
         let tls = |why: String| (Error::Tls, why);
         if o.check_hostname && !o.verify_certs {
@@ -120,6 +123,7 @@ fn tls_err(e: rustls::Error) -> io::Error {
 
 impl TlsConn {
     /// The TLS handshake on a connected socket (its timeouts bound it).
+    #[inline(never)]
     pub(crate) fn handshake(cfg: &TlsConfig, host: &str, tcp: &TcpStream) -> io::Result<TlsConn> {
         let name =
             TlsConfig::server_name(host).map_err(|e| io::Error::new(ErrorKind::InvalidInput, e))?;
@@ -131,6 +135,7 @@ impl TlsConn {
         Ok(TlsConn(Arc::new(Mutex::new(c))))
     }
 
+    #[inline(never)]
     pub(crate) fn write_all(&self, mut sock: &TcpStream, data: &[u8]) -> io::Result<()> {
         let mut c = self.0.lock();
         c.writer().write_all(data)?;
@@ -143,6 +148,7 @@ impl TlsConn {
     /// Reads plaintext into `buf`, feeding rustls from `cipher` (ciphertext read but not
     /// yet taken, from `*cipher_at` on) and refilling it from the socket when it is used
     /// up. A socket timeout comes back as `WouldBlock`/`TimedOut`; 0 is the end.
+    #[inline(never)]
     pub(crate) fn read(
         &self,
         tcp: &TcpStream,
