@@ -155,6 +155,31 @@ static bool cluster_all_serving(struct cluster *cl, int ms)
     }
 }
 
+/* Waits for every server to serve, then names the leader (returned) and the two
+ * followers, in id order; 0 after recording why. */
+static int leader_and_followers(struct cluster *cl, int *x, int *y)
+{
+    int leader, i;
+    *x = *y = 0;
+    if (!cluster_all_serving(cl, 20000)) {
+        zkt_fail(__FILE__, __LINE__, "not every server serves within 20 s");
+        return 0;
+    }
+    leader = cluster_leader(cl);
+    for (i = 1; i <= N_SERVERS; i++)
+        if (i != leader) {
+            if (*x == 0)
+                *x = i;
+            else
+                *y = i;
+        }
+    if (leader == 0 || *x == 0 || *y == 0) {
+        zkt_fail(__FILE__, __LINE__, "no leader and two followers (leader %d)", leader);
+        return 0;
+    }
+    return leader;
+}
+
 /* Starts `N_SERVERS` servers with `flags` (extra zkharness start arguments). */
 static bool cluster_start(struct cluster *cl, const char *flags)
 {
@@ -439,22 +464,13 @@ static void faults_a_session_moved_by_a_late_handshake_reconnects_and_goes_on(vo
 {
     struct cluster *cl;
     char root[ZKT_PATH_MAX], eph[ZKT_PATH_MAX], *data = NULL;
-    int ids[N_SERVERS + 1], leader, f = 0, g = 0, i, losses = 0;
+    int ids[N_SERVERS + 1], leader, f, g, i, losses = 0;
     zk_client *c, *other;
     zk_client_id id, now;
     zk_stat st;
     struct zkt_rec r;
     REQUIRE((cl = ensemble()) != NULL);
-    REQUIRE(cluster_all_serving(cl, 20000));
-    leader = cluster_leader(cl);
-    for (i = 1; i <= N_SERVERS; i++)
-        if (i != leader) {
-            if (f == 0)
-                f = i;
-            else
-                g = i;
-        }
-    REQUIRE(f != 0 && g != 0);
+    REQUIRE((leader = leader_and_followers(cl, &f, &g)) != 0);
     /* c is on follower f; then g (to be stalled), then the leader */
     ids[0] = f;
     ids[1] = g;
@@ -1627,7 +1643,7 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
 {
     struct cluster *cl;
     char root[ZKT_PATH_MAX], p[ZKT_PATH_MAX];
-    int leader, x = 0, y = 0, ids[N_SERVERS + 1], ys[2], i, s, away = 0;
+    int leader, x, y, ids[N_SERVERS + 1], ys[2], i, s, away = 0;
     zk_options *o;
     zk_client *c, *other;
     zk_client_id id, now;
@@ -1639,16 +1655,7 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
     REQUIRE((cl = ensemble()) != NULL);
     /* After the churn tests a server may still be syncing: the client must find y
      * serving when x dies, or it moves on to the leader. */
-    REQUIRE(cluster_all_serving(cl, 20000));
-    leader = cluster_leader(cl);
-    for (i = 1; i <= N_SERVERS; i++)
-        if (i != leader) {
-            if (x == 0)
-                x = i;
-            else
-                y = i;
-        }
-    REQUIRE(x != 0 && y != 0);
+    REQUIRE((leader = leader_and_followers(cl, &x, &y)) != 0);
     /* The client starts on follower x and moves to y, where `other` stays. */
     ids[0] = x;
     ids[1] = y;
