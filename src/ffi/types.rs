@@ -198,7 +198,7 @@ impl zk_buffer {
     /// split off a small remainder on every call; glibc parks such pieces in its per-thread
     /// cache and fast bins unmerged, so a loop of gets walked fresh heap pages until the
     /// heap's top ran out (the main heap 132 KB resident after 2,000 gets of 100 bytes,
-    /// 28 KB with the copy). Copying a few KB costs less than the page faults did.
+    /// 8 KB with the copy). Copying a few KB costs less than the page faults did.
     pub(crate) fn from_vec(v: Vec<u8>) -> zk_buffer {
         let v = if v.len() < v.capacity() && v.len() <= COPY_BELOW {
             v.as_slice().to_vec()
