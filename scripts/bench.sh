@@ -118,8 +118,9 @@ ERRLOG=$OUT/errors.txt
 errors=0
 
 # run CLIENT WORKLOAD [key=value...]: one benchmark process; its RESULT line to $RESULTS,
-# tagged server=pinned when $pin_now says the server is pinned
-pin_now=$pin_always
+# tagged server=pinned when $pin_now says it belongs to a pinned row of the PLAN (with
+# BENCH_PIN_SERVER=1 the whole run is pinned, and only those rows are tagged)
+pin_now=false
 run() {
     local client=$1 wl=$2
     shift 2
@@ -203,8 +204,9 @@ for ((rep = 0; rep < REPEAT; rep++)); do
     for entry in "${PLAN[@]}"; do
         IFS='|' read -r label wl args supported pin <<<"$entry"
         if [[ -n ${BENCH_WORKLOADS:-} && " $BENCH_WORKLOADS " != *" $label "* ]]; then continue; fi
-        if [[ -n $pin ]] && ! $pin_always && (($(nproc) >= 2)); then
-            pin_server 1
+        if [[ -n $pin ]]; then
+            (($(nproc) >= 2)) || continue # one core: nothing to pin the server to
+            $pin_always || pin_server 1
             pin_now=true
         fi
         # rotate the order of the clients from one repeat to the next
@@ -214,8 +216,8 @@ for ((rep = 0; rep < REPEAT; rep++)); do
             # shellcheck disable=SC2086
             run "$client" "$wl" $args
         done
-        if [[ -n $pin ]] && ! $pin_always && (($(nproc) >= 2)); then
-            pin_server "$all_cpus"
+        if [[ -n $pin ]]; then
+            $pin_always || pin_server "$all_cpus"
             pin_now=false
         fi
     done
