@@ -25,6 +25,12 @@
 # (scripts/unwinder.py says why). Symbols use Rust's v0 mangling, whose names carry a
 # generic function's type arguments: the hot list then names the instantiations that ran,
 # not every instantiation of a generic function that did (26 KB less hot code with TLS).
+#
+# The static library's TLS is a member of its own (scripts/tlsplugin.py, tls/src/lib.rs):
+# its core is built without TLS code (--features tls-plugin), and the zkclient-tls crate,
+# built as a static library, defines zk_options_set_tls. A program links rustls and ring
+# only if it calls that function. The shared library has TLS built in (it is loaded
+# whole anyway).
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
@@ -42,7 +48,6 @@ TARGET  := target/install$(if $(filter 1,$(NO_TLS)),-notls,)
 BUILD   := $(TARGET)/release
 LINK_INPUTS := scripts/hot-functions.txt scripts/cc-release scripts/releaselink.py \
     scripts/hotlayout.py scripts/unwinder.py scripts/toolrun.py
-FEATURE_FLAGS := $(if $(filter 1,$(NO_TLS)),--no-default-features,)
 
 ifeq ($(strip $(VERSION)),)
 $(error could not read the package version from Cargo.toml)
@@ -54,11 +59,25 @@ install-build:
 	@# cargo does not know what the linker wrapper reads: newer inputs mean linking again
 	@for f in $(LINK_INPUTS); do if [ $$f -nt $(BUILD)/libzkclient.so ]; then \
 	    rm -f $(BUILD)/libzkclient.so $(BUILD)/deps/libzkclient.so; fi; done
-	CARGO_TARGET_DIR=$(TARGET) $(CARGO) rustc --release --locked --lib $(FEATURE_FLAGS) \
+ifeq ($(NO_TLS),1)
+	CARGO_TARGET_DIR=$(TARGET) $(CARGO) rustc --release --locked --lib --no-default-features \
 	    --crate-type cdylib,staticlib -- -C link-arg=-Wl,-soname,$(SONAME) \
 	    -C linker=$(CURDIR)/scripts/cc-release -C symbol-mangling-version=v0
 	cp $(BUILD)/libzkclient.a $(BUILD)/libzkclient-install.a
 	$(PYTHON) scripts/hotlayout.py archive $(BUILD)/libzkclient-install.a
+else
+	CARGO_TARGET_DIR=$(TARGET) $(CARGO) rustc --release --locked --lib --crate-type cdylib \
+	    -- -C link-arg=-Wl,-soname,$(SONAME) -C linker=$(CURDIR)/scripts/cc-release \
+	    -C symbol-mangling-version=v0
+	CARGO_TARGET_DIR=$(TARGET) $(CARGO) rustc --release --locked --lib --no-default-features \
+	    --features tls-plugin --crate-type staticlib -- -C symbol-mangling-version=v0
+	cp $(BUILD)/libzkclient.a $(BUILD)/libzkclient-install.a
+	$(PYTHON) scripts/hotlayout.py archive $(BUILD)/libzkclient-install.a
+	CARGO_TARGET_DIR=$(TARGET) $(CARGO) rustc --release --locked -p zkclient-tls --lib \
+	    --features plugin --crate-type staticlib
+	$(PYTHON) scripts/tlsplugin.py merge $(BUILD)/libzkclient-install.a \
+	    $(BUILD)/libzkclient_tls.a
+endif
 	$(PYTHON) scripts/unwinder.py archive $(BUILD)/libzkclient-install.a
 
 install: install-build

@@ -87,7 +87,9 @@ check "pkg-config: version, Cflags, Libs, Libs.private" pc_fields
 
 # ---- a server -----------------------------------------------------------------------
 say "starting ZooKeeper in $zkdir"
-if ! python3 "$root/scripts/zkharness.py" start --dir "$zkdir" --parent-pid $$ >/dev/null; then
+# --tls: a secure port too (ZK_SECURE_HOSTS, certificates in ZK_TLS_DIR), for the static
+# library's TLS member
+if ! python3 "$root/scripts/zkharness.py" start --dir "$zkdir" --parent-pid $$ --tls >/dev/null; then
     fail "zkharness start"
     echo "install-test: $passed passed, $failed failed"
     exit 1
@@ -162,6 +164,33 @@ static_app() {
         [[ $(env -u LD_LIBRARY_PATH ./app-static "$ZK_HOSTS" ruok) == "$version imok" ]]
 }
 check "static link of libzkclient.a (pkg-config --static), no libzkclient.so needed, runs" static_app
+
+# The static library's TLS is an archive member of its own (scripts/tlsplugin.py): a
+# program that never calls zk_options_set_tls links none of rustls and ring, and one
+# that does gets TLS that works. The second is the C test suite's TLS tests, against the
+# server's secure port.
+static_no_tls() {
+    local syms
+    syms=$(nm app-static) &&
+        ! grep -qE ' ring_core_|rustls| zk_options_set_tls$' <<<"$syms" &&
+        grep -q ' zk_client_new$' <<<"$syms"
+}
+check "static link: a program that does not use TLS links no TLS code" static_no_tls
+
+static_tls() {
+    local libs
+    libs=$(pkg-config --libs --static zkclient)
+    # shellcheck disable=SC2046,SC2086
+    gcc -std=c99 -Wall -Wextra -Werror -I"$root/ctest" $(pkg-config --cflags zkclient) \
+        "$root"/ctest/zktest.c "$root"/ctest/test_*.c \
+        ${libs/-lzkclient/-Wl,-Bstatic -lzkclient -Wl,-Bdynamic} -o zktest-static &&
+        [[ $(nm zktest-static | grep -c ' ring_core_') -gt 0 ]] &&
+        ZK_HOSTS=$ZK_HOSTS ZK_SECURE_HOSTS=$ZK_SECURE_HOSTS ZK_TLS_DIR=$ZK_TLS_DIR \
+            timeout 120 ./zktest-static tls >zktest-static.log 2>&1 &&
+        grep -qE '^zktest: [1-9][0-9]* passed, 0 failed$' zktest-static.log ||
+        { sed 's/^/    /' zktest-static.log 2>/dev/null | tail -n 20; return 1; }
+}
+check "static link: the C suite's TLS tests over the secure port, TLS member linked" static_tls
 
 # scripts/hotlayout.py: the functions in scripts/hot-functions.txt lie together, in the
 # installed shared library and in a program linked with the installed static one

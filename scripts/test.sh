@@ -5,7 +5,8 @@
 #      and version check, and the integration tests against real ZooKeeper servers that
 #      the harness starts (once per test binary) and stops by process id. They run in the
 #      dev profile: quicker to build than LTO'd release binaries, and overflow checks on.
-#      Then the unit tests and two integration tests again, built without TLS.
+#      Then the unit tests and two integration tests again, built without TLS, and the
+#      unit tests of the installed static library's core (`tls-plugin`).
 #   3. C: ctest/ against a real server, under AddressSanitizer and under valgrind.
 #   4. Go: go vet and go test -race in bindings/go against a real server.
 #   5. make install into a temp prefix, then C, C++, the C samples and Go built against it
@@ -13,7 +14,8 @@
 #   6. The sample CLI (bindings/c/zkcli) and the benchmark's smoke run, on real servers;
 #      and a check that scripts/hot-functions.txt (the hot/cold code layout) still names
 #      what runs, profiled under callgrind against a real server.
-#   7. clippy with warnings as errors (with and without TLS), and rustfmt --check.
+#   7. clippy with warnings as errors (with and without TLS, and the installed static
+#      library's core and TLS member: tls/src/lib.rs), and rustfmt --check.
 # Exits non-zero if anything fails. The last line is "all: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +46,8 @@ suite "build (release)" cargo build --release --locked
 suite "rust tests (unit, header, integration vs real ZooKeeper)" cargo test --locked
 suite "rust tests without TLS (--no-default-features: unit, no_tls, client_ops)" \
     cargo test --locked --no-default-features --lib --test no_tls --test client_ops
+suite "rust unit tests of the installed static library's core (--features tls-plugin)" \
+    cargo test --locked --no-default-features --features tls-plugin --lib
 suite "C tests (ASan + valgrind, real ZooKeeper)" env ZK_SKIP_BUILD=1 bash ctest/run.sh
 suite "Go tests (vet, -race, real ZooKeeper)" env ZK_SKIP_BUILD=1 bash scripts/go-test.sh
 suite "make install + pkg-config builds (C, C++, samples, Go)" bash scripts/install-test.sh
@@ -53,7 +57,10 @@ suite "hot function list is current (callgrind, real ZooKeeper)" bash scripts/ho
 suite "clippy -D warnings" cargo clippy --locked --all-targets -- -D warnings
 suite "clippy -D warnings (without TLS)" \
     cargo clippy --locked --all-targets --no-default-features -- -D warnings
-suite "rustfmt --check" cargo fmt --check
+suite "clippy -D warnings (the static library's core, and its TLS member)" bash -c \
+    "cargo clippy --locked --all-targets --no-default-features --features tls-plugin -- -D warnings &&
+     cargo clippy --locked --all-targets -p zkclient-tls --features plugin -- -D warnings"
+suite "rustfmt --check" cargo fmt --all --check
 
 echo
 if ((failed > 0)); then

@@ -14,12 +14,10 @@ pub(crate) struct Conn {
     tls: Option<TlsConn>,
 }
 
-/// The reading half, with ciphertext read but not yet fed to TLS.
+/// The reading half.
 pub(crate) struct ReadHalf {
     tcp: TcpStream,
     tls: Option<TlsConn>,
-    cipher: Vec<u8>,
-    cipher_at: usize,
 }
 
 /// Wraps a connected socket, doing the TLS handshake first when `tls` is set. The socket's
@@ -39,8 +37,6 @@ pub(crate) fn open(
     let read = ReadHalf {
         tcp: tcp.try_clone()?,
         tls: tls.clone(),
-        cipher: Vec::new(),
-        cipher_at: 0,
     };
     Ok((Conn { tcp, tls }, read))
 }
@@ -76,7 +72,7 @@ impl ReadHalf {
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match &self.tls {
             None => (&self.tcp).read(buf),
-            Some(c) => c.read(&self.tcp, &mut self.cipher, &mut self.cipher_at, buf),
+            Some(c) => c.read(&self.tcp, buf),
         }
     }
 
