@@ -6,10 +6,10 @@
 
 mod harness;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use zkclient::{Client, CreateOptions, Error, Options, RetryPolicy, TlsOptions};
+use zkclient::{Client, CreateOptions, Error, LogLevel, Options, RetryPolicy, TlsOptions};
 
 fn cluster() -> &'static harness::Cluster {
     static C: OnceLock<harness::Cluster> = OnceLock::new();
@@ -97,11 +97,26 @@ fn host_name_checking_accepts_a_certificate_that_names_the_host() {
 
 #[test]
 fn an_untrusted_server_certificate_fails_the_connect() {
-    // The system bundle does not contain the harness's CA.
-    let c = Client::new(options(tls_options(false, true))).unwrap();
+    // The system bundle does not contain the harness's CA. The reason comes back from the
+    // TLS provider through its C table (the `why` of abi::Provider) into the log.
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    let mut o = options(tls_options(false, true));
+    o.logger = Some((
+        Arc::new(move |_, m: &str| sink.lock().unwrap().push(m.to_string())),
+        LogLevel::Debug,
+    ));
+    let c = Client::new(o).unwrap();
     assert_eq!(
         c.start(Duration::from_secs(20)),
         Err(Error::RetriesExhausted)
+    );
+    let lines = lines.lock().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("failed") && l.contains("invalid peer certificate: UnknownIssuer")),
+        "log: {lines:?}"
     );
 }
 
