@@ -39,20 +39,71 @@ pub struct WatchPaths {
     pub recursive: Vec<String>,
 }
 
+/// One map per kind, path → its watchers. Keys are `Box<str>` and a path's watchers are a
+/// `Slot`, so a watch costs its callback, its key and one slot of the map: 40 bytes of
+/// slot, where `String` and `Vec` would take 48 and a second allocation.
 #[derive(Default)]
 pub struct WatchTable {
-    data: HashMap<String, Vec<WatchFn>>,
-    exist: HashMap<String, Vec<WatchFn>>,
-    child: HashMap<String, Vec<WatchFn>>,
-    persistent: HashMap<String, Vec<PersistentFn>>,
-    recursive: HashMap<String, Vec<PersistentFn>>,
+    data: HashMap<Box<str>, Slot<WatchFn>>,
+    exist: HashMap<Box<str>, Slot<WatchFn>>,
+    child: HashMap<Box<str>, Slot<WatchFn>>,
+    persistent: HashMap<Box<str>, Slot<PersistentFn>>,
+    recursive: HashMap<Box<str>, Slot<PersistentFn>>,
 }
 
-fn push<T>(m: &mut HashMap<String, Vec<T>>, path: &str, f: T) {
+/// The watchers of one path and kind: one, kept in place (by far the most common case),
+/// or several.
+enum Slot<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> Slot<T> {
+    fn push(&mut self, f: T) {
+        if let Slot::Many(v) = self {
+            v.push(f);
+            return;
+        }
+        let old = std::mem::replace(self, Slot::Many(Vec::with_capacity(2)));
+        if let (Slot::One(first), Slot::Many(v)) = (old, &mut *self) {
+            v.push(first);
+            v.push(f);
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Slot::One(_) => 1,
+            Slot::Many(v) => v.len(),
+        }
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, T> {
+        match self {
+            Slot::One(f) => std::slice::from_ref(f).iter(),
+            Slot::Many(v) => v.iter(),
+        }
+    }
+}
+
+impl<T> IntoIterator for Slot<T> {
+    type Item = T;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<T>, std::vec::IntoIter<T>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        let (one, many) = match self {
+            Slot::One(f) => (Some(f), Vec::new()),
+            Slot::Many(v) => (None, v),
+        };
+        one.into_iter().chain(many)
+    }
+}
+
+fn push<T>(m: &mut HashMap<Box<str>, Slot<T>>, path: &str, f: T) {
     match m.get_mut(path) {
         Some(v) => v.push(f),
         None => {
-            m.insert(path.to_string(), vec![f]);
+            m.insert(path.into(), Slot::One(f));
         }
     }
 }
@@ -82,7 +133,7 @@ impl WatchTable {
     /// but children-changed. One-shot watchers are removed; persistent ones stay.
     pub fn trigger(&mut self, ty: EventType, server_path: &str) -> Vec<Watcher> {
         let mut out = Vec::new();
-        let mut take = |m: &mut HashMap<String, Vec<WatchFn>>| {
+        let mut take = |m: &mut HashMap<Box<str>, Slot<WatchFn>>| {
             if let Some(v) = m.remove(server_path) {
                 out.extend(v.into_iter().map(Watcher::Once));
             }
@@ -118,7 +169,7 @@ impl WatchTable {
     /// the persistent ones.
     pub fn remove(&mut self, ty: WatcherType, server_path: &str) -> Vec<(Watcher, EventType)> {
         let mut out = Vec::new();
-        let once = |m: &mut HashMap<String, Vec<WatchFn>>, ev: EventType, out: &mut Vec<_>| {
+        let once = |m: &mut HashMap<Box<str>, Slot<WatchFn>>, ev: EventType, out: &mut Vec<_>| {
             if let Some(v) = m.remove(server_path) {
                 out.extend(v.into_iter().map(|f| (Watcher::Once(f), ev)));
             }
@@ -178,8 +229,8 @@ impl WatchTable {
 
     /// Number of registrations (callbacks), for tests and diagnostics.
     pub fn len(&self) -> usize {
-        fn count<T>(m: &HashMap<String, Vec<T>>) -> usize {
-            m.values().map(Vec::len).sum()
+        fn count<T>(m: &HashMap<Box<str>, Slot<T>>) -> usize {
+            m.values().map(Slot::len).sum()
         }
         count(&self.data)
             + count(&self.exist)
@@ -190,12 +241,15 @@ impl WatchTable {
 
     /// The paths to re-arm after a reconnect.
     pub fn paths(&self) -> WatchPaths {
+        fn keys<T>(m: &HashMap<Box<str>, Slot<T>>) -> Vec<String> {
+            m.keys().map(|k| k.to_string()).collect()
+        }
         WatchPaths {
-            data: self.data.keys().cloned().collect(),
-            exist: self.exist.keys().cloned().collect(),
-            child: self.child.keys().cloned().collect(),
-            persistent: self.persistent.keys().cloned().collect(),
-            recursive: self.recursive.keys().cloned().collect(),
+            data: keys(&self.data),
+            exist: keys(&self.exist),
+            child: keys(&self.child),
+            persistent: keys(&self.persistent),
+            recursive: keys(&self.recursive),
         }
     }
 }
@@ -300,6 +354,38 @@ mod tests {
         t.register(WatchKind::PersistentRecursive, "/a", many());
         assert_eq!(t.drain().len(), 7);
         assert!(t.drain().is_empty());
+    }
+
+    #[test]
+    fn watchers_of_one_path_keep_their_order_and_a_lone_one_takes_no_vec() {
+        use crate::session::state::{KeeperState, WatchedEvent};
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut t = WatchTable::default();
+        for i in 0..3 {
+            let o = order.clone();
+            t.register(
+                WatchKind::Data,
+                "/o",
+                Watcher::Once(Box::new(move |_| o.lock().unwrap().push(i))),
+            );
+            assert_eq!(t.len(), i + 1);
+        }
+        for w in t.trigger(EventType::NodeDataChanged, "/o") {
+            if let Watcher::Once(f) = w {
+                f(WatchedEvent {
+                    event_type: EventType::NodeDataChanged,
+                    keeper_state: KeeperState::Connected,
+                    path: "/o".into(),
+                });
+            }
+        }
+        assert_eq!(*order.lock().unwrap(), vec![0, 1, 2]);
+        // a map slot: the key and one callback in place, no second allocation
+        assert_eq!(std::mem::size_of::<(Box<str>, Slot<WatchFn>)>(), 40);
+        let mut one = Slot::One(1);
+        assert_eq!(one.iter().copied().collect::<Vec<_>>(), vec![1]);
+        one.push(2);
+        assert_eq!(one.into_iter().collect::<Vec<_>>(), vec![1, 2]);
     }
 
     #[test]
