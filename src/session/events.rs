@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use super::state::{KeeperState, ListenerFn, PersistentFn, State, WatchFn, WatchedEvent};
-use super::watches::Watcher;
+use super::watches::{WatchTable, Watcher};
 
 /// One item of the queue.
 pub enum Event {
@@ -21,6 +21,9 @@ pub enum Event {
     State(State, KeeperState, Arc<Vec<Arc<Listener>>>),
     /// An async completion, or any other deferred call.
     Call(Box<dyn FnOnce() + Send + 'static>),
+    /// The end of every watch of a table (a terminal session event): each watcher gets
+    /// one event of type None with this state, in the table's order.
+    EndWatches(WatchTable, KeeperState),
     /// Ends the thread after everything queued before it.
     Stop,
 }
@@ -469,6 +472,53 @@ fn run_one(ev: Event) {
             }
         }
         Event::Call(f) => f(),
+        Event::EndWatches(table, keeper_state) => table.end_each(|w| {
+            let ev = WatchedEvent {
+                event_type: crate::proto::consts::EventType::None,
+                keeper_state,
+                path: String::new(),
+            };
+            // one callback's panic must not cost the others their event
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match w {
+                Watcher::Once(f) => f(ev),
+                Watcher::Persistent(f) => f(ev),
+            }));
+        }),
         Event::Stop => {}
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::watches::WatchKind;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn ending_a_table_of_watches_reaches_every_watcher_past_a_panicking_one() {
+        let got = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let panics = Arc::new(AtomicUsize::new(0));
+        let mut t = WatchTable::default();
+        for i in 0..3 {
+            let (got, panics) = (got.clone(), panics.clone());
+            let f: WatchFn = Box::new(move |e: WatchedEvent| {
+                if i == 1 {
+                    panics.fetch_add(1, Ordering::SeqCst);
+                    panic!("a user's watch callback panics");
+                }
+                got.lock().push((e.event_type, e.keeper_state, e.path));
+            });
+            t.register(WatchKind::Data, &format!("/w{i}"), Watcher::Once(f));
+        }
+        let events = Events::new("zk-test-events");
+        events.push(Event::EndWatches(t, KeeperState::Closed));
+        events.stop();
+        assert_eq!(panics.load(Ordering::SeqCst), 1);
+        let none = (
+            crate::proto::consts::EventType::None,
+            KeeperState::Closed,
+            String::new(),
+        );
+        assert_eq!(*got.lock(), vec![none.clone(), none]);
+    }
 }

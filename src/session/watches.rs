@@ -207,20 +207,20 @@ impl WatchTable {
         }
     }
 
-    /// Removes every registration, for a terminal session event.
-    pub fn drain(&mut self) -> Vec<Watcher> {
-        let mut out = Vec::new();
-        for m in [&mut self.data, &mut self.exist, &mut self.child] {
-            for (_, v) in m.drain() {
-                out.extend(v.into_iter().map(Watcher::Once));
+    /// Hands every registration to `f`, one at a time, freeing the table as it goes: a
+    /// terminal session event ends every watch, and the table itself travels to the event
+    /// thread for it (no event, path or list is made per watch).
+    pub fn end_each(self, mut f: impl FnMut(Watcher)) {
+        for m in [self.data, self.exist, self.child] {
+            for (_, v) in m {
+                v.into_iter().for_each(|w| f(Watcher::Once(w)));
             }
         }
-        for m in [&mut self.persistent, &mut self.recursive] {
-            for (_, v) in m.drain() {
-                out.extend(v.into_iter().map(Watcher::Persistent));
+        for m in [self.persistent, self.recursive] {
+            for (_, v) in m {
+                v.into_iter().for_each(|w| f(Watcher::Persistent(w)));
             }
         }
-        out
     }
 
     pub fn is_empty(&self) -> bool {
@@ -344,16 +344,21 @@ mod tests {
     }
 
     #[test]
-    fn drain_returns_everything_once() {
+    fn end_each_hands_over_everything_once() {
         let c = Arc::new(AtomicUsize::new(0));
         let mut t = WatchTable::default();
         for p in ["/a", "/b", "/c"] {
             t.register(WatchKind::Data, p, once(&c));
             t.register(WatchKind::Child, p, once(&c));
         }
+        t.register(WatchKind::Data, "/a", once(&c));
         t.register(WatchKind::PersistentRecursive, "/a", many());
-        assert_eq!(t.drain().len(), 7);
-        assert!(t.drain().is_empty());
+        let (mut ones, mut persistent) = (0, 0);
+        t.end_each(|w| match w {
+            Watcher::Once(_) => ones += 1,
+            Watcher::Persistent(_) => persistent += 1,
+        });
+        assert_eq!((ones, persistent), (7, 1));
     }
 
     #[test]
