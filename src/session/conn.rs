@@ -255,8 +255,12 @@ fn handshake_on(
         let offer = st.seen_rw;
         (st.session, offer)
     };
-    // Java's connect timeout: the session timeout shared out over the hosts.
-    let timeout = (requested / n_hosts).clamp(Duration::from_millis(250), Duration::from_secs(10));
+    // Java's connect timeout is the session timeout shared out over the hosts. We share it
+    // out over three at least: a ZooKeeper 3.8 that is starting can accept a connection
+    // and never answer it, and with one host Java's rule spends the whole session timeout
+    // on that one attempt, so the session expires though the server was back at once.
+    let timeout =
+        (requested / n_hosts.max(3)).clamp(Duration::from_millis(250), Duration::from_secs(10));
     let fail = |e: std::io::Error| HsError::Failed(e.to_string());
     let tcp = TcpStream::connect_timeout(&addr, timeout).map_err(fail)?;
     *inner.connecting.lock() = tcp.try_clone().ok();

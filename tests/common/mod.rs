@@ -167,10 +167,13 @@ struct ProxyInner {
     generation: AtomicUsize,
     /// Replies of the connections of this generation are held back (`usize::MAX`: none).
     stalled: AtomicUsize,
+    /// How many of the next connections are accepted and then never answered.
+    muted: AtomicUsize,
 }
 
 /// A loopback TCP proxy to one upstream. `cut` closes every connection through it and
-/// refuses (accepts and closes at once) new ones until `unblock`. `stall` holds back what
+/// refuses (accepts and closes at once) new ones until `unblock`; `mute_next` makes it
+/// accept the next connections and never answer them. `stall` holds back what
 /// the server sends on the current connections (requests still go through), so a request
 /// can be caught in flight: sent, maybe applied, its reply not yet seen.
 pub struct Proxy {
@@ -191,6 +194,7 @@ impl Proxy {
             accept_times: Mutex::new(Vec::new()),
             generation: AtomicUsize::new(0),
             stalled: AtomicUsize::new(usize::MAX),
+            muted: AtomicUsize::new(0),
         });
         let p = inner.clone();
         thread::spawn(move || {
@@ -203,6 +207,14 @@ impl Proxy {
                 p.accepted.fetch_add(1, Ordering::SeqCst);
                 if p.blocked.load(Ordering::SeqCst) {
                     let _ = down.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let muted = p
+                    .muted
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |m| m.checked_sub(1));
+                if muted.is_ok() {
+                    // Held open, read from by nobody: `cut` (or the drop) closes it.
+                    p.live.lock().unwrap().push(down);
                     continue;
                 }
                 let Ok(up) = TcpStream::connect_timeout(&p.upstream, Duration::from_secs(2)) else {
@@ -240,6 +252,12 @@ impl Proxy {
     pub fn stall(&self) {
         let g = self.inner.generation.load(Ordering::SeqCst);
         self.inner.stalled.store(g, Ordering::SeqCst);
+    }
+
+    /// The next `n` connections are accepted and never answered: neither forwarded nor
+    /// closed (as a server that is starting may do), until `cut`.
+    pub fn mute_next(&self, n: usize) {
+        self.inner.muted.store(n, Ordering::SeqCst);
     }
 
     /// When each connection was accepted, refused ones included.
