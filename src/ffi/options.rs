@@ -458,7 +458,7 @@ pub unsafe extern "C" fn zk__options_set_tls(
 }
 
 /// Takes the TLS provider of the installed static library's TLS member (`tls-plugin`);
-/// `ZK_RESULT_TLS` for one of another ABI version, `ZK_RESULT_BAD_ARGUMENTS` for NULL.
+/// `ZK_RESULT_TLS` for one of another ABI version, `ZK_RESULT_NULL_ARGUMENT` for NULL.
 ///
 /// # Safety
 /// `provider` is NULL or points to a provider that lives as long as the process.
@@ -470,7 +470,7 @@ pub unsafe extern "C" fn zk__tls_register(
 ) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let p = unsafe { provider.as_ref() }.ok_or(Error::InvalidArgument)?;
+        let p = unsafe { provider.as_ref() }.ok_or(Error::NullArgument)?;
         crate::session::tls::register(p)
     })
 }
@@ -510,4 +510,18 @@ unsafe fn set_tls(
     };
     // SAFETY: the caller's contract.
     unsafe { with(opts, set) }
+}
+
+#[cfg(all(test, feature = "tls-plugin"))]
+mod tls_plugin_tests {
+    use super::*;
+
+    #[test]
+    fn registering_no_provider_is_refused() {
+        // SAFETY: NULL is allowed, and refused.
+        assert_eq!(
+            unsafe { zk__tls_register(std::ptr::null()) },
+            Error::NullArgument
+        );
+    }
 }
