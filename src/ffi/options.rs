@@ -429,7 +429,9 @@ pub unsafe extern "C" fn zk_options_set_tls(
 
 /// zk_options_set_tls of the installed static library's core (`tls-plugin`): the
 /// library's TLS member defines zk_options_set_tls, registers its provider, and calls
-/// this (tls/src/plugin.rs).
+/// this (tls/src/plugin.rs). A function of its own, not a `cfg_attr` export name on
+/// zk_options_set_tls: cbindgen sees only a plain `#[no_mangle]`, and would drop
+/// zk_options_set_tls from the header (tests/header.rs catches that).
 ///
 /// # Safety
 /// As zk_options_set_tls.
