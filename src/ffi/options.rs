@@ -473,7 +473,7 @@ pub unsafe extern "C" fn zk__tls_register(
     guard(|| {
         // SAFETY: the caller's contract.
         let p = unsafe { provider.as_ref() }.ok_or(Error::NullArgument)?;
-        crate::session::tls::register(p)
+        crate::client::register_tls_provider(p)
     })
 }
 
