@@ -6,7 +6,7 @@
 //! A call takes a new sequence number; a reply is stored only if it carries the current
 //! one, so a reply that arrives after its caller gave up can never be read by a later call.
 //! A sleeping caller can also be *nudged*: told that the socket has no reader and it should
-//! take that role (see `conn::await_reply`).
+//! take that role (see `reader::await_reply`).
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -1,0 +1,351 @@
+//! The reading side of a connection: one read, the frames it completes, and what each
+//! frame is (a reply to match in xid order, a watch event, a ping, auth, SetWatches).
+
+use std::io::ErrorKind;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::proto::consts::{err, xid, EventType, OpCode};
+use crate::proto::frame::{frame_len, FrameError};
+use crate::proto::wire::{Decode, Reader};
+use crate::proto::{ReplyHeader, WatcherEvent};
+
+use super::hostloop::{enter_auth_failed, End};
+use super::inner::{complete, Completed, Inner, Pending};
+use super::state::WatchedEvent;
+use super::transport::ReadHalf;
+use super::{LogLevel, Reply};
+
+/// Largest oversized reply we skip over to fail just that request; past this the length
+/// is garbage and the connection is dropped.
+pub(super) const MAX_SKIP: usize = 256 << 20;
+
+/// A read buffer that frames are cut from without moving bytes on every read.
+pub(super) struct ReadBuf {
+    pub(super) buf: Vec<u8>,
+    pub(super) start: usize,
+    pub(super) end: usize,
+}
+
+impl ReadBuf {
+    pub(super) fn avail(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+    pub(super) fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+    /// Makes room for at least `want` more bytes after `end`.
+    pub(super) fn reserve(&mut self, want: usize) {
+        if self.buf.len() - self.end >= want {
+            return;
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < want {
+            self.buf.resize(self.end + want, 0);
+        }
+    }
+}
+
+/// The reading side of one connection and what has been read of it. Whoever holds
+/// `Inner::reader` reads the socket: the I/O thread, or a blocked caller whose reply is
+/// due (`await_reply`), so that the reply wakes the thread that wants it and no other.
+pub(super) struct ReadSide {
+    pub(super) read: ReadHalf,
+    pub(super) rb: ReadBuf,
+    /// An oversized reply being skipped: its header and the bytes still to skip.
+    pub(super) skip: Option<(ReplyHeader, usize)>,
+    /// How many more bytes the next frame needs.
+    pub(super) want: usize,
+    /// The connection ended while a caller was reading; the I/O thread takes it from here.
+    pub(super) end: Option<End>,
+    /// The socket's read timeout: the longest one read blocks.
+    pub(super) tick: Duration,
+}
+
+/// What one read handed out.
+#[derive(Default, Clone, Copy)]
+pub(super) struct Stepped {
+    /// A blocked caller got its reply.
+    pub(super) woke_caller: bool,
+    /// An async completion went to the event thread.
+    pub(super) queued: bool,
+}
+
+impl Stepped {
+    pub(super) fn add(&mut self, c: Completed) {
+        match c {
+            Completed::Caller => self.woke_caller = true,
+            Completed::Queued => self.queued = true,
+        }
+    }
+}
+
+impl ReadSide {
+    /// One read of the socket, then every frame it completed.
+    pub(super) fn step(&mut self, inner: &Arc<Inner>) -> Result<Stepped, End> {
+        self.rb.reserve(self.want.max(4 * 1024));
+        let end = self.rb.end;
+        match self.read.read(&mut self.rb.buf[end..]) {
+            Ok(0) => {
+                inner.log(LogLevel::Info, format_args!("server closed the connection"));
+                return Err(End::Lost);
+            }
+            Ok(n) => {
+                self.rb.end += n;
+                inner.touch_recv();
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
+                return Ok(Stepped::default())
+            }
+            Err(e) => {
+                inner.log(LogLevel::Info, format_args!("read failed: {e}"));
+                return Err(End::Lost);
+            }
+        }
+        // Everything this read completes goes to the event thread in one go.
+        inner.events.hold(|| cut_frames(inner, self))
+    }
+}
+
+/// Puts the reading side of a new connection where readers find it.
+pub(super) fn publish_reader(inner: &Inner, read: ReadHalf, negotiated: Duration) -> bool {
+    // One fixed socket timeout, so a reader wakes often enough to ping and to notice a
+    // silent server without a setsockopt per read.
+    let tick = (negotiated / 6).clamp(Duration::from_millis(10), Duration::from_millis(500));
+    if read.set_read_timeout(Some(tick)).is_err() {
+        return false;
+    }
+    *inner.reader.lock() = Some(ReadSide {
+        read,
+        // Small to start (a client's resident memory); grows to fit the largest frame seen.
+        rb: ReadBuf {
+            buf: vec![0; 8 * 1024],
+            start: 0,
+            end: 0,
+        },
+        skip: None,
+        want: 4,
+        end: None,
+        tick,
+    });
+    inner.touch_recv();
+    true
+}
+
+/// Cuts every whole frame out of what has been read and handles it; `Err` when the
+/// connection must end.
+pub(super) fn cut_frames(inner: &Arc<Inner>, rd: &mut ReadSide) -> Result<Stepped, End> {
+    let mut woke = Stepped::default();
+    loop {
+        if let Some((_, rem)) = rd.skip.as_mut() {
+            let n = (*rem).min(rd.rb.avail().len());
+            rd.rb.consume(n);
+            *rem -= n;
+            if *rem > 0 {
+                rd.want = 1;
+                return Ok(woke);
+            }
+            let hdr = rd.skip.take().expect("set above").0;
+            if let Some(c) = fail_oversized(inner, hdr)? {
+                woke.add(c);
+            }
+            continue;
+        }
+        let avail = rd.rb.avail();
+        match frame_len(avail, inner.max_frame) {
+            Ok(None) => {
+                rd.want = 4;
+                return Ok(woke);
+            }
+            Ok(Some(len)) => {
+                if avail.len() < 4 + len {
+                    rd.want = 4 + len - avail.len();
+                    return Ok(woke);
+                }
+                let frame = avail[4..4 + len].to_vec();
+                rd.rb.consume(4 + len);
+                if let Some(c) = handle_frame(inner, frame)? {
+                    woke.add(c);
+                }
+            }
+            Err(FrameError::TooLarge(len)) if len <= MAX_SKIP => {
+                if avail.len() < 4 + 16 {
+                    rd.want = 20 - avail.len();
+                    return Ok(woke);
+                }
+                let hdr = ReplyHeader::decode(&mut Reader::new(&avail[4..20]))
+                    .map_err(|_| protocol_error(inner, "bad header"))?;
+                rd.rb.consume(20);
+                rd.skip = Some((hdr, len - 16));
+            }
+            Err(e) => return Err(protocol_error(inner, &format!("{e:?}"))),
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+pub(super) fn protocol_error(inner: &Inner, what: &str) -> End {
+    inner.log(
+        LogLevel::Error,
+        format_args!("protocol error from the server: {what}"),
+    );
+    End::Lost
+}
+
+/// A reply over the frame limit: only its own request fails (TooLarge); the connection
+/// and every other request carry on.
+#[cold]
+#[inline(never)]
+pub(super) fn fail_oversized(inner: &Inner, hdr: ReplyHeader) -> Result<Option<Completed>, End> {
+    inner.log(
+        LogLevel::Warn,
+        format_args!("reply for xid {} exceeds the frame limit", hdr.xid),
+    );
+    if hdr.xid < 0 {
+        return Ok(None);
+    }
+    let p = pop_matching(inner, hdr.xid)?;
+    Ok(Some(complete(&inner.events, p.done, Err(Error::TooLarge))))
+}
+
+pub(super) fn pop_matching(inner: &Inner, xid: i32) -> Result<Pending, End> {
+    let mut q = inner.pending.lock();
+    match q.pop_front() {
+        Some(p) if p.xid == xid => {
+            inner.popped(&p);
+            Ok(p)
+        }
+        Some(p) => {
+            let want = p.xid;
+            q.push_front(p);
+            drop(q);
+            Err(protocol_error(
+                inner,
+                &format!("reply xid {xid} out of order (expected {want})"),
+            ))
+        }
+        None => {
+            drop(q);
+            Err(protocol_error(inner, &format!("stray reply xid {xid}")))
+        }
+    }
+}
+
+/// Handles one frame; says whom a reply went to.
+pub(super) fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<Option<Completed>, End> {
+    let mut r = Reader::new(&frame);
+    let hdr =
+        ReplyHeader::decode(&mut r).map_err(|_| protocol_error(inner, "short reply header"))?;
+    let body_at = frame.len() - r.remaining();
+    match hdr.xid {
+        xid::NOTIFICATION => {
+            let ev = WatcherEvent::decode(&mut r)
+                .map_err(|_| protocol_error(inner, "bad watch event"))?;
+            let Some(ty) = EventType::from_i32(ev.event_type) else {
+                inner.log(
+                    LogLevel::Warn,
+                    format_args!("unknown event type {}", ev.event_type),
+                );
+                return Ok(None);
+            };
+            let fs = inner.watches.lock().trigger(ty, &ev.path);
+            if fs.is_empty() {
+                return Ok(None);
+            }
+            let path = inner.chroot.strip(&ev.path).to_string();
+            let keeper = inner.st.lock().keeper;
+            for f in fs {
+                inner.events.deliver(
+                    f,
+                    WatchedEvent {
+                        event_type: ty,
+                        keeper_state: keeper,
+                        path: path.clone(),
+                    },
+                );
+            }
+            Ok(None)
+        }
+        xid::PING => Ok(None),
+        xid::AUTH => {
+            if hdr.err != 0 {
+                inner.log(
+                    LogLevel::Error,
+                    format_args!("authentication failed ({})", hdr.err),
+                );
+                enter_auth_failed(inner);
+                return Err(End::Terminal);
+            }
+            Ok(None)
+        }
+        xid::SET_WATCHES => {
+            if hdr.err != 0 {
+                inner.log(
+                    LogLevel::Warn,
+                    format_args!("SetWatches failed ({})", hdr.err),
+                );
+            }
+            Ok(None)
+        }
+        x => {
+            let p = pop_matching(inner, x)?;
+            if hdr.zxid > 0 {
+                inner.last_zxid.fetch_max(hdr.zxid, Ordering::Relaxed);
+            }
+            if let Some(w) = p.watch {
+                let kind = if hdr.err == err::OK {
+                    Some(w.kind)
+                } else if hdr.err == err::NONODE {
+                    w.kind_on_nonode
+                } else {
+                    None
+                };
+                if let Some(kind) = kind {
+                    // The caller may have given up (deadline) and taken it back already.
+                    if let Some(f) = w.slot.lock().take() {
+                        inner.watches.lock().register(kind, &w.server_path, f);
+                    }
+                }
+            }
+            let auth_failed = p.op == OpCode::Auth && hdr.err == err::AUTHFAILED;
+            let closed = p.op == OpCode::CloseSession;
+            // The state changes before the caller wakes, so it sees AUTH_FAILED at once.
+            if auth_failed {
+                enter_auth_failed(inner);
+            }
+            let woke = complete(
+                &inner.events,
+                p.done,
+                Ok(Reply {
+                    zxid: hdr.zxid,
+                    err: hdr.err,
+                    frame,
+                    body_at,
+                }),
+            );
+            if auth_failed {
+                return Err(End::Terminal);
+            }
+            if closed {
+                return Err(End::Stop);
+            }
+            Ok(Some(woke))
+        }
+    }
+}

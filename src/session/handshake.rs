@@ -1,0 +1,111 @@
+//! One connection attempt: TCP (and TLS), the ConnectRequest and its reply.
+
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::proto::consts::PROTOCOL_VERSION;
+use crate::proto::wire::{Decode, Encode, Reader};
+use crate::proto::{ConnectRequest, ConnectResponse};
+
+use super::hostloop::{expire, stopping, write_frame};
+use super::inner::Inner;
+use super::transport::{self, Conn, ReadHalf};
+use super::{ClientId, LogLevel};
+
+pub(super) enum HsError {
+    Failed(String),
+    Expired,
+}
+
+/// A connection that finished its handshake.
+pub(super) struct Established {
+    pub(super) conn: Conn,
+    pub(super) read: ReadHalf,
+    pub(super) resp: ConnectResponse,
+}
+
+pub(super) fn handshake(
+    inner: &Inner,
+    addr: SocketAddr,
+    host: &str,
+    n_hosts: u32,
+) -> Result<Established, HsError> {
+    let r = handshake_on(inner, addr, host, n_hosts);
+    // The clone kept for stop() must not outlive the attempt, whatever its outcome.
+    *inner.connecting.lock() = None;
+    r
+}
+
+pub(super) fn handshake_on(
+    inner: &Inner,
+    addr: SocketAddr,
+    host: &str,
+    n_hosts: u32,
+) -> Result<Established, HsError> {
+    let (requested, read_only, tls) = {
+        let c = inner.cfg.lock();
+        (c.session_timeout, c.read_only, c.tls.clone())
+    };
+    let (session, offer) = {
+        let st = inner.st.lock();
+        let offer = st.seen_rw;
+        (st.session, offer)
+    };
+    // Java's connect timeout is the session timeout shared out over the hosts. We share it
+    // out over three at least: a ZooKeeper 3.8 that is starting can accept a connection
+    // and never answer it, and with one host Java's rule spends the whole session timeout
+    // on that one attempt, so the session expires though the server was back at once.
+    let timeout =
+        (requested / n_hosts.max(3)).clamp(Duration::from_millis(250), Duration::from_secs(10));
+    let fail = |e: std::io::Error| HsError::Failed(e.to_string());
+    let tcp = TcpStream::connect_timeout(&addr, timeout).map_err(fail)?;
+    *inner.connecting.lock() = tcp.try_clone().ok();
+    if stopping(inner) {
+        return Err(HsError::Failed("stopping".into()));
+    }
+    let (conn, mut read) =
+        transport::open(tcp, tls.as_ref().map(|t| (t, host)), timeout).map_err(fail)?;
+    let (sid, passwd) = match session {
+        Some(ClientId { session_id, passwd }) if offer => (session_id, passwd),
+        _ => (0, [0u8; 16]),
+    };
+    let req = ConnectRequest {
+        protocol_version: PROTOCOL_VERSION,
+        last_zxid_seen: inner.last_zxid.load(Ordering::Relaxed),
+        time_out: requested.as_millis().min(i32::MAX as u128) as i32,
+        session_id: sid,
+        passwd: passwd.to_vec(),
+        read_only,
+    };
+    let mut out = Vec::with_capacity(64);
+    write_frame(&mut out, |w| req.encode(w));
+    conn.write_all(&out).map_err(fail)?;
+    let mut len = [0u8; 4];
+    read.read_exact(&mut len).map_err(fail)?;
+    let len = i32::from_be_bytes(len);
+    // A ConnectResponse is 36 or 37 bytes. Anything else (a read-only server without local
+    // sessions answers a bare 16-byte ReplyHeader) is a failed connect, not a reply to parse.
+    if !(36..=37).contains(&len) {
+        return Err(HsError::Failed(format!("handshake reply of {len} bytes")));
+    }
+    let mut payload = vec![0u8; len as usize];
+    read.read_exact(&mut payload).map_err(fail)?;
+    let resp = ConnectResponse::decode(&mut Reader::new(&payload))
+        .map_err(|e| HsError::Failed(format!("bad handshake reply: {e}")))?;
+    if resp.time_out <= 0 {
+        return Err(HsError::Expired);
+    }
+    if sid != 0 && resp.session_id != sid {
+        // A server that hands out a new session instead of resuming ours (pain point 14):
+        // the old one is gone, so it expired as far as the user is concerned.
+        inner.log(
+            LogLevel::Warn,
+            format_args!("server gave a new session instead of 0x{sid:x}"),
+        );
+        if expire(inner) {
+            return Err(HsError::Failed("session expired (final)".into()));
+        }
+    }
+    Ok(Established { conn, read, resp })
+}

@@ -1,0 +1,84 @@
+//! The session's public records: its id, its configuration, the logger, a reply and a
+//! watch to register with a request.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::hosts::ConnectString;
+use super::retry::RetryPolicy;
+use super::tls;
+use super::watches::{WatchKind, Watcher};
+
+/// A session id and its password: what resumes a session on another connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientId {
+    pub session_id: i64,
+    pub passwd: [u8; 16],
+}
+
+/// Log levels of the logger callback.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
+}
+
+/// The logger: called on whichever library thread has something to say. It must not call
+/// back into the client.
+pub type LogFn = Arc<dyn Fn(LogLevel, &str) + Send + Sync + 'static>;
+
+/// Everything a session needs to know, fixed at creation except the host list.
+#[derive(Clone)]
+pub struct SessionConfig {
+    pub connect: ConnectString,
+    pub session_timeout: Duration,
+    pub client_id: Option<ClientId>,
+    pub auth: Vec<(String, Vec<u8>)>,
+    pub read_only: bool,
+    pub randomize_hosts: bool,
+    pub connection_retry: RetryPolicy,
+    /// Largest frame accepted from the server, and largest request sent.
+    pub max_frame: usize,
+    /// After an expiry, stay expired instead of starting a new session.
+    pub expiry_final: bool,
+    pub logger: Option<(LogFn, LogLevel)>,
+    /// TLS to the servers' secure client port, when set.
+    pub tls: Option<tls::TlsConfig>,
+}
+
+/// A reply as the I/O thread hands it to a caller: the header's zxid and error, and the
+/// frame with the body still encoded (the caller decodes it on its own thread).
+#[derive(Debug)]
+pub struct Reply {
+    pub zxid: i64,
+    pub err: i32,
+    pub(super) frame: Vec<u8>,
+    pub(super) body_at: usize,
+}
+
+impl Reply {
+    pub fn body(&self) -> &[u8] {
+        &self.frame[self.body_at..]
+    }
+
+    /// `body()[range]` as a Vec made of the reply's own allocation: the bytes move to the
+    /// front, nothing is allocated or copied elsewhere.
+    pub fn into_bytes(mut self, range: std::ops::Range<usize>) -> Vec<u8> {
+        let (start, end) = (self.body_at + range.start, self.body_at + range.end);
+        self.frame.copy_within(start..end, 0);
+        self.frame.truncate(end - start);
+        self.frame
+    }
+}
+
+/// A watch the caller wants registered if (and only if) the reply says the call worked.
+pub struct WatchRequest {
+    /// Kind to register on success.
+    pub kind: WatchKind,
+    /// Kind to register when the reply is NONODE (an exists() on a missing node), if any.
+    pub kind_on_nonode: Option<WatchKind>,
+    pub f: Watcher,
+}
