@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{connect, options, quick_retry, sorted, start, Proxy, WAIT};
+use zkclient::acl::perms;
 use zkclient::acl::{self, make_digest_acl};
-use zkclient::proto::consts::perms;
 use zkclient::{Client, CreateOptions, Error, KeeperState};
 
 fn hosts() -> &'static str {

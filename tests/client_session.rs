@@ -14,7 +14,7 @@ use common::{
     connect, dead_port, options, quick_retry, record_states, start, wait_for_state, DropCount,
     Proxy, Watch, WAIT,
 };
-use zkclient::proto::consts::EventType;
+use zkclient::EventType;
 use zkclient::{acl, Client, CreateOptions, Error, KeeperState, LogLevel, State, WatchedEvent};
 
 fn hosts() -> &'static str {
@@ -552,7 +552,7 @@ fn auth_is_sent_again_after_a_reconnect() {
     let acl = [acl::make_digest_acl(
         "carol",
         "pw",
-        zkclient::proto::consts::perms::ALL,
+        zkclient::acl::perms::ALL,
     )];
     owner
         .create(

@@ -10,7 +10,7 @@ use std::sync::mpsc::channel;
 use std::sync::Arc;
 
 use common::{connect, DropCount, Watch, WAIT};
-use zkclient::proto::consts::EventType;
+use zkclient::EventType;
 use zkclient::{Client, CreateOptions, Error, KeeperState, State, WatchedEvent};
 
 fn hosts() -> &'static str {
@@ -197,7 +197,7 @@ fn stop_ends_every_registered_watch_once_with_a_closed_session_event() {
         Box::new(move |e: WatchedEvent| {
             let _keep = &guard;
             let _ = tx.send((what, e));
-        }) as zkclient::session::state::WatchFn
+        }) as zkclient::WatchFn
     };
     c.get("/n", Some(arm("get")), None).unwrap();
     c.exists("/missing", Some(arm("exists")), None).unwrap();

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::{record_states, server_port, start, wait_for_state, Proxy, Watch, WAIT};
 use harness::{Cluster, ClusterOpts};
-use zkclient::proto::consts::perms;
+use zkclient::acl::perms;
 use zkclient::{acl, Client, CreateOptions, Error, EventType, KeeperState, State};
 
 const SUSPENDED: (State, KeeperState) = (State::Suspended, KeeperState::Connecting);

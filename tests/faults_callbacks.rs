@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::{record_states, server_port, start, wait_for_state, DropCount, WAIT};
 use harness::{Cluster, ClusterOpts};
-use zkclient::session::state::WatchFn;
+use zkclient::WatchFn;
 use zkclient::{Client, CreateOptions, Error, EventType, KeeperState, State, WatchedEvent};
 
 fn ensemble() -> MutexGuard<'static, Cluster> {

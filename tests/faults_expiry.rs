@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use common::{record_states, start, wait_for_state, DropCount, Proxy, WAIT};
 use harness::{Cluster, ClusterOpts};
-use zkclient::session::state::WatchFn;
+use zkclient::WatchFn;
 use zkclient::{
     Client, ClientId, CreateOptions, Error, EventType, KeeperState, State, WatchedEvent,
 };

@@ -3,8 +3,10 @@
 //! dozen lines each, so they live here rather than pulling in two crates for one helper.
 
 use crate::error::{Error, Result};
-use crate::proto::consts::perms;
 use crate::proto::{Acl, Id};
+
+/// The permission bits of an ACL entry (READ, WRITE, CREATE, DELETE, ADMIN, ALL).
+pub use crate::proto::consts::perms;
 
 pub fn make_acl(perms: i32, scheme: &str, id: &str) -> Acl {
     Acl {

@@ -13,9 +13,7 @@ use crate::error::{Error, Result};
 use crate::proto::consts::OpCode;
 use crate::proto::wire::Encode;
 use crate::proto::*;
-use crate::session::state::WatchFn;
-use crate::session::watches::WatchKind;
-use crate::session::Reply;
+use crate::session::{Reply, WatchFn, WatchKind, WatchRequest, Watcher};
 
 /// A completion callback.
 pub type Callback<T> = Box<dyn FnOnce(Result<T>) + Send + 'static>;
@@ -31,10 +29,10 @@ impl Client {
         timeout: Option<Duration>,
         done: Box<dyn FnOnce(Result<Reply>) + Send + 'static>,
     ) {
-        let watch = watch.map(|(f, kind, kind_on_nonode)| crate::session::WatchRequest {
+        let watch = watch.map(|(f, kind, kind_on_nonode)| WatchRequest {
             kind,
             kind_on_nonode,
-            f: crate::session::watches::Watcher::Once(f),
+            f: Watcher::Once(f),
         });
         self.session.submit(
             op,

@@ -12,22 +12,21 @@ use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::proto::consts::{AddWatchMode, CreateMode, OpCode, WatcherType, TTL_MAX};
+use crate::proto::consts::{AddWatchMode, CreateMode, OpCode, TTL_MAX};
 use crate::proto::path::validate_path;
 use crate::proto::wire::{Decode, Encode, Reader};
 use crate::proto::*;
-use crate::session::events::Event;
-use crate::session::fourlw;
-use crate::session::hosts::{resolve, ConnectString};
-use crate::session::state::{KeeperState, ListenerFn, State, WatchFn};
-use crate::session::tls::TlsConfig;
-use crate::session::watches::{WatchKind, Watcher};
-use crate::session::{ClientId, Reply, Session, SessionConfig, WatchRequest};
+use crate::session::{
+    parse_version, ConnectString, Reply, Session, SessionConfig, TlsConfig, WatchKind,
+    WatchRequest, Watcher,
+};
 
+pub use crate::proto::consts::{EventType, WatcherType};
 pub use crate::proto::{Acl, Id, Stat};
-pub use crate::session::retry::RetryPolicy;
-pub use crate::session::state::WatchedEvent;
-pub use crate::session::tls::TlsOptions;
+pub use crate::session::{
+    ClientId, KeeperState, ListenerFn, PersistentFn, RetryPolicy, State, TlsOptions, WatchFn,
+    WatchedEvent,
+};
 
 /// Takes the TLS provider that clients made from now on use (the installed static
 /// library's TLS member registers its own through zk__tls_register). One of another ABI
@@ -186,18 +185,18 @@ impl Client {
 
     /// Adds a listener, called on the event thread on every change of the detailed state.
     pub fn add_listener(&self, f: ListenerFn) -> u64 {
-        self.session.events().add_listener(f)
+        self.session.add_listener(f)
     }
 
     /// Removes a listener; false if the id is unknown. It is dropped once no call of it is
     /// running.
     pub fn remove_listener(&self, id: u64) -> bool {
-        self.session.events().remove_listener(id)
+        self.session.remove_listener(id)
     }
 
     /// Runs `f` on the event thread, after everything queued before it.
     pub fn defer(&self, f: Box<dyn FnOnce() + Send + 'static>) {
-        self.session.events().push(Event::Call(f));
+        self.session.defer(f);
     }
 
     // ----- helpers ---------------------------------------------------------------------
@@ -244,7 +243,7 @@ impl Client {
 
     /// Runs an idempotent call under the command retry policy, within `deadline`.
     fn retrying<T>(&self, deadline: Instant, mut f: impl FnMut() -> Result<T>) -> Result<T> {
-        let mut backoff = self.command_retry.start(crate::session::retry::Rng::seed());
+        let mut backoff = self.command_retry.start_seeded();
         loop {
             match f() {
                 Err(e) if e.is_retryable() => match backoff.next_delay() {
@@ -509,7 +508,7 @@ impl Client {
         &self,
         path: &str,
         recursive: bool,
-        f: crate::session::state::PersistentFn,
+        f: PersistentFn,
         timeout: Option<Duration>,
     ) -> Result<()> {
         let sp = self.server_path(path, false)?;
@@ -743,25 +742,14 @@ impl Client {
     /// Sends a four-letter command to the server of the current connection (or, when not
     /// connected, to the first host that answers) and returns its text.
     pub fn command(&self, cmd: &str, timeout: Option<Duration>) -> Result<String> {
-        let timeout = timeout.unwrap_or(self.operation_timeout);
-        if let Some((addr, host)) = self.session.current_server() {
-            return self.session.four_letter(addr, &host, cmd, timeout);
-        }
-        let mut last = Error::ConnectionLoss;
-        for (addr, host) in resolve(&self.session.hosts()) {
-            match self.session.four_letter(addr, &host, cmd, timeout) {
-                Ok(s) => return Ok(s),
-                Err(Error::InvalidArgument) => return Err(Error::InvalidArgument),
-                Err(e) => last = e,
-            }
-        }
-        Err(last)
+        self.session
+            .command(cmd, timeout.unwrap_or(self.operation_timeout))
     }
 
     /// The server's version (major, minor, patch), from `srvr` (whitelisted by default).
     pub fn server_version(&self, timeout: Option<Duration>) -> Result<(u32, u32, u32)> {
         let text = self.command("srvr", timeout)?;
-        fourlw::parse_version(&text).ok_or(Error::BadReply)
+        parse_version(&text).ok_or(Error::BadReply)
     }
 
     /// The chroot-relative form of a server path.

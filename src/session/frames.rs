@@ -333,7 +333,6 @@ pub(super) fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<Option<
                 &inner.events,
                 p.done,
                 Ok(Reply {
-                    zxid: hdr.zxid,
                     err: hdr.err,
                     frame,
                     body_at,

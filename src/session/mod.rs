@@ -10,14 +10,23 @@
 //! a caller reads its own reply (and whatever comes before it, for the others), so a
 //! blocking request costs one thread wake-up, the caller's, by the kernel. Likewise the
 //! event thread, idle with async replies due, reads them itself (`reader::event_thread_read`).
+//!
+//! What the layers above use (`client`, and for now `ffi`), all named from here: `Session`
+//! and its methods; the records that go in and out of it (`SessionConfig`, `ClientId`,
+//! `Reply`, `WatchRequest` with `WatchKind` and `Watcher`, `ConnectString`, `RetryPolicy`,
+//! `TlsOptions` and `TlsConfig`, `LogFn`, `LogLevel`); the states and callback types users
+//! see (`State`, `KeeperState`, `WatchedEvent`, `WatchFn`, `PersistentFn`, `ListenerFn`);
+//! `encode_request` and `parse_version`. Everything else is the session's own.
 
-pub mod events;
-pub mod fourlw;
-pub mod hosts;
-pub mod retry;
-pub mod state;
-pub mod tls;
-pub mod watches;
+pub(crate) mod events;
+pub(crate) mod fourlw;
+pub(crate) mod hosts;
+pub(crate) mod retry;
+pub(crate) mod state;
+// `TlsConfig::build` and `SYSTEM_CA_BUNDLE` serve tls.rs's own tests and the TLS crate.
+#[allow(dead_code, unused_imports)]
+pub(crate) mod tls;
+pub(crate) mod watches;
 
 mod frames;
 mod handshake;
@@ -45,14 +54,18 @@ use crate::proto::path::Chroot;
 use crate::proto::wire::Encode;
 
 use events::{Event, Events};
-use hosts::ConnectString;
 use inner::{Completion, Inner, PendingWatch, Queued, Shared};
 use send::{encode_request_into, SendSide};
-use state::{KeeperState, State, WatchedEvent};
 use watches::WatchTable;
 
+pub use fourlw::parse_version;
+pub use hosts::ConnectString;
+pub use retry::RetryPolicy;
 pub use send::encode_request;
+pub use state::{KeeperState, ListenerFn, PersistentFn, State, WatchFn, WatchedEvent};
+pub use tls::{TlsConfig, TlsOptions};
 pub use types::{ClientId, LogFn, LogLevel, Reply, SessionConfig, WatchRequest};
+pub use watches::{WatchKind, Watcher};
 
 thread_local! {
     /// The frame buffer of blocking calls on this thread (`Session::call`).
@@ -146,10 +159,6 @@ impl Session {
         self.inner.max_frame
     }
 
-    pub fn events(&self) -> &Arc<Events> {
-        &self.inner.events
-    }
-
     pub fn keeper_state(&self) -> KeeperState {
         self.inner.st.lock().keeper
     }
@@ -191,6 +200,38 @@ impl Session {
     ) -> Result<String> {
         let tls = self.inner.cfg.lock().tls.clone();
         fourlw::four_letter(addr, host, cmd, timeout, tls.as_ref())
+    }
+
+    /// Sends a four-letter word to the server of the current connection or, when not
+    /// connected, to the first host that answers, and returns its text.
+    pub fn command(&self, cmd: &str, timeout: Duration) -> Result<String> {
+        if let Some((addr, host)) = self.current_server() {
+            return self.four_letter(addr, &host, cmd, timeout);
+        }
+        let mut last = Error::ConnectionLoss;
+        for (addr, host) in hosts::resolve(&self.hosts()) {
+            match self.four_letter(addr, &host, cmd, timeout) {
+                Ok(s) => return Ok(s),
+                Err(Error::InvalidArgument) => return Err(Error::InvalidArgument),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// Adds a state listener (run on the event thread); returns its id.
+    pub fn add_listener(&self, f: ListenerFn) -> u64 {
+        self.inner.events.add_listener(f)
+    }
+
+    /// Removes a listener; false if the id is unknown.
+    pub fn remove_listener(&self, id: u64) -> bool {
+        self.inner.events.remove_listener(id)
+    }
+
+    /// Runs `f` on the event thread, after everything queued before it.
+    pub fn defer(&self, f: Box<dyn FnOnce() + Send + 'static>) {
+        self.inner.events.push(Event::Call(f));
     }
 
     pub fn hosts(&self) -> Vec<hosts::HostPort> {
@@ -550,11 +591,6 @@ impl Session {
         if !a.iter().any(|(s, c)| s == scheme && c == cred) {
             a.push((scheme.to_string(), cred.to_vec()));
         }
-    }
-
-    /// The request timeout a session of this config starts with, for defaults above.
-    pub fn session_timeout(&self) -> Duration {
-        self.inner.cfg.lock().session_timeout
     }
 }
 

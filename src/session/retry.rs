@@ -76,8 +76,13 @@ impl RetryPolicy {
         }
     }
 
+    /// A fresh counter for one retry loop, its jitter seeded afresh.
+    pub(crate) fn start_seeded(&self) -> Backoff {
+        self.start(Rng::seed())
+    }
+
     /// A fresh counter for one retry loop.
-    pub fn start(&self, seed: u64) -> Backoff {
+    pub(crate) fn start(&self, seed: u64) -> Backoff {
         Backoff {
             policy: *self,
             tries: 0,

@@ -49,11 +49,10 @@ pub struct SessionConfig {
     pub tls: Option<tls::TlsConfig>,
 }
 
-/// A reply as the I/O thread hands it to a caller: the header's zxid and error, and the
-/// frame with the body still encoded (the caller decodes it on its own thread).
+/// A reply as the I/O thread hands it to a caller: the header's error, and the frame with
+/// the body still encoded (the caller decodes it on its own thread).
 #[derive(Debug)]
 pub struct Reply {
-    pub zxid: i64,
     pub err: i32,
     pub(super) frame: Vec<u8>,
     pub(super) body_at: usize,

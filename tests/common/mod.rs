@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use zkclient::session::state::WatchFn;
+use zkclient::WatchFn;
 use zkclient::{Client, KeeperState, Options, RetryPolicy, State, WatchedEvent};
 
 /// How long a test waits for something that should happen at once (a reply, an event).
