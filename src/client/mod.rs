@@ -12,18 +12,20 @@ use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::proto::consts::{AddWatchMode, CreateMode, OpCode, WatcherType, TTL_MAX};
+use crate::proto::consts::{AddWatchMode, CreateMode, OpCode, TTL_MAX};
 use crate::proto::path::validate_path;
 use crate::proto::wire::{Decode, Encode, Reader};
 use crate::proto::*;
 use crate::session::events::Event;
 use crate::session::fourlw;
 use crate::session::hosts::{resolve, ConnectString};
-use crate::session::state::{KeeperState, ListenerFn, State, WatchFn};
+pub use crate::session::state::{KeeperState, ListenerFn, PersistentFn, State, WatchFn};
 use crate::session::tls::TlsConfig;
 use crate::session::watches::{WatchKind, Watcher};
-use crate::session::{ClientId, Reply, Session, SessionConfig, WatchRequest};
+pub use crate::session::ClientId;
+use crate::session::{Reply, Session, SessionConfig, WatchRequest};
 
+pub use crate::proto::consts::{EventType, WatcherType};
 pub use crate::proto::{Acl, Id, Stat};
 pub use crate::session::retry::RetryPolicy;
 pub use crate::session::state::WatchedEvent;
@@ -37,7 +39,7 @@ pub fn register_tls_provider(p: &'static zkclient_tls::abi::Provider) -> Result<
     crate::session::tls::register(p)
 }
 pub use crate::session::{LogFn, LogLevel};
-pub use options::{CreateOptions, Options, DEFAULT_MAX_FRAME};
+pub use options::{CreateOptions, Options, DEFAULT_MAX_FRAME, DEFAULT_OPERATION_TIMEOUT};
 
 /// A ZooKeeper client. Create it, `start` it, share it between threads, `stop` it.
 pub struct Client {
@@ -63,14 +65,8 @@ impl Client {
 
     /// `new`, from borrowed options: only what the client keeps is copied.
     pub fn with_options(opts: &Options) -> Result<Client> {
+        opts.validate()?;
         let connect = ConnectString::parse(&opts.hosts)?;
-        opts.command_retry.validate()?;
-        if opts.max_frame < 1024 || opts.operation_timeout.is_zero() {
-            return Err(Error::InvalidArgument);
-        }
-        for a in &opts.default_acl {
-            acl::check(a)?;
-        }
         let tls = match opts
             .tls
             .as_ref()
@@ -113,9 +109,14 @@ impl Client {
 
     // ----- lifecycle -------------------------------------------------------------------
 
-    /// Connects and waits up to `timeout` for a session. On timeout the client is stopped
-    /// again and `TimedOut` returned (kazoo's behaviour).
+    /// Connects and waits up to `timeout` (zero: the operation timeout) for a session. On
+    /// timeout the client is stopped again and `TimedOut` returned (kazoo's behaviour).
     pub fn start(&self, timeout: Duration) -> Result<()> {
+        let timeout = if timeout.is_zero() {
+            self.operation_timeout
+        } else {
+            timeout
+        };
         self.session.start()?;
         match self.session.wait_connected(Instant::now() + timeout) {
             Ok(()) => Ok(()),
@@ -727,9 +728,7 @@ impl Client {
         credential: &[u8],
         timeout: Option<Duration>,
     ) -> Result<()> {
-        if scheme.is_empty() || scheme.contains('\0') {
-            return Err(Error::InvalidArgument);
-        }
+        options::check_auth(scheme, credential)?;
         let req = AuthPacket {
             auth_type: 0,
             scheme: scheme.to_string(),
