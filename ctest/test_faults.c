@@ -401,7 +401,7 @@ static void faults_killed_server_keeps_the_session_and_its_ephemerals(void)
     zkt_path(n, "%s/n", root);
     CHECK_OK(zk_create(c, eph, NULL, 0, NULL, 0, ZK_CREATE_FLAG_EPHEMERAL, 0, 0, NULL, NULL));
     CHECK_OK(zkt_create(c, n, "before"));
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_OK(zk_get_client_id(c, &id));
     zkt_rec_init(&r);
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
@@ -420,7 +420,7 @@ static void faults_killed_server_keeps_the_session_and_its_ephemerals(void)
     CHECK(WAIT_STATE(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED, i + 1, EVENT_WAIT_MS) ==
           i + 1);
     CHECK(zkt_now_ms() - killed < zkt_wait_ms(4000));
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK_EQ(now.session_id, id.session_id);
     CHECK(current_port(c) != cl->port[f]);
     CHECK_OK(zk_sync(other, root, 0));
@@ -446,7 +446,7 @@ static void faults_killed_server_keeps_the_session_and_its_ephemerals(void)
         fprintf(stderr, "  note: set after the failover met CONNECTION_LOSS; again\n");
     }
     CHECK(i < 3);
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK_EQ(now.session_id, id.session_id);
     zk_client_free(c);
     CHECK_OK(zk_delete(other, root, -1, true, 0));
@@ -488,7 +488,7 @@ static void faults_a_session_moved_by_a_late_handshake_reconnects_and_goes_on(vo
     make_root(other, root);
     zkt_path(eph, "%s/eph", root);
     CHECK_OK(zk_create(c, eph, NULL, 0, NULL, 0, ZK_CREATE_FLAG_EPHEMERAL, 0, 0, NULL, NULL));
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_OK(zk_get_client_id(c, &id));
     zkt_rec_init(&r);
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
@@ -517,7 +517,7 @@ static void faults_a_session_moved_by_a_late_handshake_reconnects_and_goes_on(vo
     fprintf(stderr, "  note: %d call(s) met the moved session's closed connection\n", losses);
     CHECK_OK(zkt_get_str(c, eph, &data, NULL));
     free(data);
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK_EQ(now.session_id, id.session_id);
     CHECK_OK(zk_sync(other, root, 0));
     CHECK_OK(zk_exists(other, eph, NULL, 0, &st));
@@ -544,7 +544,7 @@ static void expire_elsewhere(struct cluster *cl, const int *ids, const zk_client
     zk_options_free(o);
     if (thief == NULL)
         return;
-    CHECK_OK(zk_client_get_id(thief, &got));
+    CHECK_OK(zk_get_client_id(thief, &got));
     CHECK_EQ(got.session_id, id->session_id);
     CHECK_OK(zk_stop(thief));
     zk_client_free(thief);
@@ -567,7 +567,7 @@ static void arm_five(zk_client *c, const char *root, struct zkt_rec *w)
             CHECK_RC(zk_exists(c, p, &wt, 0, NULL), ZK_RESULT_NO_NODE);
         }
     }
-    CHECK_EQ(zk_client_watch_count(c), 5);
+    CHECK_EQ(zk_watch_count(c), 5);
 }
 
 static void check_all_ended(struct zkt_rec *w, int n, zk_keeper_state why)
@@ -601,16 +601,16 @@ static void faults_server_side_expiry_ends_each_watch_once_then_a_new_session(vo
     zkt_rec_init(&w);
     zkt_rec_init(&r);
     arm_five(c, root, &w);
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_OK(zk_get_client_id(c, &id));
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
     /* Server 1 closes this client's connection when the session is closed on server 2. */
     expire_elsewhere(cl, two, &id);
     i = WAIT_STATE(&r, ZK_STATE_LOST, ZK_KEEPER_STATE_EXPIRED_SESSION, 0, EVENT_WAIT_MS);
     check_all_ended(&w, 5, ZK_KEEPER_STATE_EXPIRED_SESSION);
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
     WAIT_STATE(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED, i + 1, EVENT_WAIT_MS);
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK(now.session_id != id.session_id);
     CHECK_OK(zk_delete(c, root, -1, true, 0));
     zk_client_free(c);
@@ -640,7 +640,7 @@ static void faults_with_expiry_final_an_expired_client_stays_expired(void)
     zkt_rec_init(&w);
     zkt_rec_init(&r);
     arm_five(c, root, &w);
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_OK(zk_get_client_id(c, &id));
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
     expire_elsewhere(cl, two, &id);
@@ -651,8 +651,8 @@ static void faults_with_expiry_final_an_expired_client_stays_expired(void)
     CHECK_RC(zkt_create(c, "/never", ""), ZK_RESULT_SESSION_EXPIRED);
     CHECK(zkt_now_ms() - t < zkt_wait_ms(500));
     zkt_sleep_ms(1500);
-    CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_EXPIRED_SESSION);
-    CHECK_EQ(zk_client_state(c), ZK_STATE_LOST);
+    CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_EXPIRED_SESSION);
+    CHECK_EQ(zk_get_state(c), ZK_STATE_LOST);
     CHECK_EQ(zkt_rec_states(&r), i + 1); /* nothing after EXPIRED_SESSION */
     zk_client_free(c);
     CHECK_OK(zk_delete(admin, root, -1, true, 0));
@@ -714,8 +714,8 @@ static void faults_read_only_with_two_servers_down_then_read_write_with_quorum(v
         CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
         CHECK_OK(zk_start(c, (uint32_t)zkt_wait_ms(20000)));
         i = WAIT_STATE(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED_RO, 0, EVENT_WAIT_MS);
-        CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_CONNECTED_RO);
-        CHECK(zk_client_connected(c));
+        CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CONNECTED_RO);
+        CHECK(zk_is_connected(c));
         CHECK_OK(zkt_get_str(c, "/ro-data", &data, NULL));
         CHECK_STR(data, "kept");
         free(data);
@@ -954,20 +954,20 @@ static void faults_stop_after_a_failover_ends_a_thousand_watches_once_each(void)
     for (i = 0; i < 1000; i++)
         CHECK_RC(zk_exists(c, zkt_path(p, "%s/missing-%d", root, i), &wt, 0, NULL),
                  ZK_RESULT_NO_NODE);
-    CHECK_EQ(zk_client_watch_count(c), 1000);
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_EQ(zk_watch_count(c), 1000);
+    CHECK_OK(zk_get_client_id(c, &id));
     zkt_rec_init(&r);
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
     cluster_kill(cl, f);
     i = WAIT_STATE(&r, ZK_STATE_SUSPENDED, ZK_KEEPER_STATE_CONNECTING, 0, EVENT_WAIT_MS);
     WAIT_STATE(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED, i + 1, EVENT_WAIT_MS);
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK_EQ(now.session_id, id.session_id);
-    CHECK_EQ(zk_client_watch_count(c), 1000);
+    CHECK_EQ(zk_watch_count(c), 1000);
     CHECK_OK(zk_delete(c, root, -1, true, 0)); /* watches on missing children: none fire */
     CHECK_OK(zk_stop(c));
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
     zk_client_free(c); /* runs what the event thread still has queued */
     pthread_mutex_lock(&m.mu);
     CHECK_EQ(m.calls, 1000);
@@ -1144,7 +1144,7 @@ static void faults_command_retry_repeats_a_read_cut_in_flight_but_never_a_write(
         bg_join(&b);
         CHECK_OK(b.rc);
         CHECK_STR(b.got, "data");
-        CHECK_EQ(zk_client_watch_count(c), 1);
+        CHECK_EQ(zk_watch_count(c), 1);
         CHECK_OK(zkt_set_str(admin, root, "changed"));
         CHECK(zkt_wait_finals(&w, 1, EVENT_WAIT_MS));
         zkt_sleep_ms(200);
@@ -1154,7 +1154,7 @@ static void faults_command_retry_repeats_a_read_cut_in_flight_but_never_a_write(
         CHECK_EQ(w.events[0].type, ZK_EVENT_TYPE_CHANGED);
         CHECK_STR(w.events[0].path, root);
         pthread_mutex_unlock(&w.mu);
-        CHECK_EQ(zk_client_watch_count(c), 0);
+        CHECK_EQ(zk_watch_count(c), 0);
     }
 
     /* One try only: the same cut is the caller's CONNECTION_LOSS; the watcher that was
@@ -1168,7 +1168,7 @@ static void faults_command_retry_repeats_a_read_cut_in_flight_but_never_a_write(
         CHECK_RC(b.rc, ZK_RESULT_CONNECTION_LOSS);
         CHECK_EQ(zkt_rec_finals(&w1), 1);
         CHECK_EQ(zkt_rec_events(&w1), 0);
-        CHECK_EQ(zk_client_watch_count(once), 0);
+        CHECK_EQ(zk_watch_count(once), 0);
         CHECK_OK(zkt_get_str(once, root, &data, NULL));
         CHECK_STR(data, "changed");
         free(data);
@@ -1302,7 +1302,7 @@ static void faults_auth_is_replayed_after_a_failover_before_other_requests(void)
     CHECK_OK(zk_sync(other, root, 0));
     CHECK_RC(zkt_get_str(other, pa, &data, NULL), ZK_RESULT_NO_AUTH);
     CHECK_RC(zkt_get_str(other, pb, &data, NULL), ZK_RESULT_NO_AUTH);
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_OK(zk_get_client_id(c, &id));
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
     cluster_kill(cl, f);
@@ -1340,7 +1340,7 @@ static void faults_auth_is_replayed_after_a_failover_before_other_requests(void)
     CHECK_OK(rep.rc[1]);
     CHECK_STR(rep.got[1], "b");
     pthread_mutex_unlock(&rep.mu);
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK_EQ(now.session_id, id.session_id);
     CHECK(current_port(c) != cl->port[f]);
     CHECK_OK(zkt_set_str(c, pa, "still a"));
@@ -1525,9 +1525,9 @@ static void faults_leader_churn_keeps_every_acknowledged_write(void)
         pthread_join(w[k].t, NULL); /* each call has its timeout */
 
     end = zkt_now_ms() + zkt_wait_ms(20000);
-    while (!zk_client_connected(c) && zkt_now_ms() < end)
+    while (!zk_is_connected(c) && zkt_now_ms() < end)
         zkt_sleep_ms(20);
-    CHECK(zk_client_connected(c));
+    CHECK(zk_is_connected(c));
     check = client_on(cl, all, false, false);
     if (check != NULL) {
         CHECK_OK(zk_sync(check, root, 0));
@@ -1559,7 +1559,7 @@ static void faults_leader_churn_keeps_every_acknowledged_write(void)
         zkt_sleep_ms(20);
     }
     zkt_sleep_ms(200);
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
     pthread_mutex_lock(&sh.mu);
     CHECK_EQ(sh.calls, sh.armed);
     CHECK_EQ(sh.finals, sh.attempts);
@@ -1677,7 +1677,7 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
     t = zk_txn_new();
     for (i = 0; i < RESTORE_N; i++)
         CHECK_OK(zk_txn_create(t, watched_path(p, root, i), NULL, 0, NULL, 0, 0, 0));
-    CHECK_OK(zk_multi(other, t, 0, NULL));
+    CHECK_OK(zk_txn_commit(other, t, 0, NULL));
     zk_txn_free(t);
     CHECK_OK(zk_sync(c, root, 0));
 
@@ -1702,8 +1702,8 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
             CHECK_RC(zk_exists(c, p, &wt, 0, NULL), ZK_RESULT_NO_NODE);
         }
     }
-    CHECK_EQ(zk_client_watch_count(c), RESTORE_N + 1);
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_EQ(zk_watch_count(c), RESTORE_N + 1);
+    CHECK_OK(zk_get_client_id(c, &id));
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
     /* Away: x stops, 20 nodes change and the missing one appears (through y), x dies. */
@@ -1718,7 +1718,7 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
             else
                 CHECK_OK(zk_txn_create(t, p, NULL, 0, NULL, 0, 0, 0));
         }
-    CHECK_OK(zk_multi(other, t, 0, NULL));
+    CHECK_OK(zk_txn_commit(other, t, 0, NULL));
     zk_txn_free(t);
     zkt_sleep_ms(200);
     pthread_mutex_lock(&ws->mu);
@@ -1728,7 +1728,7 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
     s = WAIT_STATE(&r, ZK_STATE_SUSPENDED, ZK_KEEPER_STATE_CONNECTING, 0, EVENT_WAIT_MS);
     if (s >= 0)
         WAIT_STATE(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED, s + 1, EVENT_WAIT_MS);
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK_EQ(now.session_id, id.session_id);
     /* Off x, to the next host that takes the session: y, or the leader when y was not
      * serving at that moment (after the churn tests an election can still be settling). */
@@ -1755,14 +1755,14 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
         CHECK_STR(sl->path, watched_path(p, root, i));
     }
     pthread_mutex_unlock(&ws->mu);
-    CHECK_EQ(zk_client_watch_count(c), RESTORE_N + 1 - away);
+    CHECK_EQ(zk_watch_count(c), RESTORE_N + 1 - away);
 
     /* The other 180 were armed again on y: changed now, each fires once. */
     t = zk_txn_new();
     for (i = 0; i < RESTORE_N; i++)
         if (!changed_away(i))
             CHECK_OK(zk_txn_set(t, watched_path(p, root, i), (const uint8_t *)"later", 5, -1));
-    CHECK_OK(zk_multi(other, t, 0, NULL));
+    CHECK_OK(zk_txn_commit(other, t, 0, NULL));
     zk_txn_free(t);
     CHECK(wset_wait(ws, RESTORE_N + 1, RESTORE_N + 1, EVENT_WAIT_MS));
     zkt_sleep_ms(200);
@@ -1780,7 +1780,7 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
         }
     }
     pthread_mutex_unlock(&ws->mu);
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
 
     zk_client_free(c);
     CHECK_OK(zk_delete(other, root, -1, true, 0));
