@@ -242,8 +242,26 @@ static void bad_option_values_are_refused(void)
     CHECK_RC(zk_options_add_auth(o, NULL, (const uint8_t *)"u:p", 3), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_options_add_auth(o, "", (const uint8_t *)"u:p", 3), ZK_RESULT_INVALID_ARGUMENT);
     CHECK_RC(zk_options_add_auth(o, "digest", NULL, 3), ZK_RESULT_NULL_ARGUMENT);
+    /* A digest credential is "user:password". */
+    CHECK_RC(zk_options_add_auth(o, "digest", (const uint8_t *)"nocolon", 7),
+             ZK_RESULT_INVALID_ARGUMENT);
+    CHECK_OK(zk_options_add_auth(o, "digest", (const uint8_t *)"u:p:q", 5));
 
-    /* After all of that the options still make a client. */
+    /* TLS pairs: a certificate comes with its key; checking the host needs checking the
+     * certificate. Refused when set, before any file is read. */
+    CHECK_RC(zk_options_set_tls(o, NULL, "c.pem", NULL, true, true), ZK_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(zk_options_set_tls(o, NULL, NULL, "k.pem", true, true), ZK_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(zk_options_set_tls(o, NULL, NULL, NULL, false, true), ZK_RESULT_INVALID_ARGUMENT);
+
+    /* A digest id's user cannot hold a ':', or no credential could match it. */
+    {
+        char *id = NULL;
+        CHECK_RC(zk_digest_id("a:b", "p", &id), ZK_RESULT_INVALID_ARGUMENT);
+        CHECK(id == NULL);
+    }
+
+    /* After all of that the options still make a client: a refused setting changed
+     * nothing. */
     CHECK_OK(zk_client_new(o, &c));
     zk_client_free(c);
     zk_options_free(o);
@@ -413,6 +431,8 @@ static void bad_data_acl_and_credentials_are_refused(void)
     CHECK_RC(zk_add_auth(c, "", (const uint8_t *)"u:p", 3, 0), ZK_RESULT_INVALID_ARGUMENT);
     CHECK_RC(zk_add_auth(c, "digest", NULL, 3, 0), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_add_auth(c, "\xff", (const uint8_t *)"u:p", 3, 0), ZK_RESULT_INVALID_UTF8);
+    CHECK_RC(zk_add_auth(c, "digest", (const uint8_t *)"nocolon", 7, 0),
+             ZK_RESULT_INVALID_ARGUMENT);
     /* listeners */
     CHECK_RC(zk_add_listener(c, NULL, NULL, NULL, NULL), ZK_RESULT_NULL_ARGUMENT);
     CHECK(zk_is_connected(c));

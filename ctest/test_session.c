@@ -542,6 +542,33 @@ static void start_times_out_when_no_server_answers(void)
     close(fd);
 }
 
+/* zk_start's 0 is the client's operation timeout, as for every other call: 400 ms here,
+ * not a default of zk_start's own. */
+static void start_with_0_waits_the_operation_timeout(void)
+{
+    char hosts[64];
+    zk_options *o;
+    zk_client *c = NULL;
+    int fd = -1, port = refusing_port(&fd);
+    int64_t t0, took;
+    REQUIRE(port > 0);
+
+    snprintf(hosts, sizeof hosts, "127.0.0.1:%d", port);
+    o = zk_options_new();
+    CHECK_OK(zk_options_set_hosts(o, hosts));
+    CHECK_OK(zk_options_set_operation_timeout_ms(o, 400));
+    CHECK_OK(zk_client_new(o, &c));
+    zk_options_free(o);
+    REQUIRE(c != NULL);
+    t0 = zkt_now_ms();
+    CHECK_RC(zk_start(c, 0), ZK_RESULT_TIMED_OUT);
+    took = zkt_now_ms() - t0;
+    CHECK(took >= 390 && took < 5000);
+    CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
+    zk_client_free(c);
+    close(fd);
+}
+
 static void stopped_and_unstarted_clients_answer_closed(void)
 {
     static const zk_acl open = { ZK_PERM_ALL, "world", "anyone" };
@@ -679,6 +706,7 @@ ZKT_SUITE(session) = {
     ZKT_CASE(set_hosts_moves_the_session_to_the_new_servers),
     ZKT_CASE(start_gives_up_after_the_connection_retries),
     ZKT_CASE(start_times_out_when_no_server_answers),
+    ZKT_CASE(start_with_0_waits_the_operation_timeout),
     ZKT_CASE(stopped_and_unstarted_clients_answer_closed),
     ZKT_CASE(logger_hears_the_connection_and_is_finalized_once),
     ZKT_CASE(logger_replaced_or_refused_is_finalized),

@@ -25,7 +25,8 @@
  * length; the pointer may be NULL when the length is 0.
  *
  * Threads. A zk_client is thread-safe: any number of threads share one, and their calls
- * are pipelined on its one connection. zk_options and zk_txn are not: one thread at a time.
+ * are pipelined on its one connection; a blocking call waits for its reply on the calling
+ * thread. zk_options and zk_txn are not thread-safe: one thread at a time.
  * Lists and results are read-only and may be read from any thread until freed.
  *
  * Callbacks. Watch callbacks, state listeners and async completions take void *userdata

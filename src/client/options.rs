@@ -4,12 +4,9 @@
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
+use super::{Acl, ClientId, LogFn, LogLevel, RetryPolicy, TlsOptions};
 use crate::error::{Error, Result};
-use crate::proto::Acl;
 use crate::session::hosts::ConnectString;
-use crate::session::retry::RetryPolicy;
-use crate::session::tls::TlsOptions;
-use crate::session::{ClientId, LogFn, LogLevel};
 
 /// Client options. `Options::new(hosts)` gives kazoo's defaults.
 #[derive(Clone)]
