@@ -229,7 +229,7 @@ static int cl_acreate(client_t *c, const char *path, const char *data, int len, 
                            za_str_tramp, d, NULL);
 }
 
-static long cl_watch_count(client_t *c) { return (long)zk_client_watch_count(c); }
+static long cl_watch_count(client_t *c) { return (long)zk_watch_count(c); }
 
 #elif defined(USE_ZOOKEEPER_MT)
 #ifndef THREADED

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Builds libzkclient, builds the C tests twice, starts one ZooKeeper for the whole suite,
-# and runs the tests under ASan+UBSan and then under valgrind.
+# Builds libzkclient with its test hooks, builds the C tests twice, starts one ZooKeeper
+# for the whole suite, and runs the tests under ASan+UBSan and then under valgrind.
 #
 #   ctest/run.sh [NAME-SUBSTRING...]     (arguments select tests, as for ctest/bin/zktest)
 #
 # Environment:
-#   ZK_SKIP_BUILD=1        do not run `cargo build --release` (use target/release as it is)
+#   ZK_SKIP_BUILD=1        do not run `cargo build --release --features test-hooks` (use
+#                          target/release as it is; it must have been built that way)
 #   CTEST_NO_VALGRIND=1    skip the valgrind run (for quick local runs; CI runs both)
 #   ZKTEST_THREAD_OPS=N    set+get rounds per thread of the 16-thread test (default 1000,
 #                          for both runs: about 10 s under valgrind on two cores)
-#   ZKTEST_KNOWN_BUGS=1    also run the tests of reported, unfixed library bugs
 #
 # A run fails (and counts one failure in the totals) when its binary crashes or does not
 # print its summary, or when ASan, LSan or UBSan print a report, or when valgrind finds an
@@ -27,10 +27,13 @@ say() { printf 'ctest: %s\n' "$*"; }
 die() { printf 'ctest: error: %s\n' "$*" >&2; exit 2; }
 
 if [[ "${ZK_SKIP_BUILD:-0}" != 1 ]]; then
-    say "cargo build --release"
-    cargo build --release --quiet || die "cargo build failed"
+    say "cargo build --release --features test-hooks"
+    cargo build --release --quiet --features test-hooks || die "cargo build failed"
 fi
 [[ -f $lib/libzkclient.so ]] || die "$lib/libzkclient.so missing (build the library first)"
+# The panic test calls zk__test_panic, which only a test-hooks build exports.
+nm -D --defined-only "$lib/libzkclient.so" | grep -q ' zk__test_panic$' \
+    || die "$lib/libzkclient.so has no test hooks: cargo build --release --features test-hooks"
 
 mkdir -p "$bin"
 sources=("$here"/zktest.c "$here"/test_*.c)

@@ -107,7 +107,7 @@ static void wrong_password_authenticates_as_someone_else(void)
     if (b != NULL) {
         /* The digest provider accepts any user:password: a different identity, no error. */
         CHECK_OK(add_auth(b, "user:wrong"));
-        CHECK(zk_client_connected(b));
+        CHECK(zk_is_connected(b));
         CHECK_RC(zkt_get_str(b, p, &s, NULL), ZK_RESULT_NO_AUTH);
         CHECK_OK(add_auth(b, "other:pw"));
         CHECK_RC(zkt_get_str(b, p, &s, NULL), ZK_RESULT_NO_AUTH);
@@ -255,9 +255,9 @@ static void refused_credential_makes_the_client_auth_failed(void)
     /* No such auth provider: the server refuses and closes the session. */
     CHECK_RC(zk_add_auth(c, "no-such-scheme", (const uint8_t *)"x", 1, 0), ZK_RESULT_AUTH_FAILED);
     CHECK(zkt_rec_wait(&r, auth_failed_seen, NULL, 5000));
-    CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_AUTH_FAILED);
-    CHECK_EQ(zk_client_state(c), ZK_STATE_LOST);
-    CHECK(!zk_client_connected(c));
+    CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_AUTH_FAILED);
+    CHECK_EQ(zk_get_state(c), ZK_STATE_LOST);
+    CHECK(!zk_is_connected(c));
     CHECK_RC(zk_exists(c, "/", NULL, 0, NULL), ZK_RESULT_AUTH_FAILED);
     /* "Final until the client is started again." */
     CHECK_OK(zk_stop(c));
@@ -278,7 +278,7 @@ static void add_auth_refused_sets_auth_failed_before_returning(void)
         REQUIRE(c != NULL);
         CHECK_RC(zk_add_auth(c, "no-such-scheme", (const uint8_t *)"x", 1, 0),
                  ZK_RESULT_AUTH_FAILED);
-        CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_AUTH_FAILED);
+        CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_AUTH_FAILED);
         zk_client_free(c);
     }
 }

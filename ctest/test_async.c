@@ -421,7 +421,7 @@ static void async_reads_set_watches(void)
     w = zkt_watcher(&ch);
     CHECK_OK(zk_get_children_async(c, root, &w, 0, on_children, &r, zkt_on_final));
     wait_done(&r, ZK_RESULT_OK, __LINE__);
-    CHECK_EQ(zk_client_watch_count(c), 2);
+    CHECK_EQ(zk_watch_count(c), 2);
 
     CHECK_OK(zkt_create(c, p, "x"));
     CHECK(zkt_wait_finals(&ex, 1, WAIT_MS));
@@ -454,7 +454,7 @@ static void async_reads_set_watches(void)
     wait_done(&r, ZK_RESULT_NO_NODE, __LINE__);
     CHECK(zkt_wait_finals(&da, 1, WAIT_MS));
     CHECK_EQ(zkt_rec_events(&da), 0);
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
     zkt_teardown(c, root);
     zkt_rec_destroy(&ex);
     zkt_rec_destroy(&ch);

@@ -91,7 +91,7 @@ static void null_client_is_refused_everywhere(void)
     CHECK_RC(zk_stop(NULL), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_restart(NULL, 0), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_close(NULL), ZK_RESULT_NULL_ARGUMENT);
-    CHECK_RC(zk_client_get_id(NULL, &id), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_get_client_id(NULL, &id), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_add_listener(NULL, zkt_on_state, &r, zkt_on_final, &lid), ZK_RESULT_NULL_ARGUMENT);
     CHECK_EQ(zkt_rec_finals(&r), 1); /* the refused listener's userdata is released */
     CHECK_RC(zk_remove_listener(NULL, 1), ZK_RESULT_NULL_ARGUMENT);
@@ -111,11 +111,11 @@ static void null_client_is_refused_everywhere(void)
     CHECK(s == NULL && b.data == NULL && l == NULL && al == NULL);
 
     /* The accessors answer for NULL with their documented defaults. */
-    CHECK_EQ(zk_client_state(NULL), ZK_STATE_LOST);
-    CHECK_EQ(zk_client_keeper_state(NULL), ZK_KEEPER_STATE_CLOSED);
-    CHECK(!zk_client_connected(NULL));
-    CHECK_EQ(zk_client_session_timeout_ms(NULL), 0);
-    CHECK_EQ(zk_client_watch_count(NULL), 0);
+    CHECK_EQ(zk_get_state(NULL), ZK_STATE_LOST);
+    CHECK_EQ(zk_get_keeper_state(NULL), ZK_KEEPER_STATE_CLOSED);
+    CHECK(!zk_is_connected(NULL));
+    CHECK_EQ(zk_session_timeout_ms(NULL), 0);
+    CHECK_EQ(zk_watch_count(NULL), 0);
     CHECK_EQ(zk_string_list_len(NULL), 0);
     CHECK(zk_string_list_get(NULL, 0) == NULL);
     CHECK_EQ(zk_acl_list_len(NULL), 0);
@@ -242,8 +242,26 @@ static void bad_option_values_are_refused(void)
     CHECK_RC(zk_options_add_auth(o, NULL, (const uint8_t *)"u:p", 3), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_options_add_auth(o, "", (const uint8_t *)"u:p", 3), ZK_RESULT_INVALID_ARGUMENT);
     CHECK_RC(zk_options_add_auth(o, "digest", NULL, 3), ZK_RESULT_NULL_ARGUMENT);
+    /* A digest credential is "user:password". */
+    CHECK_RC(zk_options_add_auth(o, "digest", (const uint8_t *)"nocolon", 7),
+             ZK_RESULT_INVALID_ARGUMENT);
+    CHECK_OK(zk_options_add_auth(o, "digest", (const uint8_t *)"u:p:q", 5));
 
-    /* After all of that the options still make a client. */
+    /* TLS pairs: a certificate comes with its key; checking the host needs checking the
+     * certificate. Refused when set, before any file is read. */
+    CHECK_RC(zk_options_set_tls(o, NULL, "c.pem", NULL, true, true), ZK_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(zk_options_set_tls(o, NULL, NULL, "k.pem", true, true), ZK_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(zk_options_set_tls(o, NULL, NULL, NULL, false, true), ZK_RESULT_INVALID_ARGUMENT);
+
+    /* A digest id's user cannot hold a ':', or no credential could match it. */
+    {
+        char *id = NULL;
+        CHECK_RC(zk_digest_id("a:b", "p", &id), ZK_RESULT_INVALID_ARGUMENT);
+        CHECK(id == NULL);
+    }
+
+    /* After all of that the options still make a client: a refused setting changed
+     * nothing. */
     CHECK_OK(zk_client_new(o, &c));
     zk_client_free(c);
     zk_options_free(o);
@@ -331,7 +349,7 @@ static void bad_paths_are_refused_before_sending(void)
     for (i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++)
         check_path_everywhere(c, bad_utf8[i], ZK_RESULT_INVALID_UTF8, __LINE__);
     check_path_everywhere(c, NULL, ZK_RESULT_NULL_ARGUMENT, __LINE__);
-    CHECK(zk_client_connected(c));
+    CHECK(zk_is_connected(c));
     CHECK_OK(zk_exists(c, "/", NULL, 0, NULL));
     zk_client_free(c);
 }
@@ -346,7 +364,7 @@ static void null_out_parameters_are_refused(void)
     CHECK_RC(zk_get(c, root, NULL, 0, NULL, NULL), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_get_children(c, root, NULL, 0, NULL, NULL), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_get_acl(c, root, 0, NULL, NULL), ZK_RESULT_NULL_ARGUMENT);
-    CHECK_RC(zk_client_get_id(c, NULL), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_get_client_id(c, NULL), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_command(c, "ruok", 0, NULL), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_digest_id("u", "p", NULL), ZK_RESULT_NULL_ARGUMENT);
     {
@@ -413,9 +431,11 @@ static void bad_data_acl_and_credentials_are_refused(void)
     CHECK_RC(zk_add_auth(c, "", (const uint8_t *)"u:p", 3, 0), ZK_RESULT_INVALID_ARGUMENT);
     CHECK_RC(zk_add_auth(c, "digest", NULL, 3, 0), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_add_auth(c, "\xff", (const uint8_t *)"u:p", 3, 0), ZK_RESULT_INVALID_UTF8);
+    CHECK_RC(zk_add_auth(c, "digest", (const uint8_t *)"nocolon", 7, 0),
+             ZK_RESULT_INVALID_ARGUMENT);
     /* listeners */
     CHECK_RC(zk_add_listener(c, NULL, NULL, NULL, NULL), ZK_RESULT_NULL_ARGUMENT);
-    CHECK(zk_client_connected(c));
+    CHECK(zk_is_connected(c));
     CHECK_RC(zk_exists(c, p, NULL, 0, NULL), ZK_RESULT_NO_NODE);
     zkt_teardown(c, root);
 }
@@ -470,7 +490,7 @@ static void two_megabytes_of_data_are_too_large(void)
     CHECK_RC(zk_set(c, p, data, big, -1, 0, NULL), ZK_RESULT_TOO_LARGE);
     /* 1,000,000 bytes is under both our frame limit and the server's jute.maxbuffer. */
     CHECK_OK(zk_set(c, p, data, 1000 * 1000, -1, 0, NULL));
-    CHECK(zk_client_connected(c));
+    CHECK(zk_is_connected(c));
     CHECK_OK(zkt_set_str(c, p, "still works"));
     CHECK_OK(zkt_get_str(c, p, &s, NULL));
     CHECK_STR(s, "still works");

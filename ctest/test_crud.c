@@ -252,7 +252,7 @@ static void create_ephemeral_is_owned_by_the_session(void)
     zk_client *c = zkt_setup(root);
     REQUIRE(c != NULL);
 
-    REQUIRE_OK(zk_client_get_id(c, &id));
+    REQUIRE_OK(zk_get_client_id(c, &id));
     CHECK_OK(zk_create(c, zkt_path(p, "%s/eph", root), NULL, 0, NULL, 0, ZK_CREATE_FLAG_EPHEMERAL,
                        0, 0, NULL, &st));
     CHECK_EQ(st.ephemeral_owner, id.session_id);
@@ -496,43 +496,43 @@ static void state_accessors_follow_the_lifecycle(void)
 
     REQUIRE_OK(zk_client_new(o, &c));
     zk_options_free(o); /* copied by zk_client_new */
-    CHECK_EQ(zk_client_state(c), ZK_STATE_LOST);
-    CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
-    CHECK(!zk_client_connected(c));
-    CHECK_EQ(zk_client_session_timeout_ms(c), 0);
-    CHECK_EQ(zk_client_watch_count(c), 0);
-    CHECK_RC(zk_client_get_id(c, &id), ZK_RESULT_CONNECTION_LOSS);
+    CHECK_EQ(zk_get_state(c), ZK_STATE_LOST);
+    CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
+    CHECK(!zk_is_connected(c));
+    CHECK_EQ(zk_session_timeout_ms(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
+    CHECK_RC(zk_get_client_id(c, &id), ZK_RESULT_CONNECTION_LOSS);
 
     CHECK_OK(zk_start(c, (uint32_t)zkt_wait_ms(10000)));
-    CHECK_EQ(zk_client_state(c), ZK_STATE_CONNECTED);
-    CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_CONNECTED);
-    CHECK(zk_client_connected(c));
-    CHECK(zk_client_session_timeout_ms(c) > 0);
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_EQ(zk_get_state(c), ZK_STATE_CONNECTED);
+    CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CONNECTED);
+    CHECK(zk_is_connected(c));
+    CHECK(zk_session_timeout_ms(c) > 0);
+    CHECK_OK(zk_get_client_id(c, &id));
     CHECK(id.session_id != 0);
     /* Starting a started client is a no-op. */
     CHECK_OK(zk_start(c, 0));
-    CHECK_OK(zk_client_get_id(c, &id2));
+    CHECK_OK(zk_get_client_id(c, &id2));
     CHECK_EQ(id2.session_id, id.session_id);
 
     /* restart = a new session */
     CHECK_OK(zk_restart(c, (uint32_t)zkt_wait_ms(10000)));
-    CHECK(zk_client_connected(c));
-    CHECK_OK(zk_client_get_id(c, &id2));
+    CHECK(zk_is_connected(c));
+    CHECK_OK(zk_get_client_id(c, &id2));
     CHECK(id2.session_id != id.session_id);
 
     CHECK_OK(zk_stop(c));
-    CHECK_EQ(zk_client_state(c), ZK_STATE_LOST);
-    CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
-    CHECK(!zk_client_connected(c));
+    CHECK_EQ(zk_get_state(c), ZK_STATE_LOST);
+    CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
+    CHECK(!zk_is_connected(c));
     CHECK_OK(zk_stop(c)); /* idempotent */
 
     /* A stopped client starts again with a new session. */
     CHECK_OK(zk_start(c, (uint32_t)zkt_wait_ms(10000)));
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_OK(zk_get_client_id(c, &id));
     CHECK(id.session_id != id2.session_id);
     CHECK_OK(zk_close(c));
-    CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
+    CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
     CHECK_RC(zk_exists(c, "/", NULL, 0, NULL), ZK_RESULT_CLOSED);
     zk_client_free(c);
 }
@@ -569,10 +569,10 @@ static void options_are_applied(void)
     c = zkt_start(o);
     zk_options_free(o);
     REQUIRE(c != NULL);
-    CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_CONNECTED);
+    CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CONNECTED);
     /* The server grants at most what was asked (the default, 10 s, is its maximum with
      * the harness's 500 ms tick), so the option reached it. */
-    CHECK(zk_client_session_timeout_ms(c) > 0 && zk_client_session_timeout_ms(c) <= 8000);
+    CHECK(zk_session_timeout_ms(c) > 0 && zk_session_timeout_ms(c) <= 8000);
     CHECK_OK(zk_exists(c, "/", NULL, 0, NULL));
     zk_client_free(c);
 }
@@ -607,7 +607,7 @@ static void max_frame_limits_requests_and_replies(void)
         CHECK_OK(zk_get(small, p, NULL, 0, &b, NULL));
         CHECK_EQ(b.len, 100);
         zk_buffer_free(&b);
-        CHECK(zk_client_connected(small));
+        CHECK(zk_is_connected(small));
         zk_client_free(small);
     }
     zkt_teardown(c, root);

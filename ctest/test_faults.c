@@ -358,7 +358,7 @@ void arm_five(zk_client *c, const char *root, struct zkt_rec *w)
             CHECK_RC(zk_exists(c, p, &wt, 0, NULL), ZK_RESULT_NO_NODE);
         }
     }
-    CHECK_EQ(zk_client_watch_count(c), 5);
+    CHECK_EQ(zk_watch_count(c), 5);
 }
 
 void check_all_ended(struct zkt_rec *w, int n, zk_keeper_state why)

@@ -227,20 +227,20 @@ static void faults_stop_after_a_failover_ends_a_thousand_watches_once_each(void)
     for (i = 0; i < 1000; i++)
         CHECK_RC(zk_exists(c, zkt_path(p, "%s/missing-%d", root, i), &wt, 0, NULL),
                  ZK_RESULT_NO_NODE);
-    CHECK_EQ(zk_client_watch_count(c), 1000);
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_EQ(zk_watch_count(c), 1000);
+    CHECK_OK(zk_get_client_id(c, &id));
     zkt_rec_init(&r);
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
     cluster_kill(cl, f);
     i = WAIT_STATE(&r, ZK_STATE_SUSPENDED, ZK_KEEPER_STATE_CONNECTING, 0, EVENT_WAIT_MS);
     WAIT_STATE(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED, i + 1, EVENT_WAIT_MS);
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK_EQ(now.session_id, id.session_id);
-    CHECK_EQ(zk_client_watch_count(c), 1000);
+    CHECK_EQ(zk_watch_count(c), 1000);
     CHECK_OK(zk_delete(c, root, -1, true, 0)); /* watches on missing children: none fire */
     CHECK_OK(zk_stop(c));
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
     zk_client_free(c); /* runs what the event thread still has queued */
     pthread_mutex_lock(&m.mu);
     CHECK_EQ(m.calls, 1000);

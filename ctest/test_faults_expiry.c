@@ -21,7 +21,7 @@ static void expire_elsewhere(struct cluster *cl, const int *ids, const zk_client
     zk_options_free(o);
     if (thief == NULL)
         return;
-    CHECK_OK(zk_client_get_id(thief, &got));
+    CHECK_OK(zk_get_client_id(thief, &got));
     CHECK_EQ(got.session_id, id->session_id);
     CHECK_OK(zk_stop(thief));
     zk_client_free(thief);
@@ -42,16 +42,16 @@ static void faults_server_side_expiry_ends_each_watch_once_then_a_new_session(vo
     zkt_rec_init(&w);
     zkt_rec_init(&r);
     arm_five(c, root, &w);
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_OK(zk_get_client_id(c, &id));
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
     /* Server 1 closes this client's connection when the session is closed on server 2. */
     expire_elsewhere(cl, two, &id);
     i = WAIT_STATE(&r, ZK_STATE_LOST, ZK_KEEPER_STATE_EXPIRED_SESSION, 0, EVENT_WAIT_MS);
     check_all_ended(&w, 5, ZK_KEEPER_STATE_EXPIRED_SESSION);
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
     WAIT_STATE(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED, i + 1, EVENT_WAIT_MS);
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK(now.session_id != id.session_id);
     CHECK_OK(zk_delete(c, root, -1, true, 0));
     zk_client_free(c);
@@ -81,7 +81,7 @@ static void faults_with_expiry_final_an_expired_client_stays_expired(void)
     zkt_rec_init(&w);
     zkt_rec_init(&r);
     arm_five(c, root, &w);
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_OK(zk_get_client_id(c, &id));
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
     expire_elsewhere(cl, two, &id);
@@ -92,8 +92,8 @@ static void faults_with_expiry_final_an_expired_client_stays_expired(void)
     CHECK_RC(zkt_create(c, "/never", ""), ZK_RESULT_SESSION_EXPIRED);
     CHECK(zkt_now_ms() - t < zkt_wait_ms(500));
     zkt_sleep_ms(1500);
-    CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_EXPIRED_SESSION);
-    CHECK_EQ(zk_client_state(c), ZK_STATE_LOST);
+    CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_EXPIRED_SESSION);
+    CHECK_EQ(zk_get_state(c), ZK_STATE_LOST);
     CHECK_EQ(zkt_rec_states(&r), i + 1); /* nothing after EXPIRED_SESSION */
     zk_client_free(c);
     CHECK_OK(zk_delete(admin, root, -1, true, 0));

@@ -46,7 +46,7 @@ static void faults_killed_server_keeps_the_session_and_its_ephemerals(void)
     zkt_path(n, "%s/n", root);
     CHECK_OK(zk_create(c, eph, NULL, 0, NULL, 0, ZK_CREATE_FLAG_EPHEMERAL, 0, 0, NULL, NULL));
     CHECK_OK(zkt_create(c, n, "before"));
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_OK(zk_get_client_id(c, &id));
     zkt_rec_init(&r);
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
@@ -65,7 +65,7 @@ static void faults_killed_server_keeps_the_session_and_its_ephemerals(void)
     CHECK(WAIT_STATE(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED, i + 1, EVENT_WAIT_MS) ==
           i + 1);
     CHECK(zkt_now_ms() - killed < zkt_wait_ms(4000));
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK_EQ(now.session_id, id.session_id);
     CHECK(current_port(c) != cl->port[f]);
     CHECK_OK(zk_sync(other, root, 0));
@@ -91,7 +91,7 @@ static void faults_killed_server_keeps_the_session_and_its_ephemerals(void)
         fprintf(stderr, "  note: set after the failover met CONNECTION_LOSS; again\n");
     }
     CHECK(i < 3);
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK_EQ(now.session_id, id.session_id);
     zk_client_free(c);
     CHECK_OK(zk_delete(other, root, -1, true, 0));
@@ -133,7 +133,7 @@ static void faults_a_session_moved_by_a_late_handshake_reconnects_and_goes_on(vo
     make_root(other, root);
     zkt_path(eph, "%s/eph", root);
     CHECK_OK(zk_create(c, eph, NULL, 0, NULL, 0, ZK_CREATE_FLAG_EPHEMERAL, 0, 0, NULL, NULL));
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_OK(zk_get_client_id(c, &id));
     zkt_rec_init(&r);
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
@@ -162,7 +162,7 @@ static void faults_a_session_moved_by_a_late_handshake_reconnects_and_goes_on(vo
     fprintf(stderr, "  note: %d call(s) met the moved session's closed connection\n", losses);
     CHECK_OK(zkt_get_str(c, eph, &data, NULL));
     free(data);
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK_EQ(now.session_id, id.session_id);
     CHECK_OK(zk_sync(other, root, 0));
     CHECK_OK(zk_exists(other, eph, NULL, 0, &st));
@@ -346,9 +346,9 @@ static void faults_leader_churn_keeps_every_acknowledged_write(void)
         pthread_join(w[k].t, NULL); /* each call has its timeout */
 
     end = zkt_now_ms() + zkt_wait_ms(20000);
-    while (!zk_client_connected(c) && zkt_now_ms() < end)
+    while (!zk_is_connected(c) && zkt_now_ms() < end)
         zkt_sleep_ms(20);
-    CHECK(zk_client_connected(c));
+    CHECK(zk_is_connected(c));
     check = client_on(cl, all, false, false);
     if (check != NULL) {
         CHECK_OK(zk_sync(check, root, 0));
@@ -380,7 +380,7 @@ static void faults_leader_churn_keeps_every_acknowledged_write(void)
         zkt_sleep_ms(20);
     }
     zkt_sleep_ms(200);
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
     pthread_mutex_lock(&sh.mu);
     CHECK_EQ(sh.calls, sh.armed);
     CHECK_EQ(sh.finals, sh.attempts);

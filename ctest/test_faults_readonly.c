@@ -58,8 +58,8 @@ static void faults_read_only_with_two_servers_down_then_read_write_with_quorum(v
         CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
         CHECK_OK(zk_start(c, (uint32_t)zkt_wait_ms(20000)));
         i = WAIT_STATE(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED_RO, 0, EVENT_WAIT_MS);
-        CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_CONNECTED_RO);
-        CHECK(zk_client_connected(c));
+        CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CONNECTED_RO);
+        CHECK(zk_is_connected(c));
         CHECK_OK(zkt_get_str(c, "/ro-data", &data, NULL));
         CHECK_STR(data, "kept");
         free(data);

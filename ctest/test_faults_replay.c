@@ -109,7 +109,7 @@ static void faults_auth_is_replayed_after_a_failover_before_other_requests(void)
     CHECK_OK(zk_sync(other, root, 0));
     CHECK_RC(zkt_get_str(other, pa, &data, NULL), ZK_RESULT_NO_AUTH);
     CHECK_RC(zkt_get_str(other, pb, &data, NULL), ZK_RESULT_NO_AUTH);
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_OK(zk_get_client_id(c, &id));
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
     cluster_kill(cl, f);
@@ -147,7 +147,7 @@ static void faults_auth_is_replayed_after_a_failover_before_other_requests(void)
     CHECK_OK(rep.rc[1]);
     CHECK_STR(rep.got[1], "b");
     pthread_mutex_unlock(&rep.mu);
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK_EQ(now.session_id, id.session_id);
     CHECK(current_port(c) != cl->port[f]);
     CHECK_OK(zkt_set_str(c, pa, "still a"));
@@ -258,7 +258,7 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
     t = zk_txn_new();
     for (i = 0; i < RESTORE_N; i++)
         CHECK_OK(zk_txn_create(t, watched_path(p, root, i), NULL, 0, NULL, 0, 0, 0));
-    CHECK_OK(zk_multi(other, t, 0, NULL));
+    CHECK_OK(zk_txn_commit(other, t, 0, NULL));
     zk_txn_free(t);
     CHECK_OK(zk_sync(c, root, 0));
 
@@ -283,8 +283,8 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
             CHECK_RC(zk_exists(c, p, &wt, 0, NULL), ZK_RESULT_NO_NODE);
         }
     }
-    CHECK_EQ(zk_client_watch_count(c), RESTORE_N + 1);
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_EQ(zk_watch_count(c), RESTORE_N + 1);
+    CHECK_OK(zk_get_client_id(c, &id));
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
 
     /* Away: x stops, 20 nodes change and the missing one appears (through y), x dies. */
@@ -299,7 +299,7 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
             else
                 CHECK_OK(zk_txn_create(t, p, NULL, 0, NULL, 0, 0, 0));
         }
-    CHECK_OK(zk_multi(other, t, 0, NULL));
+    CHECK_OK(zk_txn_commit(other, t, 0, NULL));
     zk_txn_free(t);
     zkt_sleep_ms(200);
     pthread_mutex_lock(&ws->mu);
@@ -309,7 +309,7 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
     s = WAIT_STATE(&r, ZK_STATE_SUSPENDED, ZK_KEEPER_STATE_CONNECTING, 0, EVENT_WAIT_MS);
     if (s >= 0)
         WAIT_STATE(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED, s + 1, EVENT_WAIT_MS);
-    CHECK_OK(zk_client_get_id(c, &now));
+    CHECK_OK(zk_get_client_id(c, &now));
     CHECK_EQ(now.session_id, id.session_id);
     /* Off x, to the next host that takes the session: y, or the leader when y was not
      * serving at that moment (after the churn tests an election can still be settling). */
@@ -336,14 +336,14 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
         CHECK_STR(sl->path, watched_path(p, root, i));
     }
     pthread_mutex_unlock(&ws->mu);
-    CHECK_EQ(zk_client_watch_count(c), RESTORE_N + 1 - away);
+    CHECK_EQ(zk_watch_count(c), RESTORE_N + 1 - away);
 
     /* The other 180 were armed again on y: changed now, each fires once. */
     t = zk_txn_new();
     for (i = 0; i < RESTORE_N; i++)
         if (!changed_away(i))
             CHECK_OK(zk_txn_set(t, watched_path(p, root, i), (const uint8_t *)"later", 5, -1));
-    CHECK_OK(zk_multi(other, t, 0, NULL));
+    CHECK_OK(zk_txn_commit(other, t, 0, NULL));
     zk_txn_free(t);
     CHECK(wset_wait(ws, RESTORE_N + 1, RESTORE_N + 1, EVENT_WAIT_MS));
     zkt_sleep_ms(200);
@@ -361,7 +361,7 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
         }
     }
     pthread_mutex_unlock(&ws->mu);
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
 
     zk_client_free(c);
     CHECK_OK(zk_delete(other, root, -1, true, 0));

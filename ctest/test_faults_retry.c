@@ -96,7 +96,7 @@ static void faults_command_retry_repeats_a_read_cut_in_flight_but_never_a_write(
         bg_join(&b);
         CHECK_OK(b.rc);
         CHECK_STR(b.got, "data");
-        CHECK_EQ(zk_client_watch_count(c), 1);
+        CHECK_EQ(zk_watch_count(c), 1);
         CHECK_OK(zkt_set_str(admin, root, "changed"));
         CHECK(zkt_wait_finals(&w, 1, EVENT_WAIT_MS));
         zkt_sleep_ms(200);
@@ -106,7 +106,7 @@ static void faults_command_retry_repeats_a_read_cut_in_flight_but_never_a_write(
         CHECK_EQ(w.events[0].type, ZK_EVENT_TYPE_CHANGED);
         CHECK_STR(w.events[0].path, root);
         pthread_mutex_unlock(&w.mu);
-        CHECK_EQ(zk_client_watch_count(c), 0);
+        CHECK_EQ(zk_watch_count(c), 0);
     }
 
     /* One try only: the same cut is the caller's CONNECTION_LOSS; the watcher that was
@@ -120,7 +120,7 @@ static void faults_command_retry_repeats_a_read_cut_in_flight_but_never_a_write(
         CHECK_RC(b.rc, ZK_RESULT_CONNECTION_LOSS);
         CHECK_EQ(zkt_rec_finals(&w1), 1);
         CHECK_EQ(zkt_rec_events(&w1), 0);
-        CHECK_EQ(zk_client_watch_count(once), 0);
+        CHECK_EQ(zk_watch_count(once), 0);
         CHECK_OK(zkt_get_str(once, root, &data, NULL));
         CHECK_STR(data, "changed");
         free(data);

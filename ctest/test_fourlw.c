@@ -84,7 +84,7 @@ static void replies_say_what_each_command_is_about(void)
     zk_string_free(s);
 
     /* Our own session shows up in cons, and our watch in wchp/wchc. */
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_OK(zk_get_client_id(c, &id));
     snprintf(sid, sizeof sid, "sid=0x%llx", (unsigned long long)id.session_id);
     s = command(c, "cons");
     CHECK(s != NULL && strstr(s, sid) != NULL);
@@ -118,7 +118,7 @@ static void unknown_commands_are_refused_before_sending(void)
     CHECK_RC(zk_command(c, NULL, 0, &s), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_command(NULL, "ruok", 0, &s), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_command(c, "\xff\xfe\xfd\xfc", 0, &s), ZK_RESULT_INVALID_UTF8);
-    CHECK(zk_client_connected(c));
+    CHECK(zk_is_connected(c));
     zk_client_free(c);
 }
 

@@ -1,4 +1,4 @@
-/* Transactions: zk_txn_* build one, zk_multi applies it all or nothing, and the per-op
+/* Transactions: zk_txn_* build one, zk_txn_commit applies it all or nothing, and the per-op
  * results say what happened to each op. */
 #include "zktest.h"
 
@@ -48,7 +48,7 @@ static void multi_applies_every_op(void)
     CHECK_OK(zk_txn_set(t, x, (const uint8_t *)"x1", 2, 0));
     CHECK_OK(zk_txn_check(t, y, 0));
     CHECK_OK(zk_txn_delete(t, z, 0));
-    CHECK_OK(zk_multi(c, t, 0, &r));
+    CHECK_OK(zk_txn_commit(c, t, 0, &r));
     REQUIRE(r != NULL);
     CHECK_EQ(zk_txn_results_len(r), 5);
     check_op(r, 0, ZK_RESULT_OK, a, __LINE__);
@@ -79,7 +79,7 @@ static void multi_applies_every_op(void)
 
     /* The same transaction again: its creates and its delete now fail; nothing applied. */
     r = NULL;
-    CHECK_RC(zk_multi(c, t, 0, &r), ZK_RESULT_NODE_EXISTS);
+    CHECK_RC(zk_txn_commit(c, t, 0, &r), ZK_RESULT_NODE_EXISTS);
     REQUIRE(r != NULL);
     check_op(r, 0, ZK_RESULT_NODE_EXISTS, NULL, __LINE__);
     zk_txn_results_free(r);
@@ -102,7 +102,7 @@ static void a_failed_multi_applies_nothing(void)
     CHECK_OK(zk_txn_create(t, zkt_path(n1, "%s/n1", root), NULL, 0, NULL, 0, 0, 0));
     CHECK_OK(zk_txn_set(t, x, (const uint8_t *)"x1", 2, 99)); /* wrong version */
     CHECK_OK(zk_txn_create(t, zkt_path(n2, "%s/n2", root), NULL, 0, NULL, 0, 0, 0));
-    CHECK_RC(zk_multi(c, t, 0, &r), ZK_RESULT_BAD_VERSION);
+    CHECK_RC(zk_txn_commit(c, t, 0, &r), ZK_RESULT_BAD_VERSION);
     REQUIRE(r != NULL);
     CHECK_EQ(zk_txn_results_len(r), 3);
     check_op(r, 0, ZK_RESULT_RUNTIME_INCONSISTENCY, NULL, __LINE__);
@@ -120,7 +120,7 @@ static void a_failed_multi_applies_nothing(void)
     CHECK_OK(zk_txn_check(t, x, 3));
     CHECK_OK(zk_txn_delete(t, x, -1));
     r = NULL;
-    CHECK_RC(zk_multi(c, t, 0, &r), ZK_RESULT_BAD_VERSION);
+    CHECK_RC(zk_txn_commit(c, t, 0, &r), ZK_RESULT_BAD_VERSION);
     check_op(r, 0, ZK_RESULT_BAD_VERSION, NULL, __LINE__);
     check_op(r, 1, ZK_RESULT_RUNTIME_INCONSISTENCY, NULL, __LINE__);
     zk_txn_results_free(r);
@@ -146,7 +146,7 @@ static void multi_under_a_chroot_reports_chroot_relative_paths(void)
     REQUIRE(in != NULL);
     CHECK_OK(zk_txn_create(t, "/inside", NULL, 0, NULL, 0, 0, 0));
     CHECK_OK(zk_txn_create(t, "/seq-", NULL, 0, NULL, 0, ZK_CREATE_FLAG_SEQUENCE, 0));
-    CHECK_OK(zk_multi(in, t, 0, &r));
+    CHECK_OK(zk_txn_commit(in, t, 0, &r));
     CHECK_OK(zk_txn_results_get(r, 0, &rc, &path, NULL));
     CHECK_STR(path, "/inside");
     CHECK_OK(zk_txn_results_get(r, 1, &rc, &path, NULL));
@@ -182,12 +182,12 @@ static void multi_refuses_bad_input(void)
     CHECK_RC(zk_txn_set(t, "/a", NULL, 2, -1), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_txn_check(NULL, "/a", 0), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_txn_check(t, "/\xc3", 0), ZK_RESULT_INVALID_UTF8);
-    CHECK_RC(zk_multi(NULL, t, 0, &r), ZK_RESULT_NULL_ARGUMENT);
-    CHECK_RC(zk_multi(c, NULL, 0, &r), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_txn_commit(NULL, t, 0, &r), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_txn_commit(c, NULL, 0, &r), ZK_RESULT_NULL_ARGUMENT);
     CHECK(r == NULL);
 
     /* An empty transaction is fine. */
-    CHECK_OK(zk_multi(c, t, 0, &r));
+    CHECK_OK(zk_txn_commit(c, t, 0, &r));
     CHECK_EQ(zk_txn_results_len(r), 0);
     CHECK_RC(zk_txn_results_get(r, 0, &rc, &p, NULL), ZK_RESULT_INVALID_ARGUMENT);
     zk_txn_results_free(r);
@@ -195,12 +195,12 @@ static void multi_refuses_bad_input(void)
     /* Refused when applied: bad paths and ACLs, before anything is sent. */
     CHECK_OK(zk_txn_check(t, "no-slash", 0));
     r = NULL;
-    CHECK_RC(zk_multi(c, t, 0, &r), ZK_RESULT_INVALID_PATH);
+    CHECK_RC(zk_txn_commit(c, t, 0, &r), ZK_RESULT_INVALID_PATH);
     CHECK(r == NULL);
     zk_txn_free(t);
     t = zk_txn_new();
     CHECK_OK(zk_txn_create(t, "/ctest-never-created", NULL, 0, &bad_acl, 1, 0, 0));
-    CHECK_RC(zk_multi(c, t, 0, &r), ZK_RESULT_INVALID_ACL);
+    CHECK_RC(zk_txn_commit(c, t, 0, &r), ZK_RESULT_INVALID_ACL);
     CHECK(r == NULL);
     CHECK_RC(zk_exists(c, "/ctest-never-created", NULL, 0, NULL), ZK_RESULT_NO_NODE);
     /* Flag combinations are refused when added, as zk_create refuses them (TTL is for
@@ -213,7 +213,7 @@ static void multi_refuses_bad_input(void)
     CHECK_RC(zk_txn_create(t, "/ctest-never-created", NULL, 0, NULL, 0, ZK_CREATE_FLAG_CONTAINER,
                            1000),
              ZK_RESULT_INVALID_ARGUMENT);
-    CHECK_OK(zk_multi(c, t, 0, &r));
+    CHECK_OK(zk_txn_commit(c, t, 0, &r));
     CHECK_EQ(zk_txn_results_len(r), 0);
     zk_txn_results_free(r);
     r = NULL;
@@ -229,12 +229,12 @@ static void multi_refuses_bad_input(void)
     t = zk_txn_new();
     CHECK_OK(zk_txn_check(t, "/", -1));
     CHECK_OK(zk_stop(c));
-    CHECK_RC(zk_multi(c, t, 0, &r), ZK_RESULT_CLOSED);
+    CHECK_RC(zk_txn_commit(c, t, 0, &r), ZK_RESULT_CLOSED);
     zk_txn_free(t);
     zk_client_free(c);
 }
 
-/* zk_multi's results are optional: with `out` NULL nothing is left allocated (only a leak
+/* zk_txn_commit's results are optional: with `out` NULL nothing is left allocated (only a leak
  * checker, ASan's or valgrind's, makes this test fail). */
 static void multi_without_results_leaks_nothing(void)
 {
@@ -243,8 +243,8 @@ static void multi_without_results_leaks_nothing(void)
     zk_client *c = zkt_setup(root);
     REQUIRE(c != NULL && t != NULL);
     CHECK_OK(zk_txn_create(t, zkt_path(p, "%s/a", root), NULL, 0, NULL, 0, 0, 0));
-    CHECK_OK(zk_multi(c, t, 0, NULL));
-    CHECK_RC(zk_multi(c, t, 0, NULL), ZK_RESULT_NODE_EXISTS);
+    CHECK_OK(zk_txn_commit(c, t, 0, NULL));
+    CHECK_RC(zk_txn_commit(c, t, 0, NULL), ZK_RESULT_NODE_EXISTS);
     zk_txn_free(t);
     zkt_teardown(c, root);
 }

@@ -24,7 +24,7 @@ static void persistent_watch_sees_every_change_until_removed(void)
     CHECK_OK(zkt_set_str(c, p, "1"));
     CHECK_OK(zkt_set_str(c, p, "2"));
     CHECK(zkt_wait_events(&r, 2, 5000));
-    CHECK_EQ(zk_client_watch_count(c), 1);
+    CHECK_EQ(zk_watch_count(c), 1);
     CHECK_OK(zk_remove_watches(c, p, ZK_WATCHER_TYPE_ANY, false, 0));
     CHECK(zkt_wait_events(&r, 3, 5000));
     CHECK(zkt_rec_wait(&r, finals_at_least, &one, 5000));
@@ -35,7 +35,7 @@ static void persistent_watch_sees_every_change_until_removed(void)
     CHECK_EQ(r.events[2].type, ZK_EVENT_TYPE_PERSISTENT_WATCH_REMOVED);
     CHECK_EQ(r.finals, 1);
     pthread_mutex_unlock(&r.mu);
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
     CHECK_RC(zk_remove_watches(c, p, ZK_WATCHER_TYPE_ANY, false, 0), ZK_RESULT_NO_WATCHER);
     CHECK_RC(zk_remove_watches(c, p, 7, false, 0), ZK_RESULT_INVALID_ARGUMENT);
     zkt_teardown(c, root);

@@ -108,7 +108,7 @@ static void ephemeral_is_gone_right_after_stop(void)
     owner = zkt_connect();
     if (owner != NULL) {
         zk_client_id id;
-        CHECK_OK(zk_client_get_id(owner, &id));
+        CHECK_OK(zk_get_client_id(owner, &id));
         CHECK_OK(zk_create(owner, zkt_path(p, "%s/eph", root), NULL, 0, NULL, 0,
                            ZK_CREATE_FLAG_EPHEMERAL, 0, 0, NULL, NULL));
         CHECK_OK(zk_exists(c, p, NULL, 0, &st));
@@ -210,7 +210,7 @@ static void client_id_resumes_the_same_session(void)
     zk_options_free(o);
     REQUIRE(first != NULL);
     CHECK_OK(zk_add_listener(first, zkt_on_state, &r, zkt_on_final, NULL));
-    CHECK_OK(zk_client_get_id(first, &id));
+    CHECK_OK(zk_get_client_id(first, &id));
     CHECK_OK(zk_create(first, zkt_path(p, "%s/eph", root), NULL, 0, NULL, 0,
                        ZK_CREATE_FLAG_EPHEMERAL, 0, 0, NULL, NULL));
     zkt_proxy_cut(proxy, true);
@@ -221,7 +221,7 @@ static void client_id_resumes_the_same_session(void)
     second = zkt_start(o);
     zk_options_free(o);
     if (second != NULL) {
-        CHECK_OK(zk_client_get_id(second, &id2));
+        CHECK_OK(zk_get_client_id(second, &id2));
         CHECK_EQ(id2.session_id, id.session_id);
         CHECK(memcmp(id2.passwd, id.passwd, sizeof id.passwd) == 0);
         /* The session's ephemeral is the second client's as well. */
@@ -262,7 +262,7 @@ static void connection_loss_suspends_and_the_session_and_watches_survive(void)
     zk_options_free(o);
     REQUIRE(cl != NULL);
     CHECK_OK(zk_add_listener(cl, zkt_on_state, &r, zkt_on_final, NULL));
-    CHECK_OK(zk_client_get_id(cl, &id));
+    CHECK_OK(zk_get_client_id(cl, &id));
     CHECK_OK(zkt_create(c, zkt_path(p, "%s/n", root), "x"));
     wt = zkt_watcher(&w);
     CHECK_OK(zk_exists(cl, p, &wt, 0, NULL));
@@ -272,15 +272,15 @@ static void connection_loss_suspends_and_the_session_and_watches_survive(void)
     zkt_proxy_cut(proxy, true);
     n = wait_state(&r, ZK_STATE_SUSPENDED, ZK_KEEPER_STATE_CONNECTING, n) + 1;
     REQUIRE(n > 0);
-    CHECK_EQ(zk_client_state(cl), ZK_STATE_SUSPENDED);
-    CHECK(!zk_client_connected(cl));
+    CHECK_EQ(zk_get_state(cl), ZK_STATE_SUSPENDED);
+    CHECK(!zk_is_connected(cl));
     /* A change while the client is away. */
     CHECK_OK(zkt_set_str(c, p, "changed while away"));
     CHECK_EQ(zkt_rec_events(&w), 0); /* the watch is kept, not ended */
 
     zkt_proxy_cut(proxy, false);
     CHECK(wait_state(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED, n) >= 0);
-    CHECK_OK(zk_client_get_id(cl, &id2));
+    CHECK_OK(zk_get_client_id(cl, &id2));
     CHECK_EQ(id2.session_id, id.session_id);
     /* The watch was replayed on reconnect and the server fired it for the missed change. */
     CHECK(zkt_wait_finals(&w, 1, EVENT_WAIT_MS));
@@ -307,7 +307,7 @@ static void wrong_session_password_gives_a_new_session(void)
 
     first = zkt_connect();
     REQUIRE(first != NULL);
-    CHECK_OK(zk_client_get_id(first, &id));
+    CHECK_OK(zk_get_client_id(first, &id));
     id.passwd[0] ^= 0xFF;
     o = zkt_options(NULL);
     CHECK_OK(zk_options_set_client_id(o, &id));
@@ -315,13 +315,13 @@ static void wrong_session_password_gives_a_new_session(void)
     second = zkt_start(o);
     zk_options_free(o);
     if (second != NULL) {
-        CHECK_OK(zk_client_get_id(second, &got));
+        CHECK_OK(zk_get_client_id(second, &got));
         CHECK(got.session_id != id.session_id);
         zk_client_free(second);
     }
     /* The first client's session was not touched. */
     CHECK_OK(zk_exists(first, "/", NULL, 0, NULL));
-    CHECK_OK(zk_client_get_id(first, &got));
+    CHECK_OK(zk_get_client_id(first, &got));
     CHECK_EQ(got.session_id, id.session_id);
     zk_client_free(first);
 }
@@ -385,14 +385,14 @@ static void set_hosts_moves_the_session_to_the_new_servers(void)
     proxy = zkt_proxy_start(&port);
     REQUIRE(proxy != NULL);
     CHECK_OK(zk_add_listener(c, zkt_on_state, &r, zkt_on_final, NULL));
-    CHECK_OK(zk_client_get_id(c, &id));
+    CHECK_OK(zk_get_client_id(c, &id));
     drain_events(c);
 
     /* The current server is in the new list: nothing moves. */
     snprintf(list, sizeof list, "%s,127.0.0.1:1", zkt_hosts());
     CHECK_OK(zk_set_hosts(c, list));
     CHECK_OK(zk_exists(c, "/", NULL, 0, NULL));
-    CHECK(zk_client_connected(c));
+    CHECK(zk_is_connected(c));
 
     /* It is not: the client moves now, keeping its session. */
     n = zkt_rec_states(&r);
@@ -400,7 +400,7 @@ static void set_hosts_moves_the_session_to_the_new_servers(void)
     CHECK_OK(zk_set_hosts(c, via));
     CHECK(wait_state(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED, n) >= 0);
     CHECK_OK(zk_exists(c, "/", NULL, 0, NULL));
-    CHECK_OK(zk_client_get_id(c, &id2));
+    CHECK_OK(zk_get_client_id(c, &id2));
     CHECK_EQ(id2.session_id, id.session_id);
     /* Proof that it talks through the proxy now: cutting it suspends the client. */
     n = zkt_rec_states(&r);
@@ -410,7 +410,7 @@ static void set_hosts_moves_the_session_to_the_new_servers(void)
     /* And back to the real server. */
     CHECK_OK(zk_set_hosts(c, zkt_hosts()));
     CHECK(wait_state(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED, n) >= 0);
-    CHECK_OK(zk_client_get_id(c, &id2));
+    CHECK_OK(zk_get_client_id(c, &id2));
     CHECK_EQ(id2.session_id, id.session_id);
 
     /* Refusals leave the client as it was. */
@@ -422,7 +422,7 @@ static void set_hosts_moves_the_session_to_the_new_servers(void)
     CHECK_RC(zk_set_hosts(c, "\xff"), ZK_RESULT_INVALID_UTF8);
     CHECK_RC(zk_set_hosts(c, NULL), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_set_hosts(NULL, zkt_hosts()), ZK_RESULT_NULL_ARGUMENT);
-    CHECK(zk_client_connected(c));
+    CHECK(zk_is_connected(c));
     zk_client_free(c);
     zkt_proxy_free(proxy);
     zkt_rec_destroy(&r);
@@ -439,7 +439,7 @@ static void start_fails_fast_on_an_expired_session_with_expiry_final(void)
 
     first = zkt_connect();
     REQUIRE(first != NULL);
-    CHECK_OK(zk_client_get_id(first, &id));
+    CHECK_OK(zk_get_client_id(first, &id));
     id.passwd[0] ^= 0xFF; /* the server answers a wrong password with "expired" */
     o = zkt_options(NULL);
     CHECK_OK(zk_options_set_client_id(o, &id));
@@ -502,8 +502,8 @@ static void start_gives_up_after_the_connection_retries(void)
     /* Two refused connects and one 10 ms back-off take far less than the 10 s allowed. */
     CHECK_RC(zk_start(c, 10000), ZK_RESULT_RETRIES_EXHAUSTED);
     CHECK(zkt_now_ms() - t0 < 5000);
-    CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
-    CHECK_EQ(zk_client_state(c), ZK_STATE_LOST);
+    CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
+    CHECK_EQ(zk_get_state(c), ZK_STATE_LOST);
     CHECK_RC(zk_exists(c, "/", NULL, 0, NULL), ZK_RESULT_RETRIES_EXHAUSTED);
     CHECK(zkt_wait_states(&r, 2, EVENT_WAIT_MS));
     zk_client_free(c);
@@ -536,8 +536,35 @@ static void start_times_out_when_no_server_answers(void)
     took = zkt_now_ms() - t0;
     CHECK(took >= 290 && took < 5000);
     /* On timeout the client is stopped again. */
-    CHECK_EQ(zk_client_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
+    CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
     CHECK_RC(zk_exists(c, "/", NULL, 0, NULL), ZK_RESULT_CLOSED);
+    zk_client_free(c);
+    close(fd);
+}
+
+/* zk_start's 0 is the client's operation timeout, as for every other call: 400 ms here,
+ * not a default of zk_start's own. */
+static void start_with_0_waits_the_operation_timeout(void)
+{
+    char hosts[64];
+    zk_options *o;
+    zk_client *c = NULL;
+    int fd = -1, port = refusing_port(&fd);
+    int64_t t0, took;
+    REQUIRE(port > 0);
+
+    snprintf(hosts, sizeof hosts, "127.0.0.1:%d", port);
+    o = zk_options_new();
+    CHECK_OK(zk_options_set_hosts(o, hosts));
+    CHECK_OK(zk_options_set_operation_timeout_ms(o, 400));
+    CHECK_OK(zk_client_new(o, &c));
+    zk_options_free(o);
+    REQUIRE(c != NULL);
+    t0 = zkt_now_ms();
+    CHECK_RC(zk_start(c, 0), ZK_RESULT_TIMED_OUT);
+    took = zkt_now_ms() - t0;
+    CHECK(took >= 390 && took < 5000);
+    CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
     zk_client_free(c);
     close(fd);
 }
@@ -579,7 +606,7 @@ static void stopped_and_unstarted_clients_answer_closed(void)
         CHECK_RC(zk_get_acl(c, "/", 0, &al, NULL), ZK_RESULT_CLOSED);
         CHECK_RC(zk_set_acl(c, "/x", &open, 1, -1, 0, NULL), ZK_RESULT_CLOSED);
         CHECK_RC(zk_add_auth(c, "digest", (const uint8_t *)"u:p", 3, 0), ZK_RESULT_CLOSED);
-        CHECK_RC(zk_client_get_id(c, &id), ZK_RESULT_CONNECTION_LOSS);
+        CHECK_RC(zk_get_client_id(c, &id), ZK_RESULT_CONNECTION_LOSS);
         CHECK(b.data == NULL && l == NULL && al == NULL);
         /* Four-letter words need no session: they go to the first host that answers. */
         CHECK_OK(zk_command(c, "ruok", 0, &s));
@@ -679,6 +706,7 @@ ZKT_SUITE(session) = {
     ZKT_CASE(set_hosts_moves_the_session_to_the_new_servers),
     ZKT_CASE(start_gives_up_after_the_connection_retries),
     ZKT_CASE(start_times_out_when_no_server_answers),
+    ZKT_CASE(start_with_0_waits_the_operation_timeout),
     ZKT_CASE(stopped_and_unstarted_clients_answer_closed),
     ZKT_CASE(logger_hears_the_connection_and_is_finalized_once),
     ZKT_CASE(logger_replaced_or_refused_is_finalized),

@@ -87,7 +87,7 @@ static void sixteen_threads_share_one_client(void)
         CHECK_EQ(w[i].done, ops);
     }
     CHECK_EQ(started, THREADS);
-    CHECK(zk_client_connected(c));
+    CHECK(zk_is_connected(c));
     zkt_teardown(c, root);
 }
 
@@ -110,7 +110,7 @@ static void watches_from_many_threads_each_end_once(void)
         CHECK_OK(zk_exists(c, w[i].path, &wt, 0, NULL));
         CHECK_OK(zk_exists(c, w[i].path, &wt, 0, NULL));
     }
-    CHECK_EQ(zk_client_watch_count(c), 2 * THREADS);
+    CHECK_EQ(zk_watch_count(c), 2 * THREADS);
     /* The sets run on the worker threads (one round each). */
     for (i = 0; i < THREADS; i++) {
         w[i].c = c;

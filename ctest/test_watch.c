@@ -53,13 +53,13 @@ static void data_watch_fires_changed_on_set(void)
     CHECK_OK(zkt_create(c, zkt_path(p, "%s/n", root), "a"));
     CHECK_OK(zk_get(c, p, &w, 0, &b, NULL));
     zk_buffer_free(&b);
-    CHECK_EQ(zk_client_watch_count(c), 1);
+    CHECK_EQ(zk_watch_count(c), 1);
     CHECK_EQ(zkt_rec_events(&r), 0);
     CHECK_OK(zkt_set_str(c, p, "b"));
     CHECK(zkt_wait_finals(&r, 1, EVENT_WAIT_MS));
     check_event(&r, 0, ZK_EVENT_TYPE_CHANGED, ZK_KEEPER_STATE_CONNECTED, p);
     check_fired_once(c, p, &r);
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
     zkt_teardown(c, root);
     zkt_rec_destroy(&r);
 }
@@ -98,7 +98,7 @@ static void exists_watch_on_missing_node_fires_created(void)
 
     /* NO_NODE, and yet the watch is set */
     CHECK_RC(zk_exists(c, zkt_path(p, "%s/later", root), &w, 0, NULL), ZK_RESULT_NO_NODE);
-    CHECK_EQ(zk_client_watch_count(c), 1);
+    CHECK_EQ(zk_watch_count(c), 1);
     CHECK_EQ(zkt_rec_finals(&r), 0);
     CHECK_OK(zkt_create(c, p, "x"));
     CHECK(zkt_wait_finals(&r, 1, EVENT_WAIT_MS));
@@ -183,7 +183,7 @@ static void every_watch_of_a_node_fires_on_delete(void)
     zk_string_list_free(l);
     w = zkt_watcher(&ex);
     CHECK_OK(zk_exists(c, p, &w, 0, NULL));
-    CHECK_EQ(zk_client_watch_count(c), 3);
+    CHECK_EQ(zk_watch_count(c), 3);
     CHECK_OK(zk_delete(c, p, -1, false, 0));
     CHECK(zkt_wait_finals(&data, 1, EVENT_WAIT_MS));
     CHECK(zkt_wait_finals(&child, 1, EVENT_WAIT_MS));
@@ -191,7 +191,7 @@ static void every_watch_of_a_node_fires_on_delete(void)
     check_event(&data, 0, ZK_EVENT_TYPE_DELETED, ZK_KEEPER_STATE_CONNECTED, p);
     check_event(&child, 0, ZK_EVENT_TYPE_DELETED, ZK_KEEPER_STATE_CONNECTED, p);
     check_event(&ex, 0, ZK_EVENT_TYPE_DELETED, ZK_KEEPER_STATE_CONNECTED, p);
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
     zkt_teardown(c, root);
     zkt_rec_destroy(&data);
     zkt_rec_destroy(&child);
@@ -283,7 +283,7 @@ static void pending_watches_end_with_closed_at_stop(void)
     zk_string_list_free(l);
     w = zkt_watcher(&ex);
     CHECK_RC(zk_exists(c, zkt_path(q, "%s/none", root), &w, 0, NULL), ZK_RESULT_NO_NODE);
-    CHECK_EQ(zk_client_watch_count(c), 3);
+    CHECK_EQ(zk_watch_count(c), 3);
 
     CHECK_OK(zk_stop(c));
     CHECK(zkt_wait_finals(&data, 1, EVENT_WAIT_MS));
@@ -292,7 +292,7 @@ static void pending_watches_end_with_closed_at_stop(void)
     check_event(&data, 0, ZK_EVENT_TYPE_NONE, ZK_KEEPER_STATE_CLOSED, "");
     check_event(&child, 0, ZK_EVENT_TYPE_NONE, ZK_KEEPER_STATE_CLOSED, "");
     check_event(&ex, 0, ZK_EVENT_TYPE_NONE, ZK_KEEPER_STATE_CLOSED, "");
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
 
     /* The ended watches do not come back after a restart, nor fire on changes. */
     CHECK_OK(zk_start(c, (uint32_t)zkt_wait_ms(10000)));
@@ -302,7 +302,7 @@ static void pending_watches_end_with_closed_at_stop(void)
         CHECK_OK(zk_sync(c, p, 0));
         zk_client_free(other);
     }
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
     zkt_teardown(c, root);
     CHECK_EQ(zkt_rec_events(&data), 1);
     CHECK_EQ(zkt_rec_finals(&data), 1);
@@ -333,7 +333,7 @@ static void pending_watches_are_finalized_before_free_returns(void)
             CHECK_OK(zk_get(c2, p, &w, 0, &b, NULL));
             zk_buffer_free(&b);
         }
-        CHECK_EQ(zk_client_watch_count(c2), 5);
+        CHECK_EQ(zk_watch_count(c2), 5);
         zk_client_free(c2);
         /* No waiting: free drains the event thread before it returns. */
         CHECK_EQ(zkt_rec_events(&r), 5);
@@ -384,7 +384,7 @@ static void failed_calls_finalize_the_watcher_before_returning(void)
     no_cb.callback = NULL;
     CHECK_RC(zk_exists(c, root, &no_cb, 0, NULL), ZK_RESULT_NULL_ARGUMENT);
     CHECK_EQ(zkt_rec_finals(&r), 11);
-    CHECK_EQ(zk_client_watch_count(c), 0);
+    CHECK_EQ(zk_watch_count(c), 0);
 
     /* A stopped client. */
     CHECK_OK(zk_stop(c));

@@ -1,3 +1,53 @@
+/*
+ * libzkclient: a ZooKeeper client. This header is read top down: version and results,
+ * options, the client's life cycle, blocking operations, async operations, transactions,
+ * value types and their free functions (C wants the types declared first, so they are).
+ *
+ * Results. A fallible function returns a zk_result: ZK_RESULT_OK (0), one of ZooKeeper's
+ * own codes with its own number (ZK_RESULT_NO_NODE is -101, ...), or one of the client's,
+ * numbered -1000 and below. zk_result_message gives a static message for any code. A NULL
+ * for a required pointer is ZK_RESULT_NULL_ARGUMENT. A panic inside the library is caught
+ * and returned as ZK_RESULT_PANIC: no input aborts the process.
+ *
+ * Outputs. Out-parameters come last, are written only when the call returns ZK_RESULT_OK
+ * (zk_txn_commit alone says otherwise), and may be NULL where the comment says optional.
+ *
+ * Ownership. The caller keeps what it passes; the library copies what it keeps, so any
+ * argument may be freed once the call returns. What the library allocates for the caller
+ * has one free function each: zk_options_free, zk_client_free, zk_txn_free,
+ * zk_txn_results_free, zk_buffer_free, zk_string_free, zk_string_list_free and
+ * zk_acl_list_free. Each takes NULL as a no-op. Pointers handed to a callback are
+ * borrowed for the call only.
+ *
+ * Strings and bytes. Paths and other strings are NUL-terminated UTF-8 (else
+ * ZK_RESULT_INVALID_UTF8). Paths are relative to the chroot and checked as the server
+ * checks them (ZK_RESULT_INVALID_PATH). Data and credentials are bytes, a pointer and a
+ * length; the pointer may be NULL when the length is 0.
+ *
+ * Threads. A zk_client is thread-safe: any number of threads share one, and their calls
+ * are pipelined on its one connection; a blocking call waits for its reply on the calling
+ * thread. zk_options and zk_txn are not thread-safe: one thread at a time.
+ * Lists and results are read-only and may be read from any thread until freed.
+ *
+ * Callbacks. Watch callbacks, state listeners and async completions take void *userdata
+ * first and run on the client's event thread, one at a time and in order: never on the
+ * I/O thread, never while the library holds a lock. They may call back into the library,
+ * blocking calls included (later callbacks wait meanwhile), and may call zk_close or
+ * zk_client_free on their own client. The logger alone differs: it runs on any library
+ * thread and must not call back into the library.
+ *
+ * Finalizers. Where a function takes a zk_finalizer_fn with userdata, the library owns
+ * userdata from that call on and runs finalizer(userdata) exactly once, when the
+ * registration ends: after its last callback, on the event thread; or before the call
+ * returns, on the calling thread, if the call fails; or in zk_remove_listener,
+ * zk_options_free or zk_client_free. A NULL finalizer is fine.
+ *
+ * Timeouts. Every call that waits takes timeout_ms; 0 means the client's default, its
+ * operation timeout (zk_options_set_operation_timeout_ms, 10000 ms unless set), and for
+ * zk_start the same. A deadline that passes gives ZK_RESULT_TIMED_OUT. While the
+ * connection is down, calls wait for the reconnect until their deadline.
+ */
+
 #ifndef ZKCLIENT_H
 #define ZKCLIENT_H
 
@@ -13,18 +63,14 @@
 #define ZK_VERSION_STRING "0.1.0"
 
 
-/*
- Watch event types, with ZooKeeper's numbers.
- */
+// Watch event types, with ZooKeeper's numbers.
 enum zk_event_type
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : int32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  /*
-   A session event: the registration ended without a node event (close, expiry,
-   auth failure). `state` says which.
-   */
+  // A session event: the registration ended without a node event (close, expiry,
+  // auth failure); state says which.
   ZK_EVENT_TYPE_NONE = -1,
   ZK_EVENT_TYPE_CREATED = 1,
   ZK_EVENT_TYPE_DELETED = 2,
@@ -42,36 +88,24 @@ typedef int32_t zk_event_type;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-/*
- Result codes. In C: `zk_result`, constants `ZK_RESULT_<NAME>`.
- */
+// Result codes. In C: `zk_result`, constants `ZK_RESULT_<NAME>`.
 enum zk_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : int32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  /*
-   Success (C only).
-   */
+  // Success (C only).
   ZK_RESULT_OK = 0,
-  /*
-   ZooKeeper SYSTEMERROR.
-   */
+  // ZooKeeper SYSTEMERROR.
   ZK_RESULT_SYSTEM_ERROR = -1,
-  /*
-   A multi op that did not run because another op of the same multi failed.
-   */
+  // A multi op that did not run because another op of the same multi failed.
   ZK_RESULT_RUNTIME_INCONSISTENCY = -2,
   ZK_RESULT_DATA_INCONSISTENCY = -3,
-  /*
-   The connection to the server was lost while the request was in flight. The request
-   may or may not have been applied.
-   */
+  // The connection to the server was lost while the request was in flight. The request
+  // may or may not have been applied.
   ZK_RESULT_CONNECTION_LOSS = -4,
   ZK_RESULT_MARSHALLING_ERROR = -5,
-  /*
-   The server does not implement the operation (TTL nodes need extendedTypesEnabled).
-   */
+  // The server does not implement the operation (TTL nodes need extendedTypesEnabled).
   ZK_RESULT_UNIMPLEMENTED = -6,
   ZK_RESULT_OPERATION_TIMEOUT = -7,
   ZK_RESULT_BAD_ARGUMENTS = -8,
@@ -99,53 +133,29 @@ enum zk_result
   ZK_RESULT_SESSION_CLOSED_REQUIRE_SASL_AUTH = -124,
   ZK_RESULT_QUOTA_EXCEEDED = -125,
   ZK_RESULT_THROTTLED_OP = -127,
-  /*
-   A required pointer argument was NULL.
-   */
+  // A required pointer argument was NULL.
   ZK_RESULT_NULL_ARGUMENT = -1001,
-  /*
-   An argument is out of range or a flag combination is not allowed.
-   */
+  // An argument is out of range or a flag combination is not allowed.
   ZK_RESULT_INVALID_ARGUMENT = -1002,
-  /*
-   A path that the server would reject (checked before anything is sent).
-   */
+  // A path that the server would reject (checked before anything is sent).
   ZK_RESULT_INVALID_PATH = -1003,
-  /*
-   A string argument is not valid UTF-8.
-   */
+  // A string argument is not valid UTF-8.
   ZK_RESULT_INVALID_UTF8 = -1004,
-  /*
-   Data or a reply larger than the frame limit.
-   */
+  // Data or a reply larger than the frame limit.
   ZK_RESULT_TOO_LARGE = -1005,
-  /*
-   The client is closed, or not started.
-   */
+  // The client is closed, or not started.
   ZK_RESULT_CLOSED = -1006,
-  /*
-   The call's own deadline passed before a reply came.
-   */
+  // The call's own deadline passed before a reply came.
   ZK_RESULT_TIMED_OUT = -1007,
-  /*
-   A panic inside the library was caught at the C boundary.
-   */
+  // A panic inside the library was caught at the C boundary.
   ZK_RESULT_PANIC = -1008,
-  /*
-   The connection retry policy ran out of tries without reaching any server.
-   */
+  // The connection retry policy ran out of tries without reaching any server.
   ZK_RESULT_RETRIES_EXHAUSTED = -1009,
-  /*
-   Bytes from the network that are not valid ZooKeeper protocol.
-   */
+  // Bytes from the network that are not valid ZooKeeper protocol.
   ZK_RESULT_PROTOCOL = -1010,
-  /*
-   A server answered something other than what was asked (four-letter words, versions).
-   */
+  // A server answered something other than what was asked (four-letter words, versions).
   ZK_RESULT_BAD_REPLY = -1011,
-  /*
-   TLS settings that cannot be used (unreadable or malformed PEM files, no CA).
-   */
+  // TLS settings that cannot be used (unreadable or malformed PEM files, no CA).
   ZK_RESULT_TLS = -1012,
 };
 #ifndef __cplusplus
@@ -156,57 +166,33 @@ typedef int32_t zk_result;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-/*
- The coarse view, for listeners that only care whether they can rely on the session.
- */
+// The coarse view, for listeners that only care whether they can rely on the session.
 typedef enum zk_state {
-  /*
-   No session: never started, stopped, expired, or auth failed.
-   */
+  // No session: never started, stopped, expired, or auth failed.
   ZK_STATE_LOST = 0,
-  /*
-   The connection is down but the session may still be alive; requests wait.
-   */
+  // The connection is down but the session may still be alive; requests wait.
   ZK_STATE_SUSPENDED = 1,
-  /*
-   Connected with a live session (read-write or read-only).
-   */
+  // Connected with a live session (read-write or read-only).
   ZK_STATE_CONNECTED = 2,
 } zk_state;
 
-/*
- The detailed view.
- */
+// The detailed view.
 typedef enum zk_keeper_state {
-  /*
-   Looking for a server.
-   */
+  // Looking for a server.
   ZK_KEEPER_STATE_CONNECTING = 0,
-  /*
-   Connected to a read-write server.
-   */
+  // Connected to a read-write server.
   ZK_KEEPER_STATE_CONNECTED = 1,
-  /*
-   Connected to a read-only server: reads work, writes fail with NOTREADONLY.
-   */
+  // Connected to a read-only server: reads work, writes fail with NOTREADONLY.
   ZK_KEEPER_STATE_CONNECTED_RO = 2,
-  /*
-   A credential was refused. Final until the client is started again.
-   */
+  // A credential was refused. Final until the client is started again.
   ZK_KEEPER_STATE_AUTH_FAILED = 3,
-  /*
-   Not started, or stopped.
-   */
+  // Not started, or stopped.
   ZK_KEEPER_STATE_CLOSED = 4,
-  /*
-   The server expired the session (or it was away longer than the session timeout).
-   */
+  // The server expired the session (or it was away longer than the session timeout).
   ZK_KEEPER_STATE_EXPIRED_SESSION = 5,
 } zk_keeper_state;
 
-/*
- Log levels of the logger callback.
- */
+// Log levels of the logger callback.
 typedef enum zk_log_level {
   ZK_LOG_LEVEL_ERROR = 1,
   ZK_LOG_LEVEL_WARN = 2,
@@ -214,23 +200,19 @@ typedef enum zk_log_level {
   ZK_LOG_LEVEL_DEBUG = 4,
 } zk_log_level;
 
-/*
- Flags of `zk_create` (`ZK_CREATE_FLAG_EPHEMERAL`, ...), OR-ed together.
- */
+// Flags of zk_create, zk_create_async and zk_txn_create, OR-ed together.
 enum zk_create_flag
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
+  // The node goes when the session ends.
   ZK_CREATE_FLAG_EPHEMERAL = 1,
+  // The server appends a 10-digit counter to the name.
   ZK_CREATE_FLAG_SEQUENCE = 2,
-  /*
-   A container node: the server deletes it once its last child is gone.
-   */
+  // A container node: the server deletes it once its last child is gone.
   ZK_CREATE_FLAG_CONTAINER = 4,
-  /*
-   Create missing parents first (with the same ACL).
-   */
+  // Create missing parents first, with the same ACL (blocking zk_create only).
   ZK_CREATE_FLAG_MAKEPATH = 8,
 };
 #ifndef __cplusplus
@@ -241,9 +223,7 @@ typedef uint32_t zk_create_flag;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-/*
- Permission bits of an ACL entry (`ZK_PERM_READ`, ...), OR-ed into `zk_acl.perms`.
- */
+// Permission bits of an ACL entry, OR-ed into zk_acl.perms.
 enum zk_perm
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -264,25 +244,17 @@ typedef uint32_t zk_perm;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-/*
- Kinds of watch for `zk_remove_watches` (ZooKeeper's WatcherType numbers).
- */
+// Kinds of watch for zk_remove_watches, with ZooKeeper's numbers.
 enum zk_watcher_type
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  /*
-   Child watches (from zk_get_children).
-   */
+  // Child watches (from zk_get_children).
   ZK_WATCHER_TYPE_CHILDREN = 1,
-  /*
-   Data and exists watches (from zk_get, zk_exists).
-   */
+  // Data and exists watches (from zk_get, zk_exists).
   ZK_WATCHER_TYPE_DATA = 2,
-  /*
-   All of the above and persistent watches (zk_add_watch).
-   */
+  // All of the above and persistent watches (zk_add_watch).
   ZK_WATCHER_TYPE_ANY = 3,
 };
 #ifndef __cplusplus
@@ -293,514 +265,332 @@ typedef uint32_t zk_watcher_type;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-/*
- A node's ACL as the server returned it. Read with `zk_acl_list_len` and
- `zk_acl_list_get`; free with `zk_acl_list_free`.
- */
+// A node's ACL as the server returned it (opaque). Read it with zk_acl_list_len and
+// zk_acl_list_get; free it with zk_acl_list_free.
 typedef struct zk_acl_list zk_acl_list;
 
-/*
- A ZooKeeper client (opaque). Thread-safe: share one handle between threads.
- */
+// A ZooKeeper client (opaque). Thread-safe: share one between threads.
 typedef struct zk_client zk_client;
 
-/*
- Client options (opaque).
- */
+// Client settings (opaque). Not thread-safe. zk_client_new copies them.
 typedef struct zk_options zk_options;
 
-/*
- A list of strings (children of a node). Read with `zk_string_list_len` and
- `zk_string_list_get`; free with `zk_string_list_free`.
- */
+// A list of strings: a node's children (opaque). Read it with zk_string_list_len and
+// zk_string_list_get; free it with zk_string_list_free.
 typedef struct zk_string_list zk_string_list;
 
-/*
- A transaction under construction (opaque). Free with `zk_txn_free`.
- */
+// A transaction being built (opaque). Not thread-safe. Free with zk_txn_free.
 typedef struct zk_txn zk_txn;
 
-/*
- The per-op results of `zk_multi` (opaque). Free with `zk_txn_results_free`.
- */
+// The per-op results of zk_txn_commit (opaque). Free with zk_txn_results_free.
 typedef struct zk_txn_results zk_txn_results;
 
-/*
- One ACL entry given by the caller: permission bits and an identity
- (`scheme` "world"/"auth"/"digest"/"ip"/..., `id` "anyone", "user:hash", "10.0.0.0/8").
- The strings are borrowed for the call.
- */
+// A session id and its 16-byte password (zk_get_client_id, zk_options_set_client_id).
+typedef struct zk_client_id {
+  int64_t session_id;
+  uint8_t passwd[16];
+} zk_client_id;
+
+// One ACL entry: permission bits and an identity (scheme "world", "auth", "digest", "ip",
+// ...; id "anyone", "user:hash", "10.0.0.0/8", ...). Given by the caller, the strings are
+// borrowed for the call; read from a zk_acl_list, they belong to the list.
 typedef struct zk_acl {
   uint32_t perms;
   const char *scheme;
   const char *id;
 } zk_acl;
 
-/*
- A node's metadata, as the server keeps it.
- */
+// A retry policy (kazoo's KazooRetry). Fill one with zk_retry_policy_init, then change
+// what you need.
+typedef struct zk_retry_policy {
+  // Attempts in all; 1 = no retry; -1 = unbounded.
+  int32_t max_tries;
+  // First delay.
+  uint32_t delay_ms;
+  // Factor applied to the delay after each sleep (>= 1).
+  double backoff;
+  // Relative jitter in [0, 1): 0.4 = each sleep is 60 %..140 % of the delay.
+  double max_jitter;
+  // Ceiling of the delay.
+  uint32_t max_delay_ms;
+  // Total time allowed from the first attempt; -1 = no limit.
+  int64_t deadline_ms;
+} zk_retry_policy;
+
+// The logger. It runs on any library thread (the I/O thread too), so it must be
+// thread-safe and must not call back into the library. message is borrowed for the call.
+typedef void (*zk_log_fn)(void *userdata, zk_log_level level, const char *message);
+
+// Releases userdata: the library calls it exactly once, when it is done with the
+// userdata it came with (see the preamble for which thread).
+typedef void (*zk_finalizer_fn)(void *userdata);
+
+// A state listener, run on the client's event thread on every change of the detailed
+// state, with the coarse and detailed states. It may call back into the library.
+typedef void (*zk_listener_fn)(void *userdata, zk_state state, zk_keeper_state keeper_state);
+
+// A node's metadata, as the server keeps it.
 typedef struct zk_stat {
   int64_t czxid;
   int64_t mzxid;
-  /*
-   Milliseconds since the epoch.
-   */
+  // Milliseconds since the epoch.
   int64_t ctime;
   int64_t mtime;
   int32_t version;
   int32_t cversion;
   int32_t aversion;
-  /*
-   The owning session of an ephemeral node, 0 otherwise.
-   */
+  // The owning session of an ephemeral node, 0 otherwise.
   int64_t ephemeral_owner;
   int32_t data_length;
   int32_t num_children;
   int64_t pzxid;
 } zk_stat;
 
-/*
- Completion with a string (a created or synced path) and, for create, the Stat.
- */
-typedef void (*zk_string_completion)(void *userdata,
-                                     zk_result rc,
-                                     const char *value,
-                                     const struct zk_stat *stat);
-
-/*
- Releases userdata: called exactly once when the library is done with it.
- */
-typedef void (*zk_finalizer_fn)(void *userdata);
-
-/*
- Completion of an operation with no value: `rc` only.
- */
-typedef void (*zk_void_completion)(void *userdata, zk_result rc);
-
-/*
- What a watch callback receives; valid only during the call.
- */
+// What a watch callback receives; borrowed for the call only.
 typedef struct zk_event {
   zk_event_type event_type;
-  /*
-   The client's detailed state when the event was queued.
-   */
+  // The client's detailed state when the event was queued.
   zk_keeper_state state;
-  /*
-   The node's path relative to the chroot; "" for session events.
-   */
+  // The node's path, relative to the chroot; "" for session events.
   const char *path;
 } zk_event;
 
-/*
- A one-shot watch callback, run on the client's event thread. It may call back into the
- library, blocking calls included, and may even free the client.
- */
+// A watch callback, run on the client's event thread. It may call back into the library,
+// blocking calls included, and may close or free the client.
 typedef void (*zk_watch_fn)(void *userdata, const struct zk_event *event);
 
-/*
- A one-shot watch to set with a read. Whenever a non-NULL `zk_watcher *` is passed, the
- library takes `userdata`: `finalizer` (if any) runs exactly once — after the callback
- if the watch fired or ended with a session event, or before the call returns if the
- call failed and no watch was set (then `callback` is never called).
- */
+// A watch to set with a read (one-shot) or zk_add_watch (persistent); the library copies
+// it. Whenever a non-NULL zk_watcher pointer is passed, the library owns userdata from
+// then on: finalizer (optional) runs exactly once, after the watch's last callback, or
+// before the call returns if it failed and no watch was set (callback then never runs).
+// A one-shot watch gets one callback: its event, or a session event (ZK_EVENT_TYPE_NONE)
+// when the session closes or expires first.
 typedef struct zk_watcher {
   zk_watch_fn callback;
   void *userdata;
   zk_finalizer_fn finalizer;
 } zk_watcher;
 
-/*
- Completion with a Stat (NULL unless `rc` is OK).
- */
-typedef void (*zk_stat_completion)(void *userdata, zk_result rc, const struct zk_stat *stat);
-
-/*
- Completion with data and Stat (NULL/0 unless `rc` is OK).
- */
-typedef void (*zk_data_completion)(void *userdata,
-                                   zk_result rc,
-                                   const uint8_t *data,
-                                   size_t len,
-                                   const struct zk_stat *stat);
-
-/*
- Completion with a child list and the parent's Stat (NULL unless `rc` is OK).
- */
-typedef void (*zk_children_completion)(void *userdata,
-                                       zk_result rc,
-                                       const struct zk_string_list *children,
-                                       const struct zk_stat *stat);
-
-/*
- Completion with an ACL list and Stat (NULL unless `rc` is OK).
- */
-typedef void (*zk_acl_completion)(void *userdata,
-                                  zk_result rc,
-                                  const struct zk_acl_list *acl,
-                                  const struct zk_stat *stat);
-
-/*
- A session id and its 16-byte password.
- */
-typedef struct zk_client_id {
-  int64_t session_id;
-  uint8_t passwd[16];
-} zk_client_id;
-
-/*
- A state listener, run on the client's event thread on every change of the detailed
- state. It may call back into the library.
- */
-typedef void (*zk_listener_fn)(void *userdata, zk_state state, zk_keeper_state keeper_state);
-
-/*
- Bytes the library allocated. Free with `zk_buffer_free`.
- */
+// Bytes the library allocated (a node's data from zk_get). Free with zk_buffer_free.
 typedef struct zk_buffer {
   uint8_t *data;
   size_t len;
 } zk_buffer;
 
-/*
- A retry policy (kazoo's KazooRetry). Start from `zk_retry_policy_init`.
- */
-typedef struct zk_retry_policy {
-  /*
-   Attempts in all; 1 = no retry; -1 = unbounded.
-   */
-  int32_t max_tries;
-  /*
-   First delay.
-   */
-  uint32_t delay_ms;
-  /*
-   Factor applied to the delay after each sleep (>= 1).
-   */
-  double backoff;
-  /*
-   Relative jitter in [0, 1): 0.4 = each sleep is 60 %..140 % of the delay.
-   */
-  double max_jitter;
-  /*
-   Ceiling of the delay.
-   */
-  uint32_t max_delay_ms;
-  /*
-   Total time allowed from the first attempt; -1 = no limit.
-   */
-  int64_t deadline_ms;
-} zk_retry_policy;
+// A completion with a path (created or synced) and, for a create, the node's Stat: NULL
+// unless rc is ZK_RESULT_OK.
+typedef void (*zk_string_completion_fn)(void *userdata,
+                                        zk_result rc,
+                                        const char *value,
+                                        const struct zk_stat *stat);
 
-/*
- The logger. Runs on any library thread, so it must be thread-safe and must not call
- back into the library. `message` is valid only during the call.
- */
-typedef void (*zk_log_fn)(void *userdata, zk_log_level level, const char *message);
+// The completion of an async call with no value. It runs on the event thread and may
+// call back into the library; every pointer it gets is borrowed for the call only.
+typedef void (*zk_void_completion_fn)(void *userdata, zk_result rc);
+
+// A completion with a Stat: NULL unless rc is ZK_RESULT_OK.
+typedef void (*zk_stat_completion_fn)(void *userdata, zk_result rc, const struct zk_stat *stat);
+
+// A completion with a node's data and Stat: NULL and 0 unless rc is ZK_RESULT_OK.
+typedef void (*zk_data_completion_fn)(void *userdata,
+                                      zk_result rc,
+                                      const uint8_t *data,
+                                      size_t len,
+                                      const struct zk_stat *stat);
+
+// A completion with a child list (freed by the library after the call) and the node's
+// Stat: NULL unless rc is ZK_RESULT_OK.
+typedef void (*zk_children_completion_fn)(void *userdata,
+                                          zk_result rc,
+                                          const struct zk_string_list *children,
+                                          const struct zk_stat *stat);
+
+// A completion with an ACL list (freed by the library after the call) and the node's
+// Stat: NULL unless rc is ZK_RESULT_OK.
+typedef void (*zk_acl_completion_fn)(void *userdata,
+                                     zk_result rc,
+                                     const struct zk_acl_list *acl,
+                                     const struct zk_stat *stat);
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
-/*
- The library's version, `"MAJOR.MINOR.PATCH"`, as a static string.
- */
+// The library's version, "MAJOR.MINOR.PATCH", as a static string (never freed). It matches
+// the ZK_VERSION_* macros of the header the program was built with.
 const char *zk_version(void);
 
-/*
- A static message for a result code; never NULL, never to be freed. Any integer is
- fine: a code the library does not know gets a message saying so.
-
- The parameter is a plain `int32_t` (which `zk_result` is in C) because C may pass any
- integer, and a Rust enum holding a value outside its variants is undefined behaviour.
- */
+// A static message for a result code: never NULL, never freed. Any integer is accepted; a
+// code the library does not know gets a message saying so.
 const char *zk_result_message(int32_t result);
 
-/*
- Async `zk_create`: the callback gets the created path (chroot stripped) and its Stat.
- `ZK_CREATE_FLAG_MAKEPATH` is refused (`ZK_RESULT_INVALID_ARGUMENT`): it takes several
- round trips; use `zk_ensure_path` or the blocking `zk_create`.
+// New options with kazoo's defaults: hosts "127.0.0.1:2181", session timeout 10 000 ms,
+// operation timeout 10 000 ms, hosts shuffled, connection retry without end, no auth,
+// open ACL, no logger. Never NULL. Free with zk_options_free.
+struct zk_options *zk_options_new(void);
 
- # Safety
- As `zk_create`; `callback` and `userdata` as the module says.
- */
-zk_result zk_create_async(struct zk_client *c,
-                          const char *path,
-                          const uint8_t *data,
-                          size_t len,
-                          const struct zk_acl *acl,
-                          size_t acl_len,
-                          uint32_t flags,
-                          int64_t ttl_ms,
-                          uint32_t timeout_ms,
-                          zk_string_completion callback,
-                          void *userdata,
-                          zk_finalizer_fn finalizer);
+// Frees options (clients made from them keep their copy). NULL is a no-op.
+void zk_options_free(struct zk_options *opts);
 
-/*
- Async `zk_delete` (not recursive).
+// Sets the connect string "host[:port][,host[:port]...][/chroot]" (IPv6 in brackets, port
+// 2181 by default). A bad one is ZK_RESULT_INVALID_ARGUMENT, a bad chroot
+// ZK_RESULT_INVALID_PATH.
+zk_result zk_options_set_hosts(struct zk_options *opts, const char *hosts);
 
- # Safety
- As `zk_delete`; `callback` and `userdata` as the module says.
- */
-zk_result zk_delete_async(struct zk_client *c,
-                          const char *path,
-                          int32_t version,
-                          uint32_t timeout_ms,
-                          zk_void_completion callback,
-                          void *userdata,
-                          zk_finalizer_fn finalizer);
+// The session timeout to ask for, in ms: 1 to 3 600 000 (the server clamps it to its own
+// range; zk_session_timeout_ms says what it granted).
+zk_result zk_options_set_session_timeout_ms(struct zk_options *opts, uint32_t ms);
 
-/*
- Async `zk_exists`: `rc` is OK with the Stat, or `ZK_RESULT_NO_NODE` with NULL (a watch
- is set in both cases).
+// Resumes the session *id (from zk_get_client_id of another client) instead of making a
+// new one.
+zk_result zk_options_set_client_id(struct zk_options *opts, const struct zk_client_id *id);
 
- # Safety
- As `zk_exists`; `callback` and `userdata` as the module says.
- */
-zk_result zk_exists_async(struct zk_client *c,
-                          const char *path,
-                          const struct zk_watcher *watcher,
-                          uint32_t timeout_ms,
-                          zk_stat_completion callback,
-                          void *userdata,
-                          zk_finalizer_fn finalizer);
+// Appends *acl (copied) to the default ACL, which zk_create and zk_ensure_path use when
+// they are given none. With no entries the default is world:anyone with all permissions.
+zk_result zk_options_add_default_acl(struct zk_options *opts, const struct zk_acl *acl);
 
-/*
- Async `zk_get`.
+// Adds a credential (cred/len, copied) sent after every connect, before any request:
+// scheme "digest" with "user:password", for example. A refused one makes the client
+// AUTH_FAILED.
+zk_result zk_options_add_auth(struct zk_options *opts,
+                              const char *scheme,
+                              const uint8_t *cred,
+                              size_t len);
 
- # Safety
- As `zk_get`; `callback` and `userdata` as the module says.
- */
-zk_result zk_get_async(struct zk_client *c,
-                       const char *path,
-                       const struct zk_watcher *watcher,
-                       uint32_t timeout_ms,
-                       zk_data_completion callback,
-                       void *userdata,
-                       zk_finalizer_fn finalizer);
+// Whether to accept a read-only server (state CONNECTED_RO) when no quorum can be
+// reached; default false.
+zk_result zk_options_set_read_only(struct zk_options *opts, bool read_only);
 
-/*
- Async `zk_get_children`: the callback gets the children (unsorted) and the Stat.
+// Whether to shuffle the host list on every pass; default true.
+zk_result zk_options_set_randomize_hosts(struct zk_options *opts, bool randomize);
 
- # Safety
- As `zk_get_children`; `callback` and `userdata` as the module says.
- */
-zk_result zk_get_children_async(struct zk_client *c,
-                                const char *path,
-                                const struct zk_watcher *watcher,
-                                uint32_t timeout_ms,
-                                zk_children_completion callback,
+// Writes kazoo's default policy to *out: tries without end, 100 ms doubling, 40 % jitter,
+// 60 s ceiling, no deadline.
+zk_result zk_retry_policy_init(struct zk_retry_policy *out);
+
+// The back-off between passes over the host list (*policy, copied). When its tries run out
+// the client goes CLOSED and zk_start returns ZK_RESULT_RETRIES_EXHAUSTED.
+zk_result zk_options_set_connection_retry(struct zk_options *opts,
+                                          const struct zk_retry_policy *policy);
+
+// Retries of idempotent calls (exists, get, get_children, get_acl, sync) after
+// ZK_RESULT_CONNECTION_LOSS or ZK_RESULT_OPERATION_TIMEOUT, within each call's timeout
+// (*policy, copied). Writes are never retried: a repeat could do twice what was asked.
+zk_result zk_options_set_command_retry(struct zk_options *opts,
+                                       const struct zk_retry_policy *policy);
+
+// The timeout of calls given 0 as theirs, zk_start's included, in ms; default 10 000.
+zk_result zk_options_set_operation_timeout_ms(struct zk_options *opts, uint32_t ms);
+
+// The largest frame sent or accepted, in bytes: 1024 to 2^30, default 1 MiB + 1 KiB. A
+// request over it fails with ZK_RESULT_TOO_LARGE before anything is sent; a reply over it
+// fails only its own call, with ZK_RESULT_TOO_LARGE.
+zk_result zk_options_set_max_frame(struct zk_options *opts, size_t bytes);
+
+// With expiry_final, a client whose session expired stays expired (calls fail with
+// ZK_RESULT_SESSION_EXPIRED until zk_restart); by default it makes a new session, as
+// kazoo does.
+zk_result zk_options_set_expiry_final(struct zk_options *opts, bool expiry_final);
+
+// Sets the logger: callback(userdata, level, message) for messages at max_level (a
+// zk_log_level) or more severe. It runs on any library thread, so it must be thread-safe
+// and must not call back into the library. finalizer(userdata) (optional) runs once, when
+// the options and every client made from them are freed, or before this returns if it
+// fails. Without a logger the library is silent.
+zk_result zk_options_set_logger(struct zk_options *opts,
+                                zk_log_fn callback,
                                 void *userdata,
-                                zk_finalizer_fn finalizer);
+                                zk_finalizer_fn finalizer,
+                                uint32_t max_level);
 
-/*
- Async `zk_set`.
+// Connects with TLS; the hosts must name the servers' secure client port. ca_file: PEM CA
+// certificates to trust (NULL: the system's). cert_file and key_file: a PEM client
+// certificate chain and its key, both or neither (ZooKeeper maps it to x509 auth).
+// verify_certs: check the server's chain (off accepts any server). check_hostname: also
+// check that the certificate names the host (needs verify_certs). The files are read by
+// zk_client_new, which fails with ZK_RESULT_TLS if they are unusable or the library was
+// built without TLS.
+zk_result zk_options_set_tls(struct zk_options *opts,
+                             const char *ca_file,
+                             const char *cert_file,
+                             const char *key_file,
+                             bool verify_certs,
+                             bool check_hostname);
 
- # Safety
- As `zk_set`; `callback` and `userdata` as the module says.
- */
-zk_result zk_set_async(struct zk_client *c,
-                       const char *path,
-                       const uint8_t *data,
-                       size_t len,
-                       int32_t version,
-                       uint32_t timeout_ms,
-                       zk_stat_completion callback,
-                       void *userdata,
-                       zk_finalizer_fn finalizer);
-
-/*
- Async `zk_sync`: the callback gets the path (stat NULL).
-
- # Safety
- As `zk_sync`; `callback` and `userdata` as the module says.
- */
-zk_result zk_sync_async(struct zk_client *c,
-                        const char *path,
-                        uint32_t timeout_ms,
-                        zk_string_completion callback,
-                        void *userdata,
-                        zk_finalizer_fn finalizer);
-
-/*
- Async `zk_get_acl`.
-
- # Safety
- As `zk_get_acl`; `callback` and `userdata` as the module says.
- */
-zk_result zk_get_acl_async(struct zk_client *c,
-                           const char *path,
-                           uint32_t timeout_ms,
-                           zk_acl_completion callback,
-                           void *userdata,
-                           zk_finalizer_fn finalizer);
-
-/*
- Async `zk_set_acl`.
-
- # Safety
- As `zk_set_acl`; `callback` and `userdata` as the module says.
- */
-zk_result zk_set_acl_async(struct zk_client *c,
-                           const char *path,
-                           const struct zk_acl *acl,
-                           size_t acl_len,
-                           int32_t version,
-                           uint32_t timeout_ms,
-                           zk_stat_completion callback,
-                           void *userdata,
-                           zk_finalizer_fn finalizer);
-
-/*
- Makes a client from options (copied; the options can be freed at once). The client is
- CLOSED until `zk_start`. Free with `zk_client_free`.
-
- # Safety
- `opts` is a live zk_options; `out` is writable.
- */
+// Makes a client from opts, which it copies (free them whenever you like), and writes it
+// to *out. The client is CLOSED until zk_start. Free it with zk_client_free. The TLS
+// files, if set, are read here: ZK_RESULT_TLS if they are unusable.
 zk_result zk_client_new(const struct zk_options *opts, struct zk_client **out);
 
-/*
- Stops the client if needed (closeSession, every watch gets its terminal event and
- finalizer), ends its threads and frees it. NULL is fine. May be called from a callback
- of this client: it then returns without waiting for the event thread, which ends when
- the callback returns.
+// Stops the client if needed (as zk_stop), ends its threads and frees it; every
+// listener's finalizer runs. NULL is a no-op. May be called from a callback of this
+// client: it then returns at once and the event thread ends when the callback returns.
+// The handle must not be used again by any thread.
+void zk_client_free(struct zk_client *client);
 
- # Safety
- `c` is NULL or a live client, not used afterwards by any thread.
- */
-void zk_client_free(struct zk_client *c);
+// Connects and waits up to timeout_ms for a session (0: the operation timeout). On
+// ZK_RESULT_TIMED_OUT the client is stopped again. ZK_RESULT_RETRIES_EXHAUSTED when the
+// connection retry policy ran out; ZK_RESULT_CLOSED after zk_close.
+zk_result zk_start(struct zk_client *client, uint32_t timeout_ms);
 
-/*
- Connects and waits up to `timeout_ms` (0 = 15 s) for a session. On timeout the client
- is stopped again and `ZK_RESULT_TIMED_OUT` returned.
+// Ends the session (its ephemeral nodes go at once) and the connection. Calls in flight
+// fail with ZK_RESULT_CLOSED; every watch gets a ZK_EVENT_TYPE_NONE event with
+// ZK_KEEPER_STATE_CLOSED, then its finalizer runs. zk_start may be called again.
+zk_result zk_stop(struct zk_client *client);
 
- # Safety
- `c` is a live client.
- */
-zk_result zk_start(struct zk_client *c, uint32_t timeout_ms);
+// zk_stop, then zk_start with timeout_ms: a new session.
+zk_result zk_restart(struct zk_client *client, uint32_t timeout_ms);
 
-/*
- Ends the session (its ephemeral nodes go at once) and the connection; every watch gets
- a `ZK_EVENT_TYPE_NONE`/`ZK_KEEPER_STATE_CLOSED` event. The client can be started again.
+// zk_stop, then ends the event thread once every queued callback has run. The handle
+// stays valid until zk_client_free; later calls fail with ZK_RESULT_CLOSED.
+zk_result zk_close(struct zk_client *client);
 
- # Safety
- `c` is a live client.
- */
-zk_result zk_stop(struct zk_client *c);
+// Replaces the host list (the syntax of zk_options_set_hosts; the chroot must stay the
+// same, else ZK_RESULT_INVALID_ARGUMENT). If the current server is not in the new list,
+// the client moves to the new servers now, keeping its session.
+zk_result zk_set_hosts(struct zk_client *client, const char *hosts);
 
-/*
- `zk_stop` then `zk_start`: a new session.
+// The coarse state, as listeners see it; ZK_STATE_LOST for NULL.
+zk_state zk_get_state(const struct zk_client *client);
 
- # Safety
- `c` is a live client.
- */
-zk_result zk_restart(struct zk_client *c, uint32_t timeout_ms);
+// The detailed state; ZK_KEEPER_STATE_CLOSED for NULL.
+zk_keeper_state zk_get_keeper_state(const struct zk_client *client);
 
-/*
- Stops the client and ends its event thread after every queued callback has run; the
- handle stays valid (calls fail with `ZK_RESULT_CLOSED`) until `zk_client_free`.
+// Whether the client has a session and a connection (read-write or read-only); false for
+// NULL.
+bool zk_is_connected(const struct zk_client *client);
 
- # Safety
- `c` is a live client.
- */
-zk_result zk_close(struct zk_client *c);
+// Writes the session id and password to *out, for zk_options_set_client_id of another
+// client. ZK_RESULT_CONNECTION_LOSS when there is no session.
+zk_result zk_get_client_id(const struct zk_client *client, struct zk_client_id *out);
 
-/*
- Replaces the host list at runtime (same syntax as `zk_options_set_hosts`; the chroot
- must stay the same, else `ZK_RESULT_INVALID_ARGUMENT`). If the current server is not in
- the new list, the client moves to the new servers now, keeping its session.
+// The session timeout the server granted, in ms; 0 before the first session and for
+// NULL.
+uint32_t zk_session_timeout_ms(const struct zk_client *client);
 
- # Safety
- `c` is a live client; `hosts` NUL-terminated.
- */
-zk_result zk_set_hosts(struct zk_client *c, const char *hosts);
+// The number of one-shot watches the client holds; 0 for NULL.
+size_t zk_watch_count(const struct zk_client *client);
 
-/*
- The coarse state. `ZK_STATE_LOST` for NULL.
-
- # Safety
- `c` is NULL or a live client.
- */
-zk_state zk_client_state(const struct zk_client *c);
-
-/*
- The detailed state. `ZK_KEEPER_STATE_CLOSED` for NULL.
-
- # Safety
- `c` is NULL or a live client.
- */
-zk_keeper_state zk_client_keeper_state(const struct zk_client *c);
-
-/*
- Whether the client has a session and a connection (read-write or read-only).
-
- # Safety
- `c` is NULL or a live client.
- */
-bool zk_client_connected(const struct zk_client *c);
-
-/*
- The session id and password, to resume the session elsewhere with
- `zk_options_set_client_id`. `ZK_RESULT_CONNECTION_LOSS` when not connected.
-
- # Safety
- `c` is a live client; `out` is writable.
- */
-zk_result zk_client_get_id(const struct zk_client *c, struct zk_client_id *out);
-
-/*
- The session timeout the server granted, in ms (0 before the first connect).
-
- # Safety
- `c` is NULL or a live client.
- */
-uint32_t zk_client_session_timeout_ms(const struct zk_client *c);
-
-/*
- Number of one-shot watches the client holds (each ends exactly once).
-
- # Safety
- `c` is NULL or a live client.
- */
-size_t zk_client_watch_count(const struct zk_client *c);
-
-/*
- Adds a state listener, called on the event thread on every change of the detailed
- state, in order. It may call back into the library. `finalizer(userdata)` runs once
- when the listener is removed or the client freed. The id for `zk_remove_listener` goes
- to `id_out` (may be NULL).
-
- # Safety
- `c` is a live client; `id_out` is NULL or writable.
- */
-zk_result zk_add_listener(struct zk_client *c,
+// Adds a state listener: callback(userdata, state, keeper_state) runs on the event
+// thread on every change of the detailed state, in order. finalizer(userdata) runs once
+// when the listener is removed or the client freed, or before this returns if it fails.
+// The listener's id goes to *id_out (optional), for zk_remove_listener.
+zk_result zk_add_listener(struct zk_client *client,
                           zk_listener_fn callback,
                           void *userdata,
                           zk_finalizer_fn finalizer,
                           uint64_t *id_out);
 
-/*
- Removes a listener. `ZK_RESULT_INVALID_ARGUMENT` if the id is unknown.
+// Removes a listener; its finalizer runs once no call of it is running.
+// ZK_RESULT_INVALID_ARGUMENT if the id is unknown.
+zk_result zk_remove_listener(struct zk_client *client, uint64_t id);
 
- # Safety
- `c` is a live client.
- */
-zk_result zk_remove_listener(struct zk_client *c, uint64_t id);
-
-/*
- Creates a node. `flags` combines `ZK_CREATE_FLAG_*`. `acl`/`acl_len` NULL/0 = the default
- ACL. `ttl_ms` > 0 makes a TTL node (persistent only; the server needs
- extendedTypesEnabled). On success the created path (with its sequence suffix, chroot
- stripped) goes to `path_out` if not NULL (free with `zk_string_free`), and the Stat to
- `stat_out` if not NULL. `timeout_ms` 0 = the client's default.
-
- # Safety
- `c` is a live client; `path` NUL-terminated; `data` points to `len` bytes (or NULL
- with 0); `acl` to `acl_len` entries; out-parameters NULL or writable.
- */
-zk_result zk_create(struct zk_client *c,
+// Creates a node with data/len. flags: ZK_CREATE_FLAG_* OR-ed together. acl/acl_len:
+// NULL/0 for the client's default ACL. ttl_ms > 0 makes a TTL node (persistent only; the
+// server needs extendedTypesEnabled). The created path (with its sequence suffix, relative
+// to the chroot) goes to *path_out (optional; free with zk_string_free), its Stat to
+// *stat_out (optional).
+zk_result zk_create(struct zk_client *client,
                     const char *path,
                     const uint8_t *data,
                     size_t len,
@@ -812,109 +602,46 @@ zk_result zk_create(struct zk_client *c,
                     char **path_out,
                     struct zk_stat *stat_out);
 
-/*
- Creates `path` and every missing parent; an existing node is fine.
-
- # Safety
- As `zk_create`.
- */
-zk_result zk_ensure_path(struct zk_client *c,
+// Creates path and every missing parent, with acl/acl_len as zk_create; a node that
+// exists already is fine.
+zk_result zk_ensure_path(struct zk_client *client,
                          const char *path,
                          const struct zk_acl *acl,
                          size_t acl_len,
                          uint32_t timeout_ms);
 
-/*
- Whether the node exists: `ZK_RESULT_OK` (Stat to `stat_out` if not NULL) or
- `ZK_RESULT_NO_NODE`. With a watcher, a watch is set in both cases: it fires on create,
- change or delete.
-
- # Safety
- `c` is a live client; `path` NUL-terminated; `watcher` NULL or a zk_watcher;
- `stat_out` NULL or writable.
- */
-zk_result zk_exists(struct zk_client *c,
+// Whether the node exists: ZK_RESULT_OK with its Stat in *stat_out (optional), or
+// ZK_RESULT_NO_NODE. watcher (optional) sets a one-shot watch in both cases; it fires on
+// create, change or delete.
+zk_result zk_exists(struct zk_client *client,
                     const char *path,
                     const struct zk_watcher *watcher,
                     uint32_t timeout_ms,
                     struct zk_stat *stat_out);
 
-/*
- Reads a node's data into `data_out` (free with `zk_buffer_free`) and its Stat into
- `stat_out` if not NULL. With a watcher, a watch fires on change or delete.
-
- # Safety
- `c` is a live client; `path` NUL-terminated; `watcher` NULL or a zk_watcher;
- `data_out` writable; `stat_out` NULL or writable.
- */
-zk_result zk_get(struct zk_client *c,
+// Reads a node's data into *data_out (free with zk_buffer_free) and its Stat into
+// *stat_out (optional). watcher (optional) sets a one-shot watch that fires on change or
+// delete.
+zk_result zk_get(struct zk_client *client,
                  const char *path,
                  const struct zk_watcher *watcher,
                  uint32_t timeout_ms,
                  struct zk_buffer *data_out,
                  struct zk_stat *stat_out);
 
-/*
- Lists a node's children (unsorted) into `out` (free with `zk_string_list_free`), and
- its Stat into `stat_out` if not NULL. With a watcher, a watch fires when a child is
- added or removed or the node is deleted.
-
- # Safety
- `c` is a live client; `path` NUL-terminated; `watcher` NULL or a zk_watcher; `out`
- writable; `stat_out` NULL or writable.
- */
-zk_result zk_get_children(struct zk_client *c,
+// Lists a node's children, unsorted, into *out (free with zk_string_list_free) and its
+// Stat into *stat_out (optional). watcher (optional) sets a one-shot watch that fires
+// when a child is added or removed or the node is deleted.
+zk_result zk_get_children(struct zk_client *client,
                           const char *path,
                           const struct zk_watcher *watcher,
                           uint32_t timeout_ms,
                           struct zk_string_list **out,
                           struct zk_stat *stat_out);
 
-/*
- Adds a persistent watch (ZooKeeper 3.6+). `watcher->callback` runs on the event thread
- for every event on `path` — or, with `recursive`, on `path` and every node below it,
- except child events — until `zk_remove_watches(.., ZK_WATCHER_TYPE_ANY, ..)` or the end
- of the session; then once more with `ZK_EVENT_TYPE_PERSISTENT_WATCH_REMOVED` or a
- session event (`ZK_EVENT_TYPE_NONE`); then `watcher->finalizer` runs once. If the call
- fails the callback never runs and the finalizer runs before it returns. The watch is
- restored after a reconnect, but events from while the client was away are not
- replayed. ZooKeeper 3.8 keeps one watch mode per path and session (ZOOKEEPER-4466):
- do not mix a persistent watch and one-shot watches on one path.
-
- # Safety
- `c` is a live client; `path` NUL-terminated; `watcher` points to a zk_watcher.
- */
-zk_result zk_add_watch(struct zk_client *c,
-                       const char *path,
-                       bool recursive,
-                       const struct zk_watcher *watcher,
-                       uint32_t timeout_ms);
-
-/*
- Removes the client's watches of `watcher_type` (a `zk_watcher_type`) on `path`: each
- removed watcher gets its removal event (`ZK_EVENT_TYPE_DATA_WATCH_REMOVED`,
- `_CHILD_WATCH_REMOVED`, `_PERSISTENT_WATCH_REMOVED`), then its finalizer runs.
- `ZK_RESULT_NO_WATCHER` if the client holds none. With `local`, they are removed even if
- the server cannot be told.
-
- # Safety
- `c` is a live client; `path` NUL-terminated.
- */
-zk_result zk_remove_watches(struct zk_client *c,
-                            const char *path,
-                            uint32_t watcher_type,
-                            bool local,
-                            uint32_t timeout_ms);
-
-/*
- Sets a node's data if its version is `version` (-1 = any). New Stat to `stat_out` if
- not NULL.
-
- # Safety
- `c` is a live client; `path` NUL-terminated; `data` `len` bytes (or NULL with 0);
- `stat_out` NULL or writable.
- */
-zk_result zk_set(struct zk_client *c,
+// Sets a node's data if its version is version (-1: any). Its new Stat goes to *stat_out
+// (optional).
+zk_result zk_set(struct zk_client *client,
                  const char *path,
                  const uint8_t *data,
                  size_t len,
@@ -922,49 +649,52 @@ zk_result zk_set(struct zk_client *c,
                  uint32_t timeout_ms,
                  struct zk_stat *stat_out);
 
-/*
- Deletes a node if its version is `version` (-1 = any). `recursive` deletes its
- children first, depth first (not atomic).
-
- # Safety
- `c` is a live client; `path` NUL-terminated.
- */
-zk_result zk_delete(struct zk_client *c,
+// Deletes a node if its version is version (-1: any). recursive deletes its children
+// first, depth first; that is several requests, not atomic.
+zk_result zk_delete(struct zk_client *client,
                     const char *path,
                     int32_t version,
                     bool recursive,
                     uint32_t timeout_ms);
 
-/*
- Waits until the connected server has caught up with the leader for `path`.
+// Waits until the connected server has caught up with the leader for path.
+zk_result zk_sync(struct zk_client *client, const char *path, uint32_t timeout_ms);
 
- # Safety
- `c` is a live client; `path` NUL-terminated.
- */
-zk_result zk_sync(struct zk_client *c, const char *path, uint32_t timeout_ms);
+// Adds a persistent watch (ZooKeeper 3.6+) on path, or with recursive on path and every
+// node below it (child events excepted). watcher (required) is copied: its callback runs
+// for every event until zk_remove_watches(..., ZK_WATCHER_TYPE_ANY, ...) or the end of
+// the session, then once more with ZK_EVENT_TYPE_PERSISTENT_WATCH_REMOVED or a session
+// event (ZK_EVENT_TYPE_NONE), then its finalizer runs. If this fails the callback never
+// runs. The watch is restored after a reconnect; events from while the client was away
+// are not replayed. ZooKeeper 3.8 keeps one watch mode per path and session: do not mix a
+// persistent watch and one-shot watches on one path.
+zk_result zk_add_watch(struct zk_client *client,
+                       const char *path,
+                       bool recursive,
+                       const struct zk_watcher *watcher,
+                       uint32_t timeout_ms);
 
-/*
- Reads a node's ACL into `out` (free with `zk_acl_list_free`) and its Stat into
- `stat_out` if not NULL.
+// Removes the client's watches of watcher_type (a zk_watcher_type) on path. Each removed
+// watch gets its removal event (ZK_EVENT_TYPE_DATA_WATCH_REMOVED, _CHILD_WATCH_REMOVED or
+// _PERSISTENT_WATCH_REMOVED), then its finalizer runs. ZK_RESULT_NO_WATCHER if the client
+// holds none. With local, they are removed even if the server cannot be told.
+zk_result zk_remove_watches(struct zk_client *client,
+                            const char *path,
+                            uint32_t watcher_type,
+                            bool local,
+                            uint32_t timeout_ms);
 
- # Safety
- `c` is a live client; `path` NUL-terminated; `out` writable; `stat_out` NULL or
- writable.
- */
-zk_result zk_get_acl(struct zk_client *c,
+// Reads a node's ACL into *out (free with zk_acl_list_free) and its Stat into *stat_out
+// (optional).
+zk_result zk_get_acl(struct zk_client *client,
                      const char *path,
                      uint32_t timeout_ms,
                      struct zk_acl_list **out,
                      struct zk_stat *stat_out);
 
-/*
- Replaces a node's ACL if its ACL version is `version` (-1 = any).
-
- # Safety
- `c` is a live client; `path` NUL-terminated; `acl` `acl_len` entries; `stat_out` NULL
- or writable.
- */
-zk_result zk_set_acl(struct zk_client *c,
+// Replaces a node's ACL with acl/acl_len (at least one entry) if its ACL version is
+// version (-1: any). The new Stat goes to *stat_out (optional).
+zk_result zk_set_acl(struct zk_client *client,
                      const char *path,
                      const struct zk_acl *acl,
                      size_t acl_len,
@@ -972,240 +702,163 @@ zk_result zk_set_acl(struct zk_client *c,
                      uint32_t timeout_ms,
                      struct zk_stat *stat_out);
 
-/*
- Adds a credential to the session ("digest", "user:password") and waits for the server's
- verdict. It is sent again after every reconnect. A refused one returns
- `ZK_RESULT_AUTH_FAILED` and the client becomes AUTH_FAILED.
-
- # Safety
- `c` is a live client; `scheme` NUL-terminated; `cred` `len` bytes.
- */
-zk_result zk_add_auth(struct zk_client *c,
+// Adds a credential to the session (scheme "digest", cred "user:password" for example)
+// and waits for the server's verdict. It is sent again after every reconnect. A refused
+// one returns ZK_RESULT_AUTH_FAILED and the client's state becomes AUTH_FAILED.
+zk_result zk_add_auth(struct zk_client *client,
                       const char *scheme,
                       const uint8_t *cred,
                       size_t len,
                       uint32_t timeout_ms);
 
-/*
- Sends a four-letter command ("ruok", "srvr", "stat", "conf", "cons", "dump", "envi",
- "reqs", "wchs", "wchc", "wchp", "mntr", "isro", ...) to the current server (or the
- first host that answers) and returns its reply in `out` (free with `zk_string_free`).
+// Sends a four-letter command ("ruok", "srvr", "stat", "conf", "cons", "mntr", "isro",
+// ...) to the current server, or the first host that answers, and writes its reply to
+// *out (free with zk_string_free).
+zk_result zk_command(struct zk_client *client, const char *cmd, uint32_t timeout_ms, char **out);
 
- # Safety
- `c` is a live client; `cmd` NUL-terminated; `out` writable.
- */
-zk_result zk_command(struct zk_client *c, const char *cmd, uint32_t timeout_ms, char **out);
-
-/*
- The server's version, from `srvr`.
-
- # Safety
- `c` is a live client; the out-parameters are NULL or writable.
- */
-zk_result zk_server_version(struct zk_client *c,
+// The server's version, from "srvr", to *major, *minor and *patch (each optional).
+zk_result zk_server_version(struct zk_client *client,
                             uint32_t timeout_ms,
                             uint32_t *major,
                             uint32_t *minor,
                             uint32_t *patch);
 
-/*
- The digest id of a user and password, `user:base64(sha1("user:password"))`, for a
- `{perms, "digest", id}` ACL entry. Free with `zk_string_free`.
+// zk_create, async: the callback gets the created path and its Stat.
+// ZK_CREATE_FLAG_MAKEPATH is refused (ZK_RESULT_INVALID_ARGUMENT): use zk_ensure_path.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_create_async(struct zk_client *client,
+                          const char *path,
+                          const uint8_t *data,
+                          size_t len,
+                          const struct zk_acl *acl,
+                          size_t acl_len,
+                          uint32_t flags,
+                          int64_t ttl_ms,
+                          uint32_t timeout_ms,
+                          zk_string_completion_fn callback,
+                          void *userdata,
+                          zk_finalizer_fn finalizer);
 
- # Safety
- `user` and `password` NUL-terminated; `out` writable.
- */
-zk_result zk_digest_id(const char *user, const char *password, char **out);
+// zk_delete, async and not recursive.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_delete_async(struct zk_client *client,
+                          const char *path,
+                          int32_t version,
+                          uint32_t timeout_ms,
+                          zk_void_completion_fn callback,
+                          void *userdata,
+                          zk_finalizer_fn finalizer);
 
-/*
- New options with kazoo's defaults: hosts "127.0.0.1:2181", session timeout 10 s,
- randomized hosts, unbounded connection retry with back-off, no auth, open ACL, quiet.
- Never NULL. Free with `zk_options_free`.
- */
-struct zk_options *zk_options_new(void);
+// zk_exists, async: rc is ZK_RESULT_OK with the Stat, or ZK_RESULT_NO_NODE with NULL.
+// watcher (optional) is taken as zk_exists takes it.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_exists_async(struct zk_client *client,
+                          const char *path,
+                          const struct zk_watcher *watcher,
+                          uint32_t timeout_ms,
+                          zk_stat_completion_fn callback,
+                          void *userdata,
+                          zk_finalizer_fn finalizer);
 
-/*
- Frees options. NULL is fine.
+// zk_get, async: the callback gets the data (borrowed for the call) and the Stat.
+// watcher (optional) is taken as zk_get takes it.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_get_async(struct zk_client *client,
+                       const char *path,
+                       const struct zk_watcher *watcher,
+                       uint32_t timeout_ms,
+                       zk_data_completion_fn callback,
+                       void *userdata,
+                       zk_finalizer_fn finalizer);
 
- # Safety
- `opts` is NULL or from `zk_options_new`, not used afterwards.
- */
-void zk_options_free(struct zk_options *opts);
-
-/*
- Sets the connect string `host[:port][,host[:port]...][/chroot]` (IPv6 in brackets,
- port 2181 by default). Checked now: `ZK_RESULT_INVALID_ARGUMENT` or
- `ZK_RESULT_INVALID_PATH` for a bad one.
-
- # Safety
- `opts` is a live zk_options; `hosts` is a NUL-terminated string.
- */
-zk_result zk_options_set_hosts(struct zk_options *opts, const char *hosts);
-
-/*
- Requested session timeout in milliseconds (the server clamps it; 1..3,600,000).
-
- # Safety
- `opts` is a live zk_options.
- */
-zk_result zk_options_set_session_timeout_ms(struct zk_options *opts, uint32_t ms);
-
-/*
- Resumes this session (from `zk_client_id` of another client) instead of making one.
-
- # Safety
- `opts` is a live zk_options; `id` points to a zk_client_id.
- */
-zk_result zk_options_set_client_id(struct zk_options *opts, const struct zk_client_id *id);
-
-/*
- Appends one entry to the default ACL (used by create and ensure_path when the call
- gives none). With no entries the default is world:anyone with all permissions.
-
- # Safety
- `opts` is a live zk_options; `acl` points to a zk_acl whose strings are NUL-terminated.
- */
-zk_result zk_options_add_default_acl(struct zk_options *opts, const struct zk_acl *acl);
-
-/*
- Adds a credential sent after every connect, before any request ("digest",
- "user:password" for example). A refused one makes the client AUTH_FAILED.
-
- # Safety
- `opts` is a live zk_options; `scheme` is NUL-terminated; `cred` points to `len` bytes.
- */
-zk_result zk_options_add_auth(struct zk_options *opts,
-                              const char *scheme,
-                              const uint8_t *cred,
-                              size_t len);
-
-/*
- Accept read-only servers (CONNECTED_RO) when no quorum can be reached.
-
- # Safety
- `opts` is a live zk_options.
- */
-zk_result zk_options_set_read_only(struct zk_options *opts, bool read_only);
-
-/*
- Shuffle the host list on every pass (default true).
-
- # Safety
- `opts` is a live zk_options.
- */
-zk_result zk_options_set_randomize_hosts(struct zk_options *opts, bool randomize);
-
-/*
- Fills `out` with kazoo's default policy: unbounded tries, 100 ms doubling, 40 % jitter,
- 60 s ceiling, no deadline.
-
- # Safety
- `out` is NULL or writable.
- */
-zk_result zk_retry_policy_init(struct zk_retry_policy *out);
-
-/*
- Back-off between passes over the host list. When its tries run out the client goes
- CLOSED and `zk_start` returns `ZK_RESULT_RETRIES_EXHAUSTED`.
-
- # Safety
- `opts` is a live zk_options; `policy` points to a zk_retry_policy.
- */
-zk_result zk_options_set_connection_retry(struct zk_options *opts,
-                                          const struct zk_retry_policy *policy);
-
-/*
- Retries of idempotent calls (exists, get, get_children, get_acl, sync) after
- CONNECTIONLOSS or OPERATIONTIMEOUT, within each call's timeout. Writes are never retried
- automatically: a repeat could do twice what was asked once.
-
- # Safety
- `opts` is a live zk_options; `policy` points to a zk_retry_policy.
- */
-zk_result zk_options_set_command_retry(struct zk_options *opts,
-                                       const struct zk_retry_policy *policy);
-
-/*
- Timeout of calls that pass 0 as their own (default 10,000 ms).
-
- # Safety
- `opts` is a live zk_options.
- */
-zk_result zk_options_set_operation_timeout_ms(struct zk_options *opts, uint32_t ms);
-
-/*
- Largest frame sent or accepted, in bytes (default 1 MiB + 1 KiB; at least 1024). Data
- over it fails with `ZK_RESULT_TOO_LARGE` before anything is sent; a reply over it fails
- only its own call with `ZK_RESULT_TOO_LARGE`.
-
- # Safety
- `opts` is a live zk_options.
- */
-zk_result zk_options_set_max_frame(struct zk_options *opts, size_t bytes);
-
-/*
- After a session expiry, stay expired (calls fail with `ZK_RESULT_SESSION_EXPIRED`)
- instead of making a new session (the default, as kazoo does).
-
- # Safety
- `opts` is a live zk_options.
- */
-zk_result zk_options_set_expiry_final(struct zk_options *opts, bool expiry_final);
-
-/*
- Sets the logger: `callback(userdata, level, message)` for messages at `max_level` (a
- `zk_log_level`; anything else is `ZK_RESULT_INVALID_ARGUMENT`) or more severe. It runs on library threads, must be thread-safe and must not call back
- into the library. `finalizer(userdata)` runs once when the options and every client
- made from them are freed. Without a logger the library is silent.
-
- # Safety
- `opts` is a live zk_options; the callback and userdata are usable from any thread.
- */
-zk_result zk_options_set_logger(struct zk_options *opts,
-                                zk_log_fn callback,
+// zk_get_children, async: the callback gets the children (unsorted) and the Stat.
+// watcher (optional) is taken as zk_get_children takes it.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_get_children_async(struct zk_client *client,
+                                const char *path,
+                                const struct zk_watcher *watcher,
+                                uint32_t timeout_ms,
+                                zk_children_completion_fn callback,
                                 void *userdata,
-                                zk_finalizer_fn finalizer,
-                                uint32_t max_level);
+                                zk_finalizer_fn finalizer);
 
-/*
- Connects with TLS (the hosts must name the servers' secure client port). `ca_file`: PEM
- CA certificates to trust (NULL = the system bundle). `cert_file`/`key_file`: a PEM client
- certificate chain and key (both or neither; ZooKeeper maps it to `x509` auth).
- `verify_certs`: check the server's chain (turning it off accepts any server).
- `check_hostname`: also check that the certificate names the host (needs verify_certs).
- The files are read by `zk_client_new`, which fails with `ZK_RESULT_TLS` if they are
- unusable, or if the library was built without TLS (`make install NO_TLS=1`).
+// zk_set, async: the callback gets the new Stat.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_set_async(struct zk_client *client,
+                       const char *path,
+                       const uint8_t *data,
+                       size_t len,
+                       int32_t version,
+                       uint32_t timeout_ms,
+                       zk_stat_completion_fn callback,
+                       void *userdata,
+                       zk_finalizer_fn finalizer);
 
- # Safety
- `opts` is a live zk_options; each path is NULL or NUL-terminated.
- */
-zk_result zk_options_set_tls(struct zk_options *opts,
-                             const char *ca_file,
-                             const char *cert_file,
-                             const char *key_file,
-                             bool verify_certs,
-                             bool check_hostname);
+// zk_sync, async: the callback gets the path, and NULL for the Stat.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_sync_async(struct zk_client *client,
+                        const char *path,
+                        uint32_t timeout_ms,
+                        zk_string_completion_fn callback,
+                        void *userdata,
+                        zk_finalizer_fn finalizer);
 
-/*
- A new, empty transaction. Never NULL.
- */
+// zk_get_acl, async: the callback gets the ACL and the Stat.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_get_acl_async(struct zk_client *client,
+                           const char *path,
+                           uint32_t timeout_ms,
+                           zk_acl_completion_fn callback,
+                           void *userdata,
+                           zk_finalizer_fn finalizer);
+
+// zk_set_acl, async: the callback gets the new Stat.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_set_acl_async(struct zk_client *client,
+                           const char *path,
+                           const struct zk_acl *acl,
+                           size_t acl_len,
+                           int32_t version,
+                           uint32_t timeout_ms,
+                           zk_stat_completion_fn callback,
+                           void *userdata,
+                           zk_finalizer_fn finalizer);
+
+// A new, empty transaction; never NULL. Free it with zk_txn_free.
 struct zk_txn *zk_txn_new(void);
 
-/*
- Frees a transaction. NULL is fine.
-
- # Safety
- `txn` is NULL or from `zk_txn_new`, not used afterwards.
- */
+// Frees a transaction. NULL is a no-op.
 void zk_txn_free(struct zk_txn *txn);
 
-/*
- Adds a create (flags as `zk_create`, except `ZK_CREATE_FLAG_MAKEPATH`). Paths are
- checked when the transaction is applied.
-
- # Safety
- `txn` is a live zk_txn; the rest as `zk_create`.
- */
+// Adds a create, with arguments as zk_create's (ZK_CREATE_FLAG_MAKEPATH is refused). The
+// data and ACL are copied. Paths are checked when the transaction is committed.
 zk_result zk_txn_create(struct zk_txn *txn,
                         const char *path,
                         const uint8_t *data,
@@ -1215,148 +868,78 @@ zk_result zk_txn_create(struct zk_txn *txn,
                         uint32_t flags,
                         int64_t ttl_ms);
 
-/*
- Adds a delete if the version matches (-1 = any).
-
- # Safety
- `txn` is a live zk_txn; `path` NUL-terminated.
- */
+// Adds a delete of path if its version is version (-1: any).
 zk_result zk_txn_delete(struct zk_txn *txn, const char *path, int32_t version);
 
-/*
- Adds a set of data if the version matches (-1 = any).
-
- # Safety
- `txn` is a live zk_txn; `path` NUL-terminated; `data` `len` bytes.
- */
+// Adds a set of path's data (copied) if its version is version (-1: any).
 zk_result zk_txn_set(struct zk_txn *txn,
                      const char *path,
                      const uint8_t *data,
                      size_t len,
                      int32_t version);
 
-/*
- Adds a version check: the transaction fails unless the node's version is `version`.
-
- # Safety
- `txn` is a live zk_txn; `path` NUL-terminated.
- */
+// Adds a check: the transaction fails unless path's version is version.
 zk_result zk_txn_check(struct zk_txn *txn, const char *path, int32_t version);
 
-/*
- Applies a transaction atomically. `ZK_RESULT_OK` when every op was applied. When the
- server refused it, the result is the failing op's error and — unlike other calls —
- `out` is written too, so each op's outcome can be read (see `zk_txn_results_get`); a
- failed transaction applied nothing. Free `out` with
- `zk_txn_results_free`. The transaction can be applied again or freed.
+// Commits txn atomically: ZK_RESULT_OK when every op was applied. When the server refused
+// it, nothing was applied and the result is the failing op's error; unlike every other
+// call, *out (optional) is written then too, so each op's outcome can be read with
+// zk_txn_results_get. Free *out with zk_txn_results_free. txn is not changed: commit it
+// again or free it.
+zk_result zk_txn_commit(struct zk_client *client,
+                        const struct zk_txn *txn,
+                        uint32_t timeout_ms,
+                        struct zk_txn_results **out);
 
- # Safety
- `c` is a live client; `txn` a live zk_txn; `out` NULL or writable.
- */
-zk_result zk_multi(struct zk_client *c,
-                   const struct zk_txn *txn,
-                   uint32_t timeout_ms,
-                   struct zk_txn_results **out);
-
-/*
- Number of per-op results; 0 for NULL.
-
- # Safety
- `r` is NULL or live results from `zk_multi`.
- */
+// The number of per-op results; 0 for NULL.
 size_t zk_txn_results_len(const struct zk_txn_results *r);
 
-/*
- Reads the outcome of op `index`: `rc` is `ZK_RESULT_OK` for an applied op, the op's
- error for the failing one, `ZK_RESULT_RUNTIME_INCONSISTENCY` for ops not applied because
- another failed. For a create, `path` gets the created path (borrowed from the results);
- for a set, `stat` gets the new Stat. Each out-parameter may be NULL; `path` gets NULL and
- `stat` is left alone when the op has none.
-
- # Safety
- `r` is live results from `zk_multi`; the out-parameters NULL or writable.
- */
+// Reads the outcome of op index (ZK_RESULT_INVALID_ARGUMENT if out of range). *rc gets
+// ZK_RESULT_OK for an applied op, the op's error for the failing one, and
+// ZK_RESULT_RUNTIME_INCONSISTENCY for ops not applied because another failed. *path gets
+// a create's path (borrowed from r, valid until it is freed) or NULL; *stat gets a set's
+// new Stat and is left alone otherwise. Each out-parameter is optional.
 zk_result zk_txn_results_get(const struct zk_txn_results *r,
                              size_t index,
                              zk_result *rc,
                              const char **path,
                              struct zk_stat *stat);
 
-/*
- Frees results. NULL is fine.
-
- # Safety
- `r` is NULL or results from `zk_multi`, not used afterwards.
- */
+// Frees results. NULL is a no-op.
 void zk_txn_results_free(struct zk_txn_results *r);
 
-/*
- Frees the bytes of a buffer the library filled and sets it to {NULL, 0}. NULL, or a
- buffer already freed, is fine.
-
- # Safety
- `buf` is NULL or points to a zk_buffer filled by this library (or zeroed).
- */
+// Frees the bytes of a buffer the library filled and sets it to {NULL, 0}. NULL, a zeroed
+// buffer or one already freed is a no-op.
 void zk_buffer_free(struct zk_buffer *buf);
 
-/*
- Frees a string the library allocated (a created path, a four-letter reply, a digest
- id). NULL is fine.
-
- # Safety
- `s` is NULL or a string this library returned and not yet freed.
- */
+// Frees a string the library allocated (a created path, a command's reply, a digest id).
+// NULL is a no-op.
 void zk_string_free(char *s);
 
-/*
- Number of strings; 0 for NULL.
-
- # Safety
- `list` is NULL or a live list from this library.
- */
+// The number of strings; 0 for NULL.
 size_t zk_string_list_len(const struct zk_string_list *list);
 
-/*
- The string at `index`, borrowed from the list (valid until the list is freed); NULL
- when `index` is out of range or `list` is NULL.
-
- # Safety
- `list` is NULL or a live list from this library.
- */
+// The string at index, borrowed from the list (valid until the list is freed); NULL when
+// index is out of range or list is NULL.
 const char *zk_string_list_get(const struct zk_string_list *list, size_t index);
 
-/*
- Frees a list and its strings. NULL is fine.
-
- # Safety
- `list` is NULL or a list from this library, not used afterwards.
- */
+// Frees a list and its strings. NULL is a no-op.
 void zk_string_list_free(struct zk_string_list *list);
 
-/*
- Number of entries; 0 for NULL.
-
- # Safety
- `list` is NULL or a live list from this library.
- */
+// The number of entries; 0 for NULL.
 size_t zk_acl_list_len(const struct zk_acl_list *list);
 
-/*
- Reads entry `index` into `out`; its strings are borrowed from the list (valid until it
- is freed). `ZK_RESULT_INVALID_ARGUMENT` when `index` is out of range.
-
- # Safety
- `list` is NULL or a live list from this library; `out` is NULL or writable.
- */
+// Writes entry index to *out; its strings are borrowed from the list (valid until it is
+// freed). ZK_RESULT_INVALID_ARGUMENT when index is out of range.
 zk_result zk_acl_list_get(const struct zk_acl_list *list, size_t index, struct zk_acl *out);
 
-/*
- Frees an ACL list. NULL is fine.
-
- # Safety
- `list` is NULL or a list from this library, not used afterwards.
- */
+// Frees an ACL list. NULL is a no-op.
 void zk_acl_list_free(struct zk_acl_list *list);
+
+// Writes the digest id of user and password, "user:base64(sha1(user:password))", to *out
+// (free with zk_string_free), for a {perms, "digest", id} ACL entry.
+// ZK_RESULT_INVALID_ARGUMENT if user contains ':'.
+zk_result zk_digest_id(const char *user, const char *password, char **out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -558,7 +558,7 @@ fn digest_acl_refuses_others_until_they_add_the_right_credential() {
     let owner = client();
     let r = root(&owner, "auth");
     let p = format!("{r}/secret");
-    let acl = [make_digest_acl("alice", "s3cret", perms::ALL)];
+    let acl = [make_digest_acl("alice", "s3cret", perms::ALL).unwrap()];
     owner
         .create(
             &p,
@@ -615,7 +615,7 @@ fn creator_acl_needs_an_authenticated_session() {
     bob.create(&format!("{r}/b"), b"bob's", &o, false, None)
         .unwrap();
     let (acl, _) = bob.get_acl(&format!("{r}/b"), None).unwrap();
-    assert_eq!(acl, vec![make_digest_acl("bob", "pw", perms::ALL)]);
+    assert_eq!(acl, vec![make_digest_acl("bob", "pw", perms::ALL).unwrap()]);
     assert_eq!(anon.get(&format!("{r}/b"), None, None), Err(Error::NoAuth));
 }
 

@@ -549,11 +549,7 @@ fn auth_is_sent_again_after_a_reconnect() {
     let owner = connect(hosts());
     let r = root(&owner, "auth-replay");
     let p = format!("{r}/secret");
-    let acl = [acl::make_digest_acl(
-        "carol",
-        "pw",
-        zkclient::acl::perms::ALL,
-    )];
+    let acl = [acl::make_digest_acl("carol", "pw", zkclient::acl::perms::ALL).unwrap()];
     owner
         .create(
             &p,

@@ -54,7 +54,7 @@ fn credentials_are_sent_again_on_another_member_before_any_other_request() {
     let r = fresh_root(&owner, "replay");
     let (alice, bob) = (format!("{r}/alice"), format!("{r}/bob"));
     for (p, user, pw) in [(&alice, "alice", "pa"), (&bob, "bob", "pb")] {
-        let a = [acl::make_digest_acl(user, pw, perms::ALL)];
+        let a = [acl::make_digest_acl(user, pw, perms::ALL).unwrap()];
         let o = CreateOptions {
             acl: Some(&a),
             ..Default::default()

@@ -1,5 +1,6 @@
-//! The committed header is exactly what the pinned cbindgen makes of src/ffi today, and its
-//! version macros match Cargo.toml. `ZK_BLESS_HEADER=1` rewrites it instead of failing.
+//! The committed header is exactly what the pinned cbindgen makes of src/ffi today, its
+//! version macros match Cargo.toml, and it reads in the order its preamble promises, in C
+//! words, with no test hooks. `ZK_BLESS_HEADER=1` rewrites it instead of failing.
 
 use std::path::PathBuf;
 
@@ -52,4 +53,53 @@ fn version_macros_and_zk_version_match_cargo_toml() {
     assert!(header.contains(&want), "header lacks {want}");
     let v = unsafe { std::ffi::CStr::from_ptr(zkclient::ffi::zk_version()) };
     assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}
+
+fn committed() -> String {
+    std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("include/zkclient.h"))
+        .unwrap()
+}
+
+#[test]
+fn functions_come_in_the_order_the_preamble_gives() {
+    let header = committed();
+    // One function of each section, in the promised order.
+    let order = [
+        "zk_result_message(",
+        "zk_options_new(",
+        "zk_client_new(",
+        "zk_create(",
+        "zk_create_async(",
+        "zk_txn_new(",
+        "zk_buffer_free(",
+    ];
+    // The line that declares it: not a comment, not the preamble.
+    let decl = |f: &str| {
+        header
+            .lines()
+            .position(|l| !l.starts_with("//") && !l.starts_with(" *") && l.contains(f))
+            .unwrap_or_else(|| panic!("{f} is not declared"))
+    };
+    let at: Vec<usize> = order.iter().map(|f| decl(f)).collect();
+    for (w, pair) in at.windows(2).enumerate() {
+        assert!(
+            pair[0] < pair[1],
+            "{} comes after {}",
+            order[w],
+            order[w + 1]
+        );
+    }
+}
+
+#[test]
+fn the_header_has_no_test_hooks_and_no_rust_safety_headings() {
+    let header = committed();
+    assert!(
+        !header.contains("zk__"),
+        "a zk__ name (test hook or internal) is declared"
+    );
+    assert!(
+        !header.contains("# Safety"),
+        "a Rust `# Safety` heading reached the header"
+    );
 }

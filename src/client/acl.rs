@@ -34,14 +34,19 @@ pub fn creator_all_acl() -> Vec<Acl> {
 }
 
 /// The digest id of a user and password: `user:base64(sha1("user:password"))`.
-pub fn digest_id(user: &str, password: &str) -> String {
+/// A user with a ':' is refused (`InvalidArgument`): the server splits "user:password" at
+/// the first ':', so no credential could ever match the id.
+pub fn digest_id(user: &str, password: &str) -> Result<String> {
+    if user.contains(':') {
+        return Err(Error::InvalidArgument);
+    }
     let hash = sha1(format!("{user}:{password}").as_bytes());
-    format!("{user}:{}", base64(&hash))
+    Ok(format!("{user}:{}", base64(&hash)))
 }
 
-/// A digest ACL for a user and password.
-pub fn make_digest_acl(user: &str, password: &str, perms: i32) -> Acl {
-    make_acl(perms, "digest", &digest_id(user, password))
+/// A digest ACL for a user and password; a user with a ':' is refused, as by `digest_id`.
+pub fn make_digest_acl(user: &str, password: &str, perms: i32) -> Result<Acl> {
+    Ok(make_acl(perms, "digest", &digest_id(user, password)?))
 }
 
 /// Rejects ACL entries the server would refuse, before anything is sent.
@@ -165,9 +170,20 @@ mod tests {
     fn digest_id_matches_zookeeper() {
         // The super digest kazoo's test harness configures for super:test.
         assert_eq!(
-            digest_id("super", "test"),
+            digest_id("super", "test").unwrap(),
             "super:D/InIHSb7yEEbrWz8b9l71RjZJU="
         );
+    }
+
+    #[test]
+    fn a_digest_user_with_a_colon_is_refused() {
+        assert_eq!(digest_id("a:b", "pw"), Err(Error::InvalidArgument));
+        assert_eq!(
+            make_digest_acl("a:b", "pw", 31),
+            Err(Error::InvalidArgument)
+        );
+        // The password may hold colons: the server splits at the first one.
+        assert!(digest_id("a", "b:c").is_ok());
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub fn register_tls_provider(p: &'static zkclient_tls::abi::Provider) -> Result<
     crate::session::tls::register(p)
 }
 pub use crate::session::{LogFn, LogLevel};
-pub use options::{CreateOptions, Options, DEFAULT_MAX_FRAME};
+pub use options::{CreateOptions, Options, DEFAULT_MAX_FRAME, DEFAULT_OPERATION_TIMEOUT};
 
 /// A ZooKeeper client. Create it, `start` it, share it between threads, `stop` it.
 pub struct Client {
@@ -62,14 +62,8 @@ impl Client {
 
     /// `new`, from borrowed options: only what the client keeps is copied.
     pub fn with_options(opts: &Options) -> Result<Client> {
+        opts.validate()?;
         let connect = ConnectString::parse(&opts.hosts)?;
-        opts.command_retry.validate()?;
-        if opts.max_frame < 1024 || opts.operation_timeout.is_zero() {
-            return Err(Error::InvalidArgument);
-        }
-        for a in &opts.default_acl {
-            acl::check(a)?;
-        }
         let tls = match opts
             .tls
             .as_ref()
@@ -112,9 +106,14 @@ impl Client {
 
     // ----- lifecycle -------------------------------------------------------------------
 
-    /// Connects and waits up to `timeout` for a session. On timeout the client is stopped
-    /// again and `TimedOut` returned (kazoo's behaviour).
+    /// Connects and waits up to `timeout` (zero: the operation timeout) for a session. On
+    /// timeout the client is stopped again and `TimedOut` returned (kazoo's behaviour).
     pub fn start(&self, timeout: Duration) -> Result<()> {
+        let timeout = if timeout.is_zero() {
+            self.operation_timeout
+        } else {
+            timeout
+        };
         self.session.start()?;
         match self.session.wait_connected(Instant::now() + timeout) {
             Ok(()) => Ok(()),
@@ -726,9 +725,7 @@ impl Client {
         credential: &[u8],
         timeout: Option<Duration>,
     ) -> Result<()> {
-        if scheme.is_empty() || scheme.contains('\0') {
-            return Err(Error::InvalidArgument);
-        }
+        options::check_auth(scheme, credential)?;
         let req = AuthPacket {
             auth_type: 0,
             scheme: scheme.to_string(),

@@ -1,11 +1,12 @@
-//! Everything kazoo's `KazooClient(...)` constructor takes, plus the limits a C user needs.
+//! Everything kazoo's `KazooClient(...)` constructor takes, plus the limits a C user needs,
+//! their defaults, and the one place they are checked (`Options::validate`).
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use crate::proto::Acl;
-use crate::session::retry::RetryPolicy;
-use crate::session::tls::TlsOptions;
-use crate::session::{ClientId, LogFn, LogLevel};
+use super::{Acl, ClientId, LogFn, LogLevel, RetryPolicy, TlsOptions};
+use crate::error::{Error, Result};
+use crate::session::hosts::ConnectString;
 
 /// Client options. `Options::new(hosts)` gives kazoo's defaults.
 #[derive(Clone)]
@@ -30,7 +31,8 @@ pub struct Options {
     /// OPERATIONTIMEOUT, always within the call's own deadline. Writes are never retried
     /// automatically: a repeat could do twice what was asked once.
     pub command_retry: RetryPolicy,
-    /// Deadline of a call that gives none.
+    /// Deadline of a call that gives none, and how long `Client::start` waits when given
+    /// zero.
     pub operation_timeout: Duration,
     /// Largest frame sent or accepted (ZooKeeper's jute.maxbuffer is 1 MiB - 1).
     pub max_frame: usize,
@@ -46,6 +48,19 @@ pub struct Options {
 /// reply header and a Stat, so the largest node the server accepts can always be read.
 pub const DEFAULT_MAX_FRAME: usize = crate::proto::consts::DEFAULT_MAX_FRAME + 1024;
 
+/// The frame limits `validate` accepts: a request header and a path at least, and no more
+/// than a gigabyte.
+pub const MAX_FRAME_RANGE: RangeInclusive<usize> = 1024..=(1 << 30);
+
+/// The session timeouts `validate` accepts (the server clamps a request to its own range,
+/// by default 2 to 20 ticks).
+pub const SESSION_TIMEOUT_RANGE: RangeInclusive<Duration> =
+    Duration::from_millis(1)..=Duration::from_secs(3600);
+
+/// Deadline of every call that gives none, and of `start` given zero: kazoo's default
+/// `timeout` of 10 s.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Options {
     pub fn new(hosts: impl Into<String>) -> Options {
         Options {
@@ -58,13 +73,58 @@ impl Options {
             randomize_hosts: true,
             connection_retry: RetryPolicy::connection_default(),
             command_retry: RetryPolicy::command_default(),
-            operation_timeout: Duration::from_secs(10),
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
             max_frame: DEFAULT_MAX_FRAME,
             expiry_final: false,
             logger: None,
             tls: None,
         }
     }
+}
+
+impl Options {
+    /// Checks every setting a client would refuse, before anything connects: the connect
+    /// string, the session timeout range, the retry policies, the operation timeout and
+    /// frame limit, the default ACL, the credentials (a digest one is "user:password") and
+    /// the TLS pairs (a certificate and its key come together; checking the host name needs
+    /// checking the certificate). TLS files are read later, by the client.
+    pub fn validate(&self) -> Result<()> {
+        ConnectString::parse(&self.hosts)?;
+        let bad = !SESSION_TIMEOUT_RANGE.contains(&self.session_timeout)
+            || self.operation_timeout.is_zero()
+            || !MAX_FRAME_RANGE.contains(&self.max_frame);
+        if bad {
+            return Err(Error::InvalidArgument);
+        }
+        self.connection_retry.validate()?;
+        self.command_retry.validate()?;
+        for a in &self.default_acl {
+            super::acl::check(a)?;
+        }
+        for (scheme, cred) in &self.auth {
+            check_auth(scheme, cred)?;
+        }
+        if let Some(t) = &self.tls {
+            if t.cert_file.is_some() != t.key_file.is_some()
+                || (t.check_hostname && !t.verify_certs)
+            {
+                return Err(Error::InvalidArgument);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A credential the server can take: a scheme, and for "digest" a "user:password" whose
+/// user has no ':' (ZooKeeper splits at the first one).
+pub fn check_auth(scheme: &str, cred: &[u8]) -> Result<()> {
+    if scheme.is_empty() || scheme.contains('\0') {
+        return Err(Error::InvalidArgument);
+    }
+    if scheme == "digest" && !cred.contains(&b':') {
+        return Err(Error::InvalidArgument);
+    }
+    Ok(())
 }
 
 impl Default for Options {
@@ -96,4 +156,64 @@ pub struct CreateOptions<'a> {
     pub ttl: Option<Duration>,
     /// Create missing parents (with the same ACL) first.
     pub makepath: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(f: impl FnOnce(&mut Options)) -> bool {
+        let mut o = Options::default();
+        f(&mut o);
+        o.validate() == Err(Error::InvalidArgument)
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(Options::default().validate(), Ok(()));
+        assert_eq!(
+            Options::default().operation_timeout,
+            DEFAULT_OPERATION_TIMEOUT
+        );
+    }
+
+    #[test]
+    fn validate_refuses_each_bad_setting() {
+        assert!(refused(|o| o.hosts = "h:notaport".into()));
+        assert!(refused(|o| o.session_timeout = Duration::ZERO));
+        assert!(refused(|o| o.session_timeout = Duration::from_secs(3601)));
+        assert!(refused(|o| o.operation_timeout = Duration::ZERO));
+        assert!(refused(|o| o.max_frame = 1023));
+        assert!(refused(|o| o.max_frame = (1 << 30) + 1));
+        assert!(refused(|o| o.connection_retry.backoff = 0.5));
+        assert!(refused(|o| o.command_retry.max_jitter = 1.0));
+        assert!(refused(|o| o.auth.push((String::new(), b"x".to_vec()))));
+        assert!(refused(|o| o
+            .auth
+            .push(("digest".into(), b"nocolon".to_vec()))));
+        let tls = |cert: bool, key: bool, verify: bool, host: bool| TlsOptions {
+            ca_file: None,
+            cert_file: cert.then(|| "c.pem".into()),
+            key_file: key.then(|| "k.pem".into()),
+            verify_certs: verify,
+            check_hostname: host,
+        };
+        assert!(refused(|o| o.tls = Some(tls(true, false, true, true))));
+        assert!(refused(|o| o.tls = Some(tls(false, true, true, true))));
+        assert!(refused(|o| o.tls = Some(tls(false, false, false, true))));
+        assert!(!refused(|o| o.tls = Some(tls(true, true, true, true))));
+        assert!(!refused(|o| o.tls = Some(tls(false, false, false, false))));
+        assert!(!refused(|o| o
+            .auth
+            .push(("digest".into(), b"u:p".to_vec()))));
+        assert!(!refused(|o| o.session_timeout = Duration::from_secs(3600)));
+    }
+
+    #[test]
+    fn a_bad_default_acl_is_invalid_acl() {
+        let mut o = Options::default();
+        o.default_acl
+            .push(crate::client::acl::make_acl(32, "world", "anyone"));
+        assert_eq!(o.validate(), Err(Error::InvalidAcl));
+    }
 }

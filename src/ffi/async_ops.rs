@@ -1,27 +1,24 @@
-//! The async C API: `zk_<op>_async`. Each checks its arguments and returns at once. When it
-//! returns `ZK_RESULT_OK`, `callback` runs exactly once, later, on the client's event thread,
-//! in reply order (after any watch event the server sent before that reply); otherwise it
-//! never runs. Either way `finalizer(userdata)`, if given, runs exactly once: after the
-//! callback, or before the function returns. Pointers handed to a callback are borrowed for
-//! the duration of the call. Callbacks may call back into the library.
+//! Async operations, zk_<op>_async, and their completion typedefs. Each checks its
+//! arguments, sends the request and returns; the completion runs later on the event thread.
 
 use std::ffi::{c_char, c_void, CString};
-use std::time::Duration;
 
-use super::client::{acl_list_arg, client, create_options, watch_arg, zk_client};
+use super::client::zk_client;
+use super::convert::*;
 use super::types::*;
-use super::{bytes_arg, guard, str_arg, zk_result, UserData};
+use super::zk_result;
 use crate::client::async_ops::Callback;
+use crate::client::{Acl, Created, Stat};
 use crate::error::{Error, Result};
-use crate::proto::Stat;
 
-/// Completion of an operation with no value: `rc` only.
-pub type zk_void_completion = Option<unsafe extern "C" fn(userdata: *mut c_void, rc: zk_result)>;
-/// Completion with a Stat (NULL unless `rc` is OK).
-pub type zk_stat_completion =
+/// The completion of an async call with no value. It runs on the event thread and may
+/// call back into the library; every pointer it gets is borrowed for the call only.
+pub type zk_void_completion_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, rc: zk_result)>;
+/// A completion with a Stat: NULL unless rc is ZK_RESULT_OK.
+pub type zk_stat_completion_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, rc: zk_result, stat: *const zk_stat)>;
-/// Completion with data and Stat (NULL/0 unless `rc` is OK).
-pub type zk_data_completion = Option<
+/// A completion with a node's data and Stat: NULL and 0 unless rc is ZK_RESULT_OK.
+pub type zk_data_completion_fn = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
         rc: zk_result,
@@ -30,8 +27,9 @@ pub type zk_data_completion = Option<
         stat: *const zk_stat,
     ),
 >;
-/// Completion with a child list and the parent's Stat (NULL unless `rc` is OK).
-pub type zk_children_completion = Option<
+/// A completion with a child list (freed by the library after the call) and the node's
+/// Stat: NULL unless rc is ZK_RESULT_OK.
+pub type zk_children_completion_fn = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
         rc: zk_result,
@@ -39,8 +37,9 @@ pub type zk_children_completion = Option<
         stat: *const zk_stat,
     ),
 >;
-/// Completion with a string (a created or synced path) and, for create, the Stat.
-pub type zk_string_completion = Option<
+/// A completion with a path (created or synced) and, for a create, the node's Stat: NULL
+/// unless rc is ZK_RESULT_OK.
+pub type zk_string_completion_fn = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
         rc: zk_result,
@@ -48,8 +47,9 @@ pub type zk_string_completion = Option<
         stat: *const zk_stat,
     ),
 >;
-/// Completion with an ACL list and Stat (NULL unless `rc` is OK).
-pub type zk_acl_completion = Option<
+/// A completion with an ACL list (freed by the library after the call) and the node's
+/// Stat: NULL unless rc is ZK_RESULT_OK.
+pub type zk_acl_completion_fn = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
         rc: zk_result,
@@ -84,14 +84,6 @@ fn rc<T>(r: &Result<T>) -> zk_result {
     }
 }
 
-fn timeout(ms: u32) -> Option<Duration> {
-    (ms != 0).then(|| Duration::from_millis(ms as u64))
-}
-
-fn stat_ptr(s: &Option<zk_stat>) -> *const zk_stat {
-    s.as_ref().map_or(std::ptr::null(), |s| s as *const zk_stat)
-}
-
 fn call_stat(
     cb: unsafe extern "C" fn(*mut c_void, zk_result, *const zk_stat),
     ud: *mut c_void,
@@ -102,15 +94,15 @@ fn call_stat(
     unsafe { cb(ud, rc(&r), stat_ptr(&s)) }
 }
 
-/// Async `zk_create`: the callback gets the created path (chroot stripped) and its Stat.
-/// `ZK_CREATE_FLAG_MAKEPATH` is refused (`ZK_RESULT_INVALID_ARGUMENT`): it takes several
-/// round trips; use `zk_ensure_path` or the blocking `zk_create`.
-///
-/// # Safety
-/// As `zk_create`; `callback` and `userdata` as the module says.
+/// zk_create, async: the callback gets the created path and its Stat.
+/// ZK_CREATE_FLAG_MAKEPATH is refused (ZK_RESULT_INVALID_ARGUMENT): use zk_ensure_path.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
 #[no_mangle]
 pub unsafe extern "C" fn zk_create_async(
-    c: *mut zk_client,
+    client: *mut zk_client,
     path: *const c_char,
     data: *const u8,
     len: usize,
@@ -119,13 +111,13 @@ pub unsafe extern "C" fn zk_create_async(
     flags: u32,
     ttl_ms: i64,
     timeout_ms: u32,
-    callback: zk_string_completion,
+    callback: zk_string_completion_fn,
     userdata: *mut c_void,
     finalizer: zk_finalizer_fn,
 ) -> zk_result {
     let ud = UserData::new(userdata, finalizer);
     guard(move || {
-        let done = completion(callback, ud, |cb, ud, r: Result<crate::client::Created>| {
+        let done = completion(callback, ud, |cb, ud, r: Result<Created>| {
             let (p, s) = match &r {
                 Ok(c) => (CString::new(c.path.clone()).ok(), c.stat.map(zk_stat::from)),
                 Err(_) => (None, None),
@@ -137,7 +129,7 @@ pub unsafe extern "C" fn zk_create_async(
         // SAFETY: the caller's contract, for every argument below.
         let (c, path, data, acl) = unsafe {
             (
-                client(c)?,
+                client_arg(client)?,
                 str_arg(path)?,
                 bytes_arg(data, len)?,
                 acl_list_arg(acl, acl_len)?,
@@ -148,17 +140,18 @@ pub unsafe extern "C" fn zk_create_async(
     })
 }
 
-/// Async `zk_delete` (not recursive).
-///
-/// # Safety
-/// As `zk_delete`; `callback` and `userdata` as the module says.
+/// zk_delete, async and not recursive.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
 #[no_mangle]
 pub unsafe extern "C" fn zk_delete_async(
-    c: *mut zk_client,
+    client: *mut zk_client,
     path: *const c_char,
     version: i32,
     timeout_ms: u32,
-    callback: zk_void_completion,
+    callback: zk_void_completion_fn,
     userdata: *mut c_void,
     finalizer: zk_finalizer_fn,
 ) -> zk_result {
@@ -169,23 +162,24 @@ pub unsafe extern "C" fn zk_delete_async(
             unsafe { cb(ud, rc(&r)) }
         })?;
         // SAFETY: the caller's contract.
-        let (c, path) = unsafe { (client(c)?, str_arg(path)?) };
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
         c.delete_async(path, version, timeout(timeout_ms), done)
     })
 }
 
-/// Async `zk_exists`: `rc` is OK with the Stat, or `ZK_RESULT_NO_NODE` with NULL (a watch
-/// is set in both cases).
-///
-/// # Safety
-/// As `zk_exists`; `callback` and `userdata` as the module says.
+/// zk_exists, async: rc is ZK_RESULT_OK with the Stat, or ZK_RESULT_NO_NODE with NULL.
+/// watcher (optional) is taken as zk_exists takes it.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
 #[no_mangle]
 pub unsafe extern "C" fn zk_exists_async(
-    c: *mut zk_client,
+    client: *mut zk_client,
     path: *const c_char,
     watcher: *const zk_watcher,
     timeout_ms: u32,
-    callback: zk_stat_completion,
+    callback: zk_stat_completion_fn,
     userdata: *mut c_void,
     finalizer: zk_finalizer_fn,
 ) -> zk_result {
@@ -199,22 +193,24 @@ pub unsafe extern "C" fn zk_exists_async(
         })?;
         let w = w?;
         // SAFETY: the caller's contract.
-        let (c, path) = unsafe { (client(c)?, str_arg(path)?) };
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
         c.exists_async(path, w, timeout(timeout_ms), done)
     })
 }
 
-/// Async `zk_get`.
-///
-/// # Safety
-/// As `zk_get`; `callback` and `userdata` as the module says.
+/// zk_get, async: the callback gets the data (borrowed for the call) and the Stat.
+/// watcher (optional) is taken as zk_get takes it.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
 #[no_mangle]
 pub unsafe extern "C" fn zk_get_async(
-    c: *mut zk_client,
+    client: *mut zk_client,
     path: *const c_char,
     watcher: *const zk_watcher,
     timeout_ms: u32,
-    callback: zk_data_completion,
+    callback: zk_data_completion_fn,
     userdata: *mut c_void,
     finalizer: zk_finalizer_fn,
 ) -> zk_result {
@@ -232,22 +228,24 @@ pub unsafe extern "C" fn zk_get_async(
         })?;
         let w = w?;
         // SAFETY: the caller's contract.
-        let (c, path) = unsafe { (client(c)?, str_arg(path)?) };
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
         c.get_async(path, w, timeout(timeout_ms), done)
     })
 }
 
-/// Async `zk_get_children`: the callback gets the children (unsorted) and the Stat.
-///
-/// # Safety
-/// As `zk_get_children`; `callback` and `userdata` as the module says.
+/// zk_get_children, async: the callback gets the children (unsorted) and the Stat.
+/// watcher (optional) is taken as zk_get_children takes it.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
 #[no_mangle]
 pub unsafe extern "C" fn zk_get_children_async(
-    c: *mut zk_client,
+    client: *mut zk_client,
     path: *const c_char,
     watcher: *const zk_watcher,
     timeout_ms: u32,
-    callback: zk_children_completion,
+    callback: zk_children_completion_fn,
     userdata: *mut c_void,
     finalizer: zk_finalizer_fn,
 ) -> zk_result {
@@ -276,24 +274,25 @@ pub unsafe extern "C" fn zk_get_children_async(
         )?;
         let w = w?;
         // SAFETY: the caller's contract.
-        let (c, path) = unsafe { (client(c)?, str_arg(path)?) };
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
         c.get_children_async(path, w, true, timeout(timeout_ms), done)
     })
 }
 
-/// Async `zk_set`.
-///
-/// # Safety
-/// As `zk_set`; `callback` and `userdata` as the module says.
+/// zk_set, async: the callback gets the new Stat.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
 #[no_mangle]
 pub unsafe extern "C" fn zk_set_async(
-    c: *mut zk_client,
+    client: *mut zk_client,
     path: *const c_char,
     data: *const u8,
     len: usize,
     version: i32,
     timeout_ms: u32,
-    callback: zk_stat_completion,
+    callback: zk_stat_completion_fn,
     userdata: *mut c_void,
     finalizer: zk_finalizer_fn,
 ) -> zk_result {
@@ -301,21 +300,23 @@ pub unsafe extern "C" fn zk_set_async(
     guard(move || {
         let done = completion(callback, ud, call_stat)?;
         // SAFETY: the caller's contract.
-        let (c, path, data) = unsafe { (client(c)?, str_arg(path)?, bytes_arg(data, len)?) };
+        let (c, path, data) =
+            unsafe { (client_arg(client)?, str_arg(path)?, bytes_arg(data, len)?) };
         c.set_async(path, data, version, timeout(timeout_ms), done)
     })
 }
 
-/// Async `zk_sync`: the callback gets the path (stat NULL).
-///
-/// # Safety
-/// As `zk_sync`; `callback` and `userdata` as the module says.
+/// zk_sync, async: the callback gets the path, and NULL for the Stat.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
 #[no_mangle]
 pub unsafe extern "C" fn zk_sync_async(
-    c: *mut zk_client,
+    client: *mut zk_client,
     path: *const c_char,
     timeout_ms: u32,
-    callback: zk_string_completion,
+    callback: zk_string_completion_fn,
     userdata: *mut c_void,
     finalizer: zk_finalizer_fn,
 ) -> zk_result {
@@ -328,62 +329,60 @@ pub unsafe extern "C" fn zk_sync_async(
             unsafe { cb(ud, rc(&r), pp, std::ptr::null()) }
         })?;
         // SAFETY: the caller's contract.
-        let (c, path) = unsafe { (client(c)?, str_arg(path)?) };
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
         c.sync_async(path, timeout(timeout_ms), done)
     })
 }
 
-/// Async `zk_get_acl`.
-///
-/// # Safety
-/// As `zk_get_acl`; `callback` and `userdata` as the module says.
+/// zk_get_acl, async: the callback gets the ACL and the Stat.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
 #[no_mangle]
 pub unsafe extern "C" fn zk_get_acl_async(
-    c: *mut zk_client,
+    client: *mut zk_client,
     path: *const c_char,
     timeout_ms: u32,
-    callback: zk_acl_completion,
+    callback: zk_acl_completion_fn,
     userdata: *mut c_void,
     finalizer: zk_finalizer_fn,
 ) -> zk_result {
     let ud = UserData::new(userdata, finalizer);
     guard(move || {
-        let done = completion(
-            callback,
-            ud,
-            |cb, ud, r: Result<(Vec<crate::proto::Acl>, Stat)>| {
-                let (list, s) = match r {
-                    Ok((acl, stat)) => (zk_acl_list::new(acl), Some(zk_stat::from(stat))),
-                    Err(e) => (Err(e), None),
-                };
-                let s = if list.is_ok() { s } else { None };
-                let lp = list.as_ref().map_or(std::ptr::null_mut(), |l| *l);
-                // SAFETY: a C function pointer and its userdata; the list lives for the call.
-                unsafe {
-                    cb(ud, rc(&list), lp, stat_ptr(&s));
-                    zk_acl_list_free(lp);
-                }
-            },
-        )?;
+        let done = completion(callback, ud, |cb, ud, r: Result<(Vec<Acl>, Stat)>| {
+            let (list, s) = match r {
+                Ok((acl, stat)) => (zk_acl_list::new(acl), Some(zk_stat::from(stat))),
+                Err(e) => (Err(e), None),
+            };
+            let s = if list.is_ok() { s } else { None };
+            let lp = list.as_ref().map_or(std::ptr::null_mut(), |l| *l);
+            // SAFETY: a C function pointer and its userdata; the list lives for the call.
+            unsafe {
+                cb(ud, rc(&list), lp, stat_ptr(&s));
+                zk_acl_list_free(lp);
+            }
+        })?;
         // SAFETY: the caller's contract.
-        let (c, path) = unsafe { (client(c)?, str_arg(path)?) };
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
         c.get_acl_async(path, timeout(timeout_ms), done)
     })
 }
 
-/// Async `zk_set_acl`.
-///
-/// # Safety
-/// As `zk_set_acl`; `callback` and `userdata` as the module says.
+/// zk_set_acl, async: the callback gets the new Stat.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
 #[no_mangle]
 pub unsafe extern "C" fn zk_set_acl_async(
-    c: *mut zk_client,
+    client: *mut zk_client,
     path: *const c_char,
     acl: *const zk_acl,
     acl_len: usize,
     version: i32,
     timeout_ms: u32,
-    callback: zk_stat_completion,
+    callback: zk_stat_completion_fn,
     userdata: *mut c_void,
     finalizer: zk_finalizer_fn,
 ) -> zk_result {
@@ -391,7 +390,13 @@ pub unsafe extern "C" fn zk_set_acl_async(
     guard(move || {
         let done = completion(callback, ud, call_stat)?;
         // SAFETY: the caller's contract.
-        let (c, path, acl) = unsafe { (client(c)?, str_arg(path)?, acl_list_arg(acl, acl_len)?) };
+        let (c, path, acl) = unsafe {
+            (
+                client_arg(client)?,
+                str_arg(path)?,
+                acl_list_arg(acl, acl_len)?,
+            )
+        };
         let acl = acl.ok_or(Error::InvalidAcl)?;
         c.set_acl_async(path, &acl, version, timeout(timeout_ms), done)
     })

@@ -1,29 +1,26 @@
-//! Transactions in C: build a `zk_txn` with `zk_txn_create`/`_delete`/`_set`/`_check`,
-//! apply it with `zk_multi`, read per-op results from `zk_txn_results`.
+//! Transactions: a zk_txn built with zk_txn_create/_delete/_set/_check, committed with
+//! zk_txn_commit, and the per-op results it gives back.
 
 use std::ffi::{c_char, CString};
-use std::time::Duration;
 
-use super::client::{acl_list_arg, client, create_options, zk_client};
+use super::client::zk_client;
+use super::convert::*;
 use super::types::{zk_acl, zk_stat};
-use super::{
-    bytes_arg, from_handle, guard, guard_value, mut_arg, ref_arg, str_arg, to_handle, write_opt,
-    zk_result,
-};
+use super::zk_result;
 use crate::client::multi::{Op, OpResult};
 use crate::error::Error;
 
-/// A transaction under construction (opaque). Free with `zk_txn_free`.
+/// A transaction being built (opaque). Not thread-safe. Free with zk_txn_free.
 pub struct zk_txn {
     ops: Vec<Op>,
 }
 
-/// The per-op results of `zk_multi` (opaque). Free with `zk_txn_results_free`.
+/// The per-op results of zk_txn_commit (opaque). Free with zk_txn_results_free.
 pub struct zk_txn_results {
     items: Vec<(zk_result, Option<CString>, Option<zk_stat>)>,
 }
 
-/// A new, empty transaction. Never NULL.
+/// A new, empty transaction; never NULL. Free it with zk_txn_free.
 #[no_mangle]
 pub extern "C" fn zk_txn_new() -> *mut zk_txn {
     guard_value(std::ptr::null_mut(), || {
@@ -31,21 +28,15 @@ pub extern "C" fn zk_txn_new() -> *mut zk_txn {
     })
 }
 
-/// Frees a transaction. NULL is fine.
-///
-/// # Safety
-/// `txn` is NULL or from `zk_txn_new`, not used afterwards.
+/// Frees a transaction. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn zk_txn_free(txn: *mut zk_txn) {
     // SAFETY: the caller's contract.
-    guard_value((), || drop(unsafe { from_handle(txn) }))
+    unsafe { free_handle(txn) }
 }
 
-/// Adds a create (flags as `zk_create`, except `ZK_CREATE_FLAG_MAKEPATH`). Paths are
-/// checked when the transaction is applied.
-///
-/// # Safety
-/// `txn` is a live zk_txn; the rest as `zk_create`.
+/// Adds a create, with arguments as zk_create's (ZK_CREATE_FLAG_MAKEPATH is refused). The
+/// data and ACL are copied. Paths are checked when the transaction is committed.
 #[no_mangle]
 pub unsafe extern "C" fn zk_txn_create(
     txn: *mut zk_txn,
@@ -71,7 +62,7 @@ pub unsafe extern "C" fn zk_txn_create(
         if o.makepath {
             return Err(Error::InvalidArgument);
         }
-        // Refuse a bad combination now, as zk_create does, not at zk_multi.
+        // Refuse a bad combination now, as zk_create does, not at commit.
         crate::client::create_mode(&o)?;
         t.ops.push(Op::Create {
             path: path.to_string(),
@@ -86,10 +77,7 @@ pub unsafe extern "C" fn zk_txn_create(
     })
 }
 
-/// Adds a delete if the version matches (-1 = any).
-///
-/// # Safety
-/// `txn` is a live zk_txn; `path` NUL-terminated.
+/// Adds a delete of path if its version is version (-1: any).
 #[no_mangle]
 pub unsafe extern "C" fn zk_txn_delete(
     txn: *mut zk_txn,
@@ -107,10 +95,7 @@ pub unsafe extern "C" fn zk_txn_delete(
     })
 }
 
-/// Adds a set of data if the version matches (-1 = any).
-///
-/// # Safety
-/// `txn` is a live zk_txn; `path` NUL-terminated; `data` `len` bytes.
+/// Adds a set of path's data (copied) if its version is version (-1: any).
 #[no_mangle]
 pub unsafe extern "C" fn zk_txn_set(
     txn: *mut zk_txn,
@@ -131,10 +116,7 @@ pub unsafe extern "C" fn zk_txn_set(
     })
 }
 
-/// Adds a version check: the transaction fails unless the node's version is `version`.
-///
-/// # Safety
-/// `txn` is a live zk_txn; `path` NUL-terminated.
+/// Adds a check: the transaction fails unless path's version is version.
 #[no_mangle]
 pub unsafe extern "C" fn zk_txn_check(
     txn: *mut zk_txn,
@@ -152,31 +134,27 @@ pub unsafe extern "C" fn zk_txn_check(
     })
 }
 
-/// Applies a transaction atomically. `ZK_RESULT_OK` when every op was applied. When the
-/// server refused it, the result is the failing op's error and — unlike other calls —
-/// `out` is written too, so each op's outcome can be read (see `zk_txn_results_get`); a
-/// failed transaction applied nothing. Free `out` with
-/// `zk_txn_results_free`. The transaction can be applied again or freed.
-///
-/// # Safety
-/// `c` is a live client; `txn` a live zk_txn; `out` NULL or writable.
+/// Commits txn atomically: ZK_RESULT_OK when every op was applied. When the server refused
+/// it, nothing was applied and the result is the failing op's error; unlike every other
+/// call, *out (optional) is written then too, so each op's outcome can be read with
+/// zk_txn_results_get. Free *out with zk_txn_results_free. txn is not changed: commit it
+/// again or free it.
 #[no_mangle]
-pub unsafe extern "C" fn zk_multi(
-    c: *mut zk_client,
+pub unsafe extern "C" fn zk_txn_commit(
+    client: *mut zk_client,
     txn: *const zk_txn,
     timeout_ms: u32,
     out: *mut *mut zk_txn_results,
 ) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract.
-        let (c, t) = unsafe { (client(c)?, ref_arg(txn)?) };
-        let timeout = (timeout_ms != 0).then(|| Duration::from_millis(timeout_ms as u64));
-        let results = c.multi(&t.ops, timeout)?;
+        let (c, t) = unsafe { (client_arg(client)?, ref_arg(txn)?) };
+        let results = c.multi(&t.ops, timeout(timeout_ms))?;
         let mut first_error = None;
         let mut items = Vec::with_capacity(results.len());
         for r in results {
             let item = match r {
-                OpResult::Created(p) => (Error::Ok, Some(super::types::to_cstring(p)?), None),
+                OpResult::Created(p) => (Error::Ok, Some(to_cstring(p)?), None),
                 OpResult::Set(s) => (Error::Ok, None, Some(zk_stat::from(s))),
                 OpResult::Deleted | OpResult::Checked => (Error::Ok, None, None),
                 OpResult::RolledBack => (Error::RuntimeInconsistency, None, None),
@@ -200,10 +178,7 @@ pub unsafe extern "C" fn zk_multi(
     })
 }
 
-/// Number of per-op results; 0 for NULL.
-///
-/// # Safety
-/// `r` is NULL or live results from `zk_multi`.
+/// The number of per-op results; 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn zk_txn_results_len(r: *const zk_txn_results) -> usize {
     // SAFETY: the caller's contract.
@@ -212,14 +187,11 @@ pub unsafe extern "C" fn zk_txn_results_len(r: *const zk_txn_results) -> usize {
     })
 }
 
-/// Reads the outcome of op `index`: `rc` is `ZK_RESULT_OK` for an applied op, the op's
-/// error for the failing one, `ZK_RESULT_RUNTIME_INCONSISTENCY` for ops not applied because
-/// another failed. For a create, `path` gets the created path (borrowed from the results);
-/// for a set, `stat` gets the new Stat. Each out-parameter may be NULL; `path` gets NULL and
-/// `stat` is left alone when the op has none.
-///
-/// # Safety
-/// `r` is live results from `zk_multi`; the out-parameters NULL or writable.
+/// Reads the outcome of op index (ZK_RESULT_INVALID_ARGUMENT if out of range). *rc gets
+/// ZK_RESULT_OK for an applied op, the op's error for the failing one, and
+/// ZK_RESULT_RUNTIME_INCONSISTENCY for ops not applied because another failed. *path gets
+/// a create's path (borrowed from r, valid until it is freed) or NULL; *stat gets a set's
+/// new Stat and is left alone otherwise. Each out-parameter is optional.
 #[no_mangle]
 pub unsafe extern "C" fn zk_txn_results_get(
     r: *const zk_txn_results,
@@ -244,12 +216,9 @@ pub unsafe extern "C" fn zk_txn_results_get(
     })
 }
 
-/// Frees results. NULL is fine.
-///
-/// # Safety
-/// `r` is NULL or results from `zk_multi`, not used afterwards.
+/// Frees results. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn zk_txn_results_free(r: *mut zk_txn_results) {
     // SAFETY: the caller's contract.
-    guard_value((), || drop(unsafe { from_handle(r) }))
+    unsafe { free_handle(r) }
 }

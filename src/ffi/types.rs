@@ -1,32 +1,57 @@
-//! C-visible value types (Stat, ACL entries, events, watchers, retry policies, client ids)
-//! and the library-allocated results (byte buffers, strings, string lists, ACL lists), each
-//! with its one free function.
+//! The C value types (flags, Stat, ACL entries, events, watchers, retry policies, client
+//! ids, callback typedefs) and what the library allocates for the caller (byte buffers,
+//! strings, string lists, ACL lists), each with its one free function.
 
 use std::ffi::{c_char, c_void, CString};
 
-use super::{from_handle, guard_value, ref_arg, to_handle, zk_result};
+use super::convert::*;
+use super::zk_result;
+use crate::client::{Acl, KeeperState, LogLevel, State};
 use crate::error::{Error, Result};
-use crate::proto::consts::EventType;
-use crate::proto::Stat;
-use crate::session::state::{KeeperState, State};
 
-/// The coarse state: `ZK_STATE_LOST`, `ZK_STATE_SUSPENDED`, `ZK_STATE_CONNECTED`.
+/// The coarse state: ZK_STATE_LOST, ZK_STATE_SUSPENDED, ZK_STATE_CONNECTED.
 /// cbindgen:ignore
 pub type zk_state = State;
-/// The detailed state: `ZK_KEEPER_STATE_CONNECTING`, `_CONNECTED`, `_CONNECTED_RO`,
-/// `_AUTH_FAILED`, `_CLOSED`, `_EXPIRED_SESSION`.
+/// The detailed state: ZK_KEEPER_STATE_CONNECTING, _CONNECTED, _CONNECTED_RO,
+/// _AUTH_FAILED, _CLOSED, _EXPIRED_SESSION.
 /// cbindgen:ignore
 pub type zk_keeper_state = KeeperState;
 /// Log levels of the logger callback.
 /// cbindgen:ignore
-pub type zk_log_level = crate::session::LogLevel;
+pub type zk_log_level = LogLevel;
+
+/// Flags of zk_create, zk_create_async and zk_txn_create, OR-ed together.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum zk_create_flag {
+    /// The node goes when the session ends.
+    Ephemeral = 1,
+    /// The server appends a 10-digit counter to the name.
+    Sequence = 2,
+    /// A container node: the server deletes it once its last child is gone.
+    Container = 4,
+    /// Create missing parents first, with the same ACL (blocking zk_create only).
+    Makepath = 8,
+}
+
+/// Kinds of watch for zk_remove_watches, with ZooKeeper's numbers.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum zk_watcher_type {
+    /// Child watches (from zk_get_children).
+    Children = 1,
+    /// Data and exists watches (from zk_get, zk_exists).
+    Data = 2,
+    /// All of the above and persistent watches (zk_add_watch).
+    Any = 3,
+}
 
 /// Watch event types, with ZooKeeper's numbers.
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum zk_event_type {
     /// A session event: the registration ended without a node event (close, expiry,
-    /// auth failure). `state` says which.
+    /// auth failure); state says which.
     None = -1,
     Created = 1,
     Deleted = 2,
@@ -35,21 +60,6 @@ pub enum zk_event_type {
     DataWatchRemoved = 5,
     ChildWatchRemoved = 6,
     PersistentWatchRemoved = 7,
-}
-
-impl From<EventType> for zk_event_type {
-    fn from(e: EventType) -> Self {
-        match e {
-            EventType::None => zk_event_type::None,
-            EventType::NodeCreated => zk_event_type::Created,
-            EventType::NodeDeleted => zk_event_type::Deleted,
-            EventType::NodeDataChanged => zk_event_type::Changed,
-            EventType::NodeChildrenChanged => zk_event_type::Child,
-            EventType::DataWatchRemoved => zk_event_type::DataWatchRemoved,
-            EventType::ChildWatchRemoved => zk_event_type::ChildWatchRemoved,
-            EventType::PersistentWatchRemoved => zk_event_type::PersistentWatchRemoved,
-        }
-    }
 }
 
 /// A node's metadata, as the server keeps it.
@@ -71,25 +81,7 @@ pub struct zk_stat {
     pub pzxid: i64,
 }
 
-impl From<Stat> for zk_stat {
-    fn from(s: Stat) -> Self {
-        zk_stat {
-            czxid: s.czxid,
-            mzxid: s.mzxid,
-            ctime: s.ctime,
-            mtime: s.mtime,
-            version: s.version,
-            cversion: s.cversion,
-            aversion: s.aversion,
-            ephemeral_owner: s.ephemeral_owner,
-            data_length: s.data_length,
-            num_children: s.num_children,
-            pzxid: s.pzxid,
-        }
-    }
-}
-
-/// Permission bits of an ACL entry (`ZK_PERM_READ`, ...), OR-ed into `zk_acl.perms`.
+/// Permission bits of an ACL entry, OR-ed into zk_acl.perms.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum zk_perm {
@@ -101,9 +93,9 @@ pub enum zk_perm {
     All = 31,
 }
 
-/// One ACL entry given by the caller: permission bits and an identity
-/// (`scheme` "world"/"auth"/"digest"/"ip"/..., `id` "anyone", "user:hash", "10.0.0.0/8").
-/// The strings are borrowed for the call.
+/// One ACL entry: permission bits and an identity (scheme "world", "auth", "digest", "ip",
+/// ...; id "anyone", "user:hash", "10.0.0.0/8", ...). Given by the caller, the strings are
+/// borrowed for the call; read from a zk_acl_list, they belong to the list.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct zk_acl {
@@ -112,7 +104,7 @@ pub struct zk_acl {
     pub id: *const c_char,
 }
 
-/// A session id and its 16-byte password.
+/// A session id and its 16-byte password (zk_get_client_id, zk_options_set_client_id).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct zk_client_id {
@@ -120,7 +112,8 @@ pub struct zk_client_id {
     pub passwd: [u8; 16],
 }
 
-/// A retry policy (kazoo's KazooRetry). Start from `zk_retry_policy_init`.
+/// A retry policy (kazoo's KazooRetry). Fill one with zk_retry_policy_init, then change
+/// what you need.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct zk_retry_policy {
@@ -138,40 +131,43 @@ pub struct zk_retry_policy {
     pub deadline_ms: i64,
 }
 
-/// What a watch callback receives; valid only during the call.
+/// What a watch callback receives; borrowed for the call only.
 #[repr(C)]
 #[derive(Debug)]
 pub struct zk_event {
     pub event_type: zk_event_type,
     /// The client's detailed state when the event was queued.
     pub state: zk_keeper_state,
-    /// The node's path relative to the chroot; "" for session events.
+    /// The node's path, relative to the chroot; "" for session events.
     pub path: *const c_char,
 }
 
-/// Releases userdata: called exactly once when the library is done with it.
+/// Releases userdata: the library calls it exactly once, when it is done with the
+/// userdata it came with (see the preamble for which thread).
 pub type zk_finalizer_fn = Option<unsafe extern "C" fn(userdata: *mut c_void)>;
 
-/// A one-shot watch callback, run on the client's event thread. It may call back into the
-/// library, blocking calls included, and may even free the client.
+/// A watch callback, run on the client's event thread. It may call back into the library,
+/// blocking calls included, and may close or free the client.
 pub type zk_watch_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, event: *const zk_event)>;
 
 /// A state listener, run on the client's event thread on every change of the detailed
-/// state. It may call back into the library.
+/// state, with the coarse and detailed states. It may call back into the library.
 pub type zk_listener_fn = Option<
     unsafe extern "C" fn(userdata: *mut c_void, state: zk_state, keeper_state: zk_keeper_state),
 >;
 
-/// The logger. Runs on any library thread, so it must be thread-safe and must not call
-/// back into the library. `message` is valid only during the call.
+/// The logger. It runs on any library thread (the I/O thread too), so it must be
+/// thread-safe and must not call back into the library. message is borrowed for the call.
 pub type zk_log_fn = Option<
     unsafe extern "C" fn(userdata: *mut c_void, level: zk_log_level, message: *const c_char),
 >;
 
-/// A one-shot watch to set with a read. Whenever a non-NULL `zk_watcher *` is passed, the
-/// library takes `userdata`: `finalizer` (if any) runs exactly once — after the callback
-/// if the watch fired or ended with a session event, or before the call returns if the
-/// call failed and no watch was set (then `callback` is never called).
+/// A watch to set with a read (one-shot) or zk_add_watch (persistent); the library copies
+/// it. Whenever a non-NULL zk_watcher pointer is passed, the library owns userdata from
+/// then on: finalizer (optional) runs exactly once, after the watch's last callback, or
+/// before the call returns if it failed and no watch was set (callback then never runs).
+/// A one-shot watch gets one callback: its event, or a session event (ZK_EVENT_TYPE_NONE)
+/// when the session closes or expires first.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct zk_watcher {
@@ -180,7 +176,7 @@ pub struct zk_watcher {
     pub finalizer: zk_finalizer_fn,
 }
 
-/// Bytes the library allocated. Free with `zk_buffer_free`.
+/// Bytes the library allocated (a node's data from zk_get). Free with zk_buffer_free.
 #[repr(C)]
 #[derive(Debug)]
 pub struct zk_buffer {
@@ -214,11 +210,8 @@ impl zk_buffer {
     }
 }
 
-/// Frees the bytes of a buffer the library filled and sets it to {NULL, 0}. NULL, or a
-/// buffer already freed, is fine.
-///
-/// # Safety
-/// `buf` is NULL or points to a zk_buffer filled by this library (or zeroed).
+/// Frees the bytes of a buffer the library filled and sets it to {NULL, 0}. NULL, a zeroed
+/// buffer or one already freed is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn zk_buffer_free(buf: *mut zk_buffer) {
     guard_value((), || {
@@ -236,16 +229,8 @@ pub unsafe extern "C" fn zk_buffer_free(buf: *mut zk_buffer) {
     })
 }
 
-/// Strings from the network must not hide a NUL.
-pub(crate) fn to_cstring(s: String) -> Result<CString> {
-    CString::new(s).map_err(|_| Error::Protocol)
-}
-
-/// Frees a string the library allocated (a created path, a four-letter reply, a digest
-/// id). NULL is fine.
-///
-/// # Safety
-/// `s` is NULL or a string this library returned and not yet freed.
+/// Frees a string the library allocated (a created path, a command's reply, a digest id).
+/// NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn zk_string_free(s: *mut c_char) {
     guard_value((), || {
@@ -256,8 +241,8 @@ pub unsafe extern "C" fn zk_string_free(s: *mut c_char) {
     })
 }
 
-/// A list of strings (children of a node). Read with `zk_string_list_len` and
-/// `zk_string_list_get`; free with `zk_string_list_free`.
+/// A list of strings: a node's children (opaque). Read it with zk_string_list_len and
+/// zk_string_list_get; free it with zk_string_list_free.
 pub struct zk_string_list {
     items: Vec<CString>,
 }
@@ -269,10 +254,7 @@ impl zk_string_list {
     }
 }
 
-/// Number of strings; 0 for NULL.
-///
-/// # Safety
-/// `list` is NULL or a live list from this library.
+/// The number of strings; 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn zk_string_list_len(list: *const zk_string_list) -> usize {
     // SAFETY: the caller's contract.
@@ -281,11 +263,8 @@ pub unsafe extern "C" fn zk_string_list_len(list: *const zk_string_list) -> usiz
     })
 }
 
-/// The string at `index`, borrowed from the list (valid until the list is freed); NULL
-/// when `index` is out of range or `list` is NULL.
-///
-/// # Safety
-/// `list` is NULL or a live list from this library.
+/// The string at index, borrowed from the list (valid until the list is freed); NULL when
+/// index is out of range or list is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn zk_string_list_get(
     list: *const zk_string_list,
@@ -300,24 +279,21 @@ pub unsafe extern "C" fn zk_string_list_get(
     })
 }
 
-/// Frees a list and its strings. NULL is fine.
-///
-/// # Safety
-/// `list` is NULL or a list from this library, not used afterwards.
+/// Frees a list and its strings. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn zk_string_list_free(list: *mut zk_string_list) {
     // SAFETY: the caller's contract.
-    guard_value((), || drop(unsafe { from_handle(list) }))
+    unsafe { free_handle(list) }
 }
 
-/// A node's ACL as the server returned it. Read with `zk_acl_list_len` and
-/// `zk_acl_list_get`; free with `zk_acl_list_free`.
+/// A node's ACL as the server returned it (opaque). Read it with zk_acl_list_len and
+/// zk_acl_list_get; free it with zk_acl_list_free.
 pub struct zk_acl_list {
     items: Vec<(u32, CString, CString)>,
 }
 
 impl zk_acl_list {
-    pub(crate) fn new(v: Vec<crate::proto::Acl>) -> Result<*mut zk_acl_list> {
+    pub(crate) fn new(v: Vec<Acl>) -> Result<*mut zk_acl_list> {
         let items = v
             .into_iter()
             .map(|a| {
@@ -332,10 +308,7 @@ impl zk_acl_list {
     }
 }
 
-/// Number of entries; 0 for NULL.
-///
-/// # Safety
-/// `list` is NULL or a live list from this library.
+/// The number of entries; 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn zk_acl_list_len(list: *const zk_acl_list) -> usize {
     // SAFETY: the caller's contract.
@@ -344,18 +317,15 @@ pub unsafe extern "C" fn zk_acl_list_len(list: *const zk_acl_list) -> usize {
     })
 }
 
-/// Reads entry `index` into `out`; its strings are borrowed from the list (valid until it
-/// is freed). `ZK_RESULT_INVALID_ARGUMENT` when `index` is out of range.
-///
-/// # Safety
-/// `list` is NULL or a live list from this library; `out` is NULL or writable.
+/// Writes entry index to *out; its strings are borrowed from the list (valid until it is
+/// freed). ZK_RESULT_INVALID_ARGUMENT when index is out of range.
 #[no_mangle]
 pub unsafe extern "C" fn zk_acl_list_get(
     list: *const zk_acl_list,
     index: usize,
     out: *mut zk_acl,
 ) -> zk_result {
-    super::guard(|| {
+    guard(|| {
         // SAFETY: the caller's contract.
         let l = unsafe { ref_arg(list) }?;
         if out.is_null() {
@@ -368,19 +338,36 @@ pub unsafe extern "C" fn zk_acl_list_get(
             id: id.as_ptr(),
         };
         // SAFETY: non-null, writable by the caller's contract.
-        unsafe { super::write_opt(out, acl) };
+        unsafe { write_opt(out, acl) };
         Ok(())
     })
 }
 
-/// Frees an ACL list. NULL is fine.
-///
-/// # Safety
-/// `list` is NULL or a list from this library, not used afterwards.
+/// Frees an ACL list. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn zk_acl_list_free(list: *mut zk_acl_list) {
     // SAFETY: the caller's contract.
-    guard_value((), || drop(unsafe { from_handle(list) }))
+    unsafe { free_handle(list) }
+}
+
+/// Writes the digest id of user and password, "user:base64(sha1(user:password))", to *out
+/// (free with zk_string_free), for a {perms, "digest", id} ACL entry.
+/// ZK_RESULT_INVALID_ARGUMENT if user contains ':'.
+#[no_mangle]
+pub unsafe extern "C" fn zk_digest_id(
+    user: *const c_char,
+    password: *const c_char,
+    out: *mut *mut c_char,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (user, password) = unsafe { (str_arg(user)?, str_arg(password)?) };
+        out_arg(out)?;
+        let id = to_cstring(crate::client::acl::digest_id(user, password)?)?;
+        // SAFETY: the caller's contract.
+        unsafe { write_opt(out, id.into_raw()) };
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -64,7 +64,8 @@ func (id ClientID) toC() C.zk_client_id {
 }
 
 // Connect makes a client for hosts ("host[:port][,host[:port]...][/chroot]"), starts it
-// and waits for a session until ctx is done; without a deadline it gives up after 15 s.
+// and waits for a session until ctx is done; without a deadline it gives up after the
+// operation timeout (WithOperationTimeout, 10 s by default).
 func Connect(ctx context.Context, hosts string, opts ...Option) (*Client, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -208,7 +209,7 @@ func (c *clientCore) peek(f func(p *C.zk_client)) {
 // State is the coarse state of the session.
 func (c *Client) State() State {
 	var s State
-	c.core.peek(func(p *C.zk_client) { s = State(C.zk_client_state(p)) })
+	c.core.peek(func(p *C.zk_client) { s = State(C.zk_get_state(p)) })
 	runtime.KeepAlive(c)
 	return s
 }
@@ -216,7 +217,7 @@ func (c *Client) State() State {
 // KeeperState is the detailed state of the session.
 func (c *Client) KeeperState() KeeperState {
 	var s KeeperState
-	c.core.peek(func(p *C.zk_client) { s = KeeperState(C.zk_client_keeper_state(p)) })
+	c.core.peek(func(p *C.zk_client) { s = KeeperState(C.zk_get_keeper_state(p)) })
 	runtime.KeepAlive(c)
 	return s
 }
@@ -225,7 +226,7 @@ func (c *Client) KeeperState() KeeperState {
 // read-only).
 func (c *Client) Connected() bool {
 	var ok bool
-	c.core.peek(func(p *C.zk_client) { ok = bool(C.zk_client_connected(p)) })
+	c.core.peek(func(p *C.zk_client) { ok = bool(C.zk_is_connected(p)) })
 	runtime.KeepAlive(c)
 	return ok
 }
@@ -240,7 +241,7 @@ func (c *Client) ClientID() (ClientID, error) {
 			return
 		}
 		var cid C.zk_client_id
-		if r = C.zk_client_get_id(p, &cid); r == C.ZK_RESULT_OK {
+		if r = C.zk_get_client_id(p, &cid); r == C.ZK_RESULT_OK {
 			id.SessionID = int64(cid.session_id)
 			for i := range id.Password {
 				id.Password[i] = byte(cid.passwd[i])
@@ -260,7 +261,7 @@ func (c *Client) SessionID() int64 {
 // SessionTimeout is the session timeout the server granted.
 func (c *Client) SessionTimeout() time.Duration {
 	var ms C.uint32_t
-	c.core.peek(func(p *C.zk_client) { ms = C.zk_client_session_timeout_ms(p) })
+	c.core.peek(func(p *C.zk_client) { ms = C.zk_session_timeout_ms(p) })
 	runtime.KeepAlive(c)
 	return time.Duration(ms) * time.Millisecond
 }
@@ -288,7 +289,7 @@ func (c *Client) SetHosts(hosts string) error {
 // WatchCount is the number of watches the client holds that have not ended yet.
 func (c *Client) WatchCount() int {
 	var n C.size_t
-	c.core.peek(func(p *C.zk_client) { n = C.zk_client_watch_count(p) })
+	c.core.peek(func(p *C.zk_client) { n = C.zk_watch_count(p) })
 	runtime.KeepAlive(c)
 	return int(n)
 }

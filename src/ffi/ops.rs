@@ -1,0 +1,392 @@
+//! Blocking operations on a client: nodes, watches, ACLs, auth and four-letter commands.
+//! Each waits for the server's reply on the calling thread.
+
+use std::ffi::c_char;
+
+use super::client::zk_client;
+use super::convert::*;
+use super::types::*;
+use super::zk_result;
+use crate::error::Error;
+
+/// Creates a node with data/len. flags: ZK_CREATE_FLAG_* OR-ed together. acl/acl_len:
+/// NULL/0 for the client's default ACL. ttl_ms > 0 makes a TTL node (persistent only; the
+/// server needs extendedTypesEnabled). The created path (with its sequence suffix, relative
+/// to the chroot) goes to *path_out (optional; free with zk_string_free), its Stat to
+/// *stat_out (optional).
+#[no_mangle]
+pub unsafe extern "C" fn zk_create(
+    client: *mut zk_client,
+    path: *const c_char,
+    data: *const u8,
+    len: usize,
+    acl: *const zk_acl,
+    acl_len: usize,
+    flags: u32,
+    ttl_ms: i64,
+    timeout_ms: u32,
+    path_out: *mut *mut c_char,
+    stat_out: *mut zk_stat,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract, for every argument below.
+        let (c, path, data, acl) = unsafe {
+            (
+                client_arg(client)?,
+                str_arg(path)?,
+                bytes_arg(data, len)?,
+                acl_list_arg(acl, acl_len)?,
+            )
+        };
+        let opts = create_options(flags, ttl_ms, acl.as_deref())?;
+        let created = c.create(path, data, &opts, !stat_out.is_null(), timeout(timeout_ms))?;
+        let p = if path_out.is_null() {
+            None
+        } else {
+            Some(to_cstring(created.path)?)
+        };
+        // SAFETY: the caller's contract.
+        unsafe {
+            if let Some(p) = p {
+                write_opt(path_out, p.into_raw());
+            }
+            if let Some(s) = created.stat {
+                write_opt(stat_out, s.into());
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Creates path and every missing parent, with acl/acl_len as zk_create; a node that
+/// exists already is fine.
+#[no_mangle]
+pub unsafe extern "C" fn zk_ensure_path(
+    client: *mut zk_client,
+    path: *const c_char,
+    acl: *const zk_acl,
+    acl_len: usize,
+    timeout_ms: u32,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (c, path, acl) = unsafe {
+            (
+                client_arg(client)?,
+                str_arg(path)?,
+                acl_list_arg(acl, acl_len)?,
+            )
+        };
+        c.ensure_path(path, acl.as_deref(), timeout(timeout_ms))
+    })
+}
+
+/// Whether the node exists: ZK_RESULT_OK with its Stat in *stat_out (optional), or
+/// ZK_RESULT_NO_NODE. watcher (optional) sets a one-shot watch in both cases; it fires on
+/// create, change or delete.
+#[no_mangle]
+pub unsafe extern "C" fn zk_exists(
+    client: *mut zk_client,
+    path: *const c_char,
+    watcher: *const zk_watcher,
+    timeout_ms: u32,
+    stat_out: *mut zk_stat,
+) -> zk_result {
+    // Taken first, so its finalizer runs even when another argument is bad.
+    // SAFETY: the caller's contract.
+    let w = unsafe { watch_arg(watcher) };
+    guard(move || {
+        let w = w?;
+        // SAFETY: the caller's contract.
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
+        let stat = c
+            .exists(path, w, timeout(timeout_ms))?
+            .ok_or(Error::NoNode)?;
+        // SAFETY: the caller's contract.
+        unsafe { write_opt(stat_out, stat.into()) };
+        Ok(())
+    })
+}
+
+/// Reads a node's data into *data_out (free with zk_buffer_free) and its Stat into
+/// *stat_out (optional). watcher (optional) sets a one-shot watch that fires on change or
+/// delete.
+#[no_mangle]
+pub unsafe extern "C" fn zk_get(
+    client: *mut zk_client,
+    path: *const c_char,
+    watcher: *const zk_watcher,
+    timeout_ms: u32,
+    data_out: *mut zk_buffer,
+    stat_out: *mut zk_stat,
+) -> zk_result {
+    // SAFETY: the caller's contract.
+    let w = unsafe { watch_arg(watcher) };
+    guard(move || {
+        let w = w?;
+        // SAFETY: the caller's contract.
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
+        out_arg(data_out)?;
+        let (data, stat) = c.get(path, w, timeout(timeout_ms))?;
+        // SAFETY: the caller's contract.
+        unsafe {
+            write_opt(data_out, zk_buffer::from_vec(data));
+            write_opt(stat_out, stat.into());
+        }
+        Ok(())
+    })
+}
+
+/// Lists a node's children, unsorted, into *out (free with zk_string_list_free) and its
+/// Stat into *stat_out (optional). watcher (optional) sets a one-shot watch that fires
+/// when a child is added or removed or the node is deleted.
+#[no_mangle]
+pub unsafe extern "C" fn zk_get_children(
+    client: *mut zk_client,
+    path: *const c_char,
+    watcher: *const zk_watcher,
+    timeout_ms: u32,
+    out: *mut *mut zk_string_list,
+    stat_out: *mut zk_stat,
+) -> zk_result {
+    // SAFETY: the caller's contract.
+    let w = unsafe { watch_arg(watcher) };
+    guard(move || {
+        let w = w?;
+        // SAFETY: the caller's contract.
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
+        out_arg(out)?;
+        let (children, stat) = c.get_children(path, w, !stat_out.is_null(), timeout(timeout_ms))?;
+        let list = zk_string_list::new(children)?;
+        // SAFETY: the caller's contract.
+        unsafe {
+            write_opt(out, list);
+            if let Some(s) = stat {
+                write_opt(stat_out, s.into());
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Sets a node's data if its version is version (-1: any). Its new Stat goes to *stat_out
+/// (optional).
+#[no_mangle]
+pub unsafe extern "C" fn zk_set(
+    client: *mut zk_client,
+    path: *const c_char,
+    data: *const u8,
+    len: usize,
+    version: i32,
+    timeout_ms: u32,
+    stat_out: *mut zk_stat,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (c, path, data) =
+            unsafe { (client_arg(client)?, str_arg(path)?, bytes_arg(data, len)?) };
+        let stat = c.set(path, data, version, timeout(timeout_ms))?;
+        // SAFETY: the caller's contract.
+        unsafe { write_opt(stat_out, stat.into()) };
+        Ok(())
+    })
+}
+
+/// Deletes a node if its version is version (-1: any). recursive deletes its children
+/// first, depth first; that is several requests, not atomic.
+#[no_mangle]
+pub unsafe extern "C" fn zk_delete(
+    client: *mut zk_client,
+    path: *const c_char,
+    version: i32,
+    recursive: bool,
+    timeout_ms: u32,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
+        c.delete(path, version, recursive, timeout(timeout_ms))
+    })
+}
+
+/// Waits until the connected server has caught up with the leader for path.
+#[no_mangle]
+pub unsafe extern "C" fn zk_sync(
+    client: *mut zk_client,
+    path: *const c_char,
+    timeout_ms: u32,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
+        c.sync(path, timeout(timeout_ms)).map(|_| ())
+    })
+}
+
+/// Adds a persistent watch (ZooKeeper 3.6+) on path, or with recursive on path and every
+/// node below it (child events excepted). watcher (required) is copied: its callback runs
+/// for every event until zk_remove_watches(..., ZK_WATCHER_TYPE_ANY, ...) or the end of
+/// the session, then once more with ZK_EVENT_TYPE_PERSISTENT_WATCH_REMOVED or a session
+/// event (ZK_EVENT_TYPE_NONE), then its finalizer runs. If this fails the callback never
+/// runs. The watch is restored after a reconnect; events from while the client was away
+/// are not replayed. ZooKeeper 3.8 keeps one watch mode per path and session: do not mix a
+/// persistent watch and one-shot watches on one path.
+#[no_mangle]
+pub unsafe extern "C" fn zk_add_watch(
+    client: *mut zk_client,
+    path: *const c_char,
+    recursive: bool,
+    watcher: *const zk_watcher,
+    timeout_ms: u32,
+) -> zk_result {
+    // Taken first, so its finalizer runs even when another argument is bad.
+    // SAFETY: the caller's contract.
+    let w = unsafe { ref_arg(watcher) }.copied();
+    guard(move || {
+        let f = persistent_watch(w?)?;
+        // SAFETY: the caller's contract.
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
+        c.add_watch(path, recursive, f, timeout(timeout_ms))
+    })
+}
+
+/// Removes the client's watches of watcher_type (a zk_watcher_type) on path. Each removed
+/// watch gets its removal event (ZK_EVENT_TYPE_DATA_WATCH_REMOVED, _CHILD_WATCH_REMOVED or
+/// _PERSISTENT_WATCH_REMOVED), then its finalizer runs. ZK_RESULT_NO_WATCHER if the client
+/// holds none. With local, they are removed even if the server cannot be told.
+#[no_mangle]
+pub unsafe extern "C" fn zk_remove_watches(
+    client: *mut zk_client,
+    path: *const c_char,
+    watcher_type: u32,
+    local: bool,
+    timeout_ms: u32,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
+        c.remove_watches(
+            path,
+            watcher_type_arg(watcher_type)?,
+            local,
+            timeout(timeout_ms),
+        )
+    })
+}
+
+/// Reads a node's ACL into *out (free with zk_acl_list_free) and its Stat into *stat_out
+/// (optional).
+#[no_mangle]
+pub unsafe extern "C" fn zk_get_acl(
+    client: *mut zk_client,
+    path: *const c_char,
+    timeout_ms: u32,
+    out: *mut *mut zk_acl_list,
+    stat_out: *mut zk_stat,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
+        out_arg(out)?;
+        let (acl, stat) = c.get_acl(path, timeout(timeout_ms))?;
+        let list = zk_acl_list::new(acl)?;
+        // SAFETY: the caller's contract.
+        unsafe {
+            write_opt(out, list);
+            write_opt(stat_out, stat.into());
+        }
+        Ok(())
+    })
+}
+
+/// Replaces a node's ACL with acl/acl_len (at least one entry) if its ACL version is
+/// version (-1: any). The new Stat goes to *stat_out (optional).
+#[no_mangle]
+pub unsafe extern "C" fn zk_set_acl(
+    client: *mut zk_client,
+    path: *const c_char,
+    acl: *const zk_acl,
+    acl_len: usize,
+    version: i32,
+    timeout_ms: u32,
+    stat_out: *mut zk_stat,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (c, path, acl) = unsafe {
+            (
+                client_arg(client)?,
+                str_arg(path)?,
+                acl_list_arg(acl, acl_len)?,
+            )
+        };
+        let acl = acl.ok_or(Error::InvalidAcl)?;
+        let stat = c.set_acl(path, &acl, version, timeout(timeout_ms))?;
+        // SAFETY: the caller's contract.
+        unsafe { write_opt(stat_out, stat.into()) };
+        Ok(())
+    })
+}
+
+/// Adds a credential to the session (scheme "digest", cred "user:password" for example)
+/// and waits for the server's verdict. It is sent again after every reconnect. A refused
+/// one returns ZK_RESULT_AUTH_FAILED and the client's state becomes AUTH_FAILED.
+#[no_mangle]
+pub unsafe extern "C" fn zk_add_auth(
+    client: *mut zk_client,
+    scheme: *const c_char,
+    cred: *const u8,
+    len: usize,
+    timeout_ms: u32,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (c, scheme, cred) =
+            unsafe { (client_arg(client)?, str_arg(scheme)?, bytes_arg(cred, len)?) };
+        c.add_auth(scheme, cred, timeout(timeout_ms))
+    })
+}
+
+/// Sends a four-letter command ("ruok", "srvr", "stat", "conf", "cons", "mntr", "isro",
+/// ...) to the current server, or the first host that answers, and writes its reply to
+/// *out (free with zk_string_free).
+#[no_mangle]
+pub unsafe extern "C" fn zk_command(
+    client: *mut zk_client,
+    cmd: *const c_char,
+    timeout_ms: u32,
+    out: *mut *mut c_char,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (c, cmd) = unsafe { (client_arg(client)?, str_arg(cmd)?) };
+        out_arg(out)?;
+        let text = to_cstring(c.command(cmd, timeout(timeout_ms))?)?;
+        // SAFETY: the caller's contract.
+        unsafe { write_opt(out, text.into_raw()) };
+        Ok(())
+    })
+}
+
+/// The server's version, from "srvr", to *major, *minor and *patch (each optional).
+#[no_mangle]
+pub unsafe extern "C" fn zk_server_version(
+    client: *mut zk_client,
+    timeout_ms: u32,
+    major: *mut u32,
+    minor: *mut u32,
+    patch: *mut u32,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let c = unsafe { client_arg(client) }?;
+        let (a, b, p) = c.server_version(timeout(timeout_ms))?;
+        // SAFETY: the caller's contract.
+        unsafe {
+            write_opt(major, a);
+            write_opt(minor, b);
+            write_opt(patch, p);
+        }
+        Ok(())
+    })
+}
