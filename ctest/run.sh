@@ -9,7 +9,6 @@
 #   CTEST_NO_VALGRIND=1    skip the valgrind run (for quick local runs; CI runs both)
 #   ZKTEST_THREAD_OPS=N    set+get rounds per thread of the 16-thread test (default 1000,
 #                          for both runs: about 10 s under valgrind on two cores)
-#   ZKTEST_KNOWN_BUGS=1    also run the tests of reported, unfixed library bugs
 #
 # A run fails (and counts one failure in the totals) when its binary crashes or does not
 # print its summary, or when ASan, LSan or UBSan print a report, or when valgrind finds an

@@ -4,8 +4,7 @@
  *   -l      list the tests and exit
  *   NAME    run only tests whose name contains one of the arguments
  * Environment: ZK_HOSTS (required), ZKTEST_TIME_SCALE (multiplies waits and the per-test
- * time limit; run.sh sets it under valgrind), ZKTEST_THREAD_OPS (see test_threads.c),
- * ZKTEST_KNOWN_BUGS=1 (also run the tests of reported, unfixed library bugs).
+ * time limit; run.sh sets it under valgrind), ZKTEST_THREAD_OPS (see test_threads.c).
  * Prints one line per test and ends with "zktest: N passed, M failed"; exits 1 if any
  * test failed.
  */
@@ -34,7 +33,6 @@ extern const struct zkt_case zkt_suite_tls[];
 extern const struct zkt_case zkt_suite_multi[];
 extern const struct zkt_case zkt_suite_faults[];
 extern const struct zkt_case zkt_suite_persistent[];
-extern const struct zkt_case zkt_suite_known_bugs[];
 
 static const struct zkt_case *const suites[] = {
     zkt_suite_crud, zkt_suite_watch, zkt_suite_session, zkt_suite_acl,
@@ -388,7 +386,6 @@ int main(int argc, char **argv)
     size_t s;
     const struct zkt_case *t;
     bool list = argc > 1 && strcmp(argv[1], "-l") == 0;
-    bool known_bugs = zkt_env_long("ZKTEST_KNOWN_BUGS", 0) != 0;
 
     if (list)
         first = 2;
@@ -403,13 +400,8 @@ int main(int argc, char **argv)
     /* Writes to a socket the server has closed must come back as EPIPE. */
     signal(SIGPIPE, SIG_IGN);
 
-    for (s = 0; s < sizeof suites / sizeof suites[0] + 1; s++) {
-        const struct zkt_case *suite = s < sizeof suites / sizeof suites[0] ? suites[s]
-                                       : known_bugs                       ? zkt_suite_known_bugs
-                                                                          : NULL;
-        if (suite == NULL)
-            continue;
-        for (t = suite; t->name != NULL; t++) {
+    for (s = 0; s < sizeof suites / sizeof suites[0]; s++) {
+        for (t = suites[s]; t->name != NULL; t++) {
             if (!selected(t->name, argc, argv, first))
                 continue;
             if (list)
