@@ -682,6 +682,20 @@ void zk_client_free(struct zk_client *c);
 zk_result zk_start(struct zk_client *c, uint32_t timeout_ms);
 
 /*
+ Why connecting failed: writes to *reason_out a new string (free it with
+ zk_string_free) with the last failure of each address tried since the last session was
+ established or zk_start was called, "ADDRESS: REASON; ...", for example
+ "127.0.0.1:2181: connection refused", or "10.0.0.5:2281: TLS handshake failed: invalid
+ peer certificate: UnknownIssuer"; led by "no server could be reached: " when no server
+ answered at all. Writes NULL when nothing failed. Call it after a zk_start that failed,
+ or at any time while the client reconnects. Any thread.
+
+ # Safety
+ `c` is a live client; `reason_out` writable.
+ */
+zk_result zk_connect_error(const struct zk_client *c, char **reason_out);
+
+/*
  Ends the session (its ephemeral nodes go at once) and the connection; every watch gets
  a `ZK_EVENT_TYPE_NONE`/`ZK_KEEPER_STATE_CLOSED` event. The client can be started again.
 

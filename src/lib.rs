@@ -15,8 +15,8 @@ pub mod session;
 
 pub use client::multi;
 pub use client::{
-    acl, Acl, Client, CreateOptions, Created, Id, LogFn, LogLevel, Options, RetryPolicy, Stat,
-    TlsOptions, WatchedEvent,
+    acl, Acl, Client, ConnectError, CreateOptions, Created, Id, LogFn, LogLevel, Options,
+    RetryPolicy, Stat, TlsOptions, WatchedEvent,
 };
 pub use error::{Error, Result};
 pub use proto::consts::{EventType, WatcherType};

@@ -179,6 +179,38 @@ pub unsafe extern "C" fn zk_start(c: *mut zk_client, timeout_ms: u32) -> zk_resu
         // SAFETY: the caller's contract.
         let c = unsafe { client(c) }?;
         c.start(timeout(timeout_ms).unwrap_or(Duration::from_secs(15)))
+            .map_err(|e| e.code)
+    })
+}
+
+/// Why connecting failed: writes to *reason_out a new string (free it with
+/// zk_string_free) with the last failure of each address tried since the last session was
+/// established or zk_start was called, "ADDRESS: REASON; ...", for example
+/// "127.0.0.1:2181: connection refused", or "10.0.0.5:2281: TLS handshake failed: invalid
+/// peer certificate: UnknownIssuer"; led by "no server could be reached: " when no server
+/// answered at all. Writes NULL when nothing failed. Call it after a zk_start that failed,
+/// or at any time while the client reconnects. Any thread.
+///
+/// # Safety
+/// `c` is a live client; `reason_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn zk_connect_error(
+    c: *const zk_client,
+    reason_out: *mut *mut c_char,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let c = unsafe { client(c) }?;
+        if reason_out.is_null() {
+            return Err(Error::NullArgument);
+        }
+        let text = match c.connect_error() {
+            Some(r) => to_cstring(r)?.into_raw(),
+            None => std::ptr::null_mut(),
+        };
+        // SAFETY: non-null, writable by the caller's contract.
+        unsafe { write_opt(reason_out, text) };
+        Ok(())
     })
 }
 
@@ -203,6 +235,7 @@ pub unsafe extern "C" fn zk_restart(c: *mut zk_client, timeout_ms: u32) -> zk_re
         // SAFETY: the caller's contract.
         let c = unsafe { client(c) }?;
         c.restart(timeout(timeout_ms).unwrap_or(Duration::from_secs(15)))
+            .map_err(|e| e.code)
     })
 }
 
