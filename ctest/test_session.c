@@ -474,7 +474,7 @@ static int refusing_port(int *fd_out)
     return ntohs(a.sin_port);
 }
 
-static void start_gives_up_after_the_connection_retries(void)
+static void start_gives_up_after_the_connection_retries_and_says_why(void)
 {
     char hosts[64];
     zk_options *o;
@@ -502,6 +502,16 @@ static void start_gives_up_after_the_connection_retries(void)
     /* Two refused connects and one 10 ms back-off take far less than the 10 s allowed. */
     CHECK_RC(zk_start(c, 10000), ZK_RESULT_RETRIES_EXHAUSTED);
     CHECK(zkt_now_ms() - t0 < 5000);
+    /* Why: the last failure of each address; nothing answered, so it says so. */
+    {
+        char want[128], *why = NULL;
+        snprintf(want, sizeof want, "no server could be reached: 127.0.0.1:%d: connection refused",
+                 port);
+        CHECK_OK(zk_connect_error(c, &why));
+        CHECK_STR(why, want);
+        zk_string_free(why);
+        CHECK_RC(zk_connect_error(c, NULL), ZK_RESULT_NULL_ARGUMENT);
+    }
     CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
     CHECK_EQ(zk_get_state(c), ZK_STATE_LOST);
     CHECK_RC(zk_exists(c, "/", NULL, 0, NULL), ZK_RESULT_RETRIES_EXHAUSTED);
@@ -516,9 +526,9 @@ static void start_gives_up_after_the_connection_retries(void)
     zkt_rec_destroy(&r);
 }
 
-static void start_times_out_when_no_server_answers(void)
+static void start_times_out_when_no_server_answers_and_says_why(void)
 {
-    char hosts[64];
+    char hosts[64], want[128], *why = NULL;
     zk_options *o;
     zk_client *c = NULL;
     int fd = -1, port = refusing_port(&fd);
@@ -531,10 +541,20 @@ static void start_times_out_when_no_server_answers(void)
     CHECK_OK(zk_client_new(o, &c));
     zk_options_free(o);
     REQUIRE(c != NULL);
+    /* Nothing tried yet: no reason, and NULL written over what was there. */
+    why = (char *)hosts;
+    CHECK_OK(zk_connect_error(c, &why));
+    CHECK(why == NULL);
     t0 = zkt_now_ms();
     CHECK_RC(zk_start(c, 300), ZK_RESULT_TIMED_OUT);
     took = zkt_now_ms() - t0;
     CHECK(took >= 290 && took < 5000);
+    /* Why it timed out: the refused connects, and still after the stop that followed. */
+    snprintf(want, sizeof want, "no server could be reached: 127.0.0.1:%d: connection refused",
+             port);
+    CHECK_OK(zk_connect_error(c, &why));
+    CHECK_STR(why, want);
+    zk_string_free(why);
     /* On timeout the client is stopped again. */
     CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
     CHECK_RC(zk_exists(c, "/", NULL, 0, NULL), ZK_RESULT_CLOSED);
@@ -704,8 +724,8 @@ ZKT_SUITE(session) = {
     ZKT_CASE(start_fails_fast_on_an_expired_session_with_expiry_final),
     ZKT_CASE(operation_timeout_bounds_calls_while_disconnected),
     ZKT_CASE(set_hosts_moves_the_session_to_the_new_servers),
-    ZKT_CASE(start_gives_up_after_the_connection_retries),
-    ZKT_CASE(start_times_out_when_no_server_answers),
+    ZKT_CASE(start_gives_up_after_the_connection_retries_and_says_why),
+    ZKT_CASE(start_times_out_when_no_server_answers_and_says_why),
     ZKT_CASE(start_with_0_waits_the_operation_timeout),
     ZKT_CASE(stopped_and_unstarted_clients_answer_closed),
     ZKT_CASE(logger_hears_the_connection_and_is_finalized_once),

@@ -84,7 +84,20 @@ static void without_verification_any_server_is_accepted(void)
     zk_client_free(c);
 }
 
-static void refused_tls_connections_fail_the_start(void)
+/* zk_connect_error says the server at `hosts` (one address) was reached and failed at the
+ * TLS step: "ADDRESS: TLS handshake ...", not "no server could be reached". */
+static void check_tls_step_failed(zk_client *c, const char *hosts)
+{
+    char want[128], *why = NULL;
+    snprintf(want, sizeof want, "%s: TLS handshake ", hosts);
+    CHECK_OK(zk_connect_error(c, &why));
+    if (why == NULL || strncmp(why, want, strlen(want)) != 0)
+        zkt_fail(__FILE__, __LINE__, "zk_connect_error: \"%s\", want \"%s...\"",
+                 why ? why : "(null)", want);
+    zk_string_free(why);
+}
+
+static void refused_tls_connections_fail_the_start_and_say_why(void)
 {
     zk_options *o;
     zk_client *c = NULL;
@@ -96,6 +109,7 @@ static void refused_tls_connections_fail_the_start(void)
     CHECK_OK(zk_client_new(o, &c));
     zk_options_free(o);
     CHECK_RC(zk_start(c, (uint32_t)zkt_wait_ms(10000)), ZK_RESULT_RETRIES_EXHAUSTED);
+    check_tls_step_failed(c, h);
     zk_client_free(c);
 
     /* TLS to the plain port. */
@@ -104,6 +118,7 @@ static void refused_tls_connections_fail_the_start(void)
     CHECK_OK(zk_client_new(o, &c));
     zk_options_free(o);
     CHECK_RC(zk_start(c, (uint32_t)zkt_wait_ms(10000)), ZK_RESULT_RETRIES_EXHAUSTED);
+    check_tls_step_failed(c, zkt_hosts());
     zk_client_free(c);
 }
 
@@ -146,7 +161,7 @@ static void unusable_tls_settings_are_refused(void)
 ZKT_SUITE(tls) = {
     ZKT_CASE(operations_work_over_tls),
     ZKT_CASE(without_verification_any_server_is_accepted),
-    ZKT_CASE(refused_tls_connections_fail_the_start),
+    ZKT_CASE(refused_tls_connections_fail_the_start_and_say_why),
     ZKT_CASE(unusable_tls_settings_are_refused),
     ZKT_END,
 };

@@ -530,8 +530,18 @@ void zk_client_free(struct zk_client *client);
 
 // Connects and waits up to timeout_ms for a session (0: the operation timeout). On
 // ZK_RESULT_TIMED_OUT the client is stopped again. ZK_RESULT_RETRIES_EXHAUSTED when the
-// connection retry policy ran out; ZK_RESULT_CLOSED after zk_close.
+// connection retry policy ran out; ZK_RESULT_CLOSED after zk_close. zk_connect_error
+// then says why.
 zk_result zk_start(struct zk_client *client, uint32_t timeout_ms);
+
+// Why connecting failed: writes to *reason_out a new string, freed with zk_string_free:
+// the last failure of each address tried since the last session was established or
+// zk_start was called, as "ADDRESS: REASON; ...", for example "127.0.0.1:2181: connection
+// refused" or "10.0.0.5:2281: TLS handshake failed: invalid peer certificate:
+// UnknownIssuer", led by "no server could be reached: " when no server answered at all.
+// Writes NULL when nothing failed. Call it after a zk_start that failed, or at any time
+// while the client reconnects; any thread.
+zk_result zk_connect_error(const struct zk_client *client, char **reason_out);
 
 // Ends the session (its ephemeral nodes go at once) and the connection. Calls in flight
 // fail with ZK_RESULT_CLOSED; every watch gets a ZK_EVENT_TYPE_NONE event with

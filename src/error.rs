@@ -197,7 +197,7 @@ impl Error {
             Error::Closed => c"client closed or not started",
             Error::TimedOut => c"timed out",
             Error::Panic => c"internal error (a panic was caught at the C boundary)",
-            Error::RetriesExhausted => c"connection retries exhausted: no server could be reached",
+            Error::RetriesExhausted => c"connection retries exhausted without a session",
             Error::Protocol => c"protocol error: bad bytes from the server",
             Error::BadReply => c"unexpected reply from the server",
             Error::Tls => c"TLS settings unusable (unreadable or malformed PEM files, no CA)",

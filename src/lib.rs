@@ -18,8 +18,8 @@ pub(crate) mod session;
 
 pub use client::multi;
 pub use client::{
-    acl, Acl, Client, ClientId, CreateOptions, Created, EventType, Id, KeeperState, ListenerFn,
-    LogFn, LogLevel, Options, PersistentFn, RetryPolicy, Stat, State, TlsOptions, WatchFn,
-    WatchedEvent, WatcherType,
+    acl, Acl, Client, ClientId, ConnectError, CreateOptions, Created, EventType, Id, KeeperState,
+    ListenerFn, LogFn, LogLevel, Options, PersistentFn, RetryPolicy, Stat, State, TlsOptions,
+    WatchFn, WatchedEvent, WatcherType,
 };
 pub use error::{Error, Result};

@@ -28,7 +28,12 @@ fn with_expiry_final_start_on_an_expired_session_fails_at_once() {
     o.expiry_final = true;
     let c = Client::new(o).unwrap();
     let t0 = Instant::now();
-    assert_eq!(c.start(Duration::from_secs(8)), Err(Error::SessionExpired));
+    let e = c.start(Duration::from_secs(8)).unwrap_err();
+    assert_eq!(e.code, Error::SessionExpired);
+    assert_eq!(
+        e.reason,
+        Some(format!("{hosts}: the server says the session expired"))
+    );
     assert!(
         t0.elapsed() < Duration::from_secs(3),
         "took {:?}",

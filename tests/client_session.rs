@@ -68,13 +68,19 @@ fn removed_listener_hears_nothing_more_and_is_dropped() {
 }
 
 #[test]
-fn start_against_a_dead_port_exhausts_its_retries() {
-    let mut o = options(&format!("127.0.0.1:{}", dead_port()));
+fn start_against_a_dead_port_exhausts_its_retries_and_says_why() {
+    let port = dead_port();
+    let mut o = options(&format!("127.0.0.1:{port}"));
     o.connection_retry = quick_retry(2);
     let c = Client::new(o).unwrap();
     let (_, rx) = record_states(&c);
     let t = Instant::now();
-    assert_eq!(c.start(WAIT), Err(Error::RetriesExhausted));
+    let why = format!("no server could be reached: 127.0.0.1:{port}: connection refused");
+    let e = c.start(WAIT).unwrap_err();
+    assert_eq!(e.code, Error::RetriesExhausted);
+    assert_eq!(e.reason.as_deref(), Some(why.as_str()));
+    assert_eq!(e.to_string(), format!("{}: {why}", Error::RetriesExhausted));
+    assert_eq!(c.connect_error(), Some(why));
     assert!(
         t.elapsed() < Duration::from_secs(5),
         "took {:?}",
@@ -86,10 +92,30 @@ fn start_against_a_dead_port_exhausts_its_retries() {
 }
 
 #[test]
+fn a_host_name_that_resolves_to_nothing_is_the_reason() {
+    let mut o = options("no-such-host.invalid:2181");
+    o.connection_retry = quick_retry(2);
+    let c = Client::new(o).unwrap();
+    let e = c.start(WAIT).unwrap_err();
+    assert_eq!(e.code, Error::RetriesExhausted);
+    assert_eq!(
+        e.reason.as_deref(),
+        Some("no server could be reached: no-such-host.invalid:2181: the name resolves to no address")
+    );
+}
+
+#[test]
 fn start_timeout_shorter_than_the_retries_gives_timed_out_and_stops() {
     let c = Client::new(options(&format!("127.0.0.1:{}", dead_port()))).unwrap();
     let t = Instant::now();
-    assert_eq!(c.start(Duration::from_millis(300)), Err(Error::TimedOut));
+    let e = c.start(Duration::from_millis(300)).unwrap_err();
+    assert_eq!(e.code, Error::TimedOut);
+    assert!(
+        e.reason
+            .as_deref()
+            .is_some_and(|r| r.ends_with(": connection refused")),
+        "{e}"
+    );
     let took = t.elapsed();
     assert!(
         took >= Duration::from_millis(300) && took < Duration::from_secs(3),
@@ -335,7 +361,7 @@ fn ipv6_hosts_in_brackets_connect() {
     let mut o = options(&format!("[::1]:{}", dead_port()));
     o.connection_retry = quick_retry(2);
     assert_eq!(
-        Client::new(o).unwrap().start(WAIT),
+        Client::new(o).unwrap().start(WAIT).map_err(|e| e.code),
         Err(Error::RetriesExhausted)
     );
 }

@@ -95,29 +95,96 @@ fn host_name_checking_accepts_a_certificate_that_names_the_host() {
     c.stop().unwrap();
 }
 
-#[test]
-fn an_untrusted_server_certificate_fails_the_connect() {
-    // The system bundle does not contain the harness's CA. The reason comes back from the
-    // TLS provider through its C table (the `why` of abi::Provider) into the log.
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+/// Options whose CA does not sign the server's certificate (the system bundle does not
+/// hold the harness's CA), and the log they write, at every level.
+fn untrusted(retries: Option<u32>) -> (Options, Log) {
+    let lines = Arc::new(Mutex::new(Vec::new()));
     let sink = lines.clone();
     let mut o = options(tls_options(false, true));
+    o.connection_retry.max_tries = retries;
     o.logger = Some((
-        Arc::new(move |_, m: &str| sink.lock().unwrap().push(m.to_string())),
+        Arc::new(move |level, m: &str| sink.lock().unwrap().push((level, m.to_string()))),
         LogLevel::Debug,
     ));
-    let c = Client::new(o).unwrap();
-    assert_eq!(
-        c.start(Duration::from_secs(20)),
-        Err(Error::RetriesExhausted)
-    );
-    let lines = lines.lock().unwrap();
+    (o, lines)
+}
+
+type Log = Arc<Mutex<Vec<(LogLevel, String)>>>;
+
+/// The failed attempts the log tells of, in order: (level, "ADDRESS: REASON").
+fn attempts(log: &Log) -> Vec<(LogLevel, String)> {
+    log.lock()
+        .unwrap()
+        .iter()
+        .filter_map(|(l, m)| {
+            let rest = m.strip_prefix("connecting to ")?;
+            let (addr, why) = rest.split_once(" failed: ")?;
+            Some((*l, format!("{addr}: {why}")))
+        })
+        .collect()
+}
+
+const UNTRUSTED: &str = "TLS handshake failed: invalid peer certificate: UnknownIssuer";
+
+/// Every attempt failed at the TLS step (a cold server may also let one time out), at least
+/// one said why the certificate was refused, and each was logged at WARN exactly when its
+/// reason was new: the first, and after a change; repeats at DEBUG.
+fn check_attempts(log: &Log) -> Vec<(LogLevel, String)> {
+    let host = cluster().secure_hosts.clone().unwrap();
+    let a = attempts(log);
     assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("failed") && l.contains("invalid peer certificate: UnknownIssuer")),
-        "log: {lines:?}"
+        a.iter()
+            .all(|(_, r)| r.starts_with(&format!("{host}: TLS handshake"))),
+        "{a:?}"
     );
+    assert!(
+        a.iter().any(|(_, r)| r == &format!("{host}: {UNTRUSTED}")),
+        "{a:?}"
+    );
+    for (i, (level, r)) in a.iter().enumerate() {
+        let new = i == 0 || a[i - 1].1 != *r;
+        let want = if new { LogLevel::Warn } else { LogLevel::Debug };
+        assert_eq!(*level, want, "attempt {i} of {a:?}");
+    }
+    a
+}
+
+#[test]
+fn an_untrusted_server_certificate_fails_the_connect_and_says_why_once_at_warn() {
+    let (o, log) = untrusted(Some(5));
+    let c = Client::new(o).unwrap();
+    let e = c.start(Duration::from_secs(60)).unwrap_err();
+    assert_eq!(e.code, Error::RetriesExhausted);
+    let a = check_attempts(&log);
+    assert!(
+        a.iter().any(|(l, _)| *l == LogLevel::Debug),
+        "no repeat went to DEBUG: {a:?}"
+    );
+    // The server was reached: the reason is the TLS step's, not "no server could be
+    // reached", and it is the last attempt's.
+    let last = a.last().unwrap().1.clone();
+    assert_eq!(e.reason.as_deref(), Some(last.as_str()));
+    assert_eq!(c.connect_error(), Some(last.clone()));
+    assert!(
+        log.lock()
+            .unwrap()
+            .iter()
+            .any(|(l, m)| *l == LogLevel::Error
+                && m == &format!("connection retries exhausted: {last}")),
+        "{:?}",
+        log.lock().unwrap()
+    );
+}
+
+#[test]
+fn with_unlimited_retries_an_untrusted_certificate_times_out_and_says_why() {
+    let (o, log) = untrusted(None);
+    let c = Client::new(o).unwrap();
+    let e = c.start(Duration::from_secs(5)).unwrap_err();
+    assert_eq!(e.code, Error::TimedOut);
+    let last = check_attempts(&log).last().unwrap().1.clone();
+    assert_eq!(e.reason.as_deref(), Some(last.as_str()));
+    assert_eq!(e.to_string(), format!("{}: {last}", Error::TimedOut));
 }
 
 #[test]

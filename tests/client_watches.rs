@@ -415,7 +415,7 @@ fn start_after_close_is_refused_or_keeps_callbacks_off_the_io_thread() {
     let c = Arc::new(c);
     mk(&c, "/n");
     c.close();
-    match c.start(WAIT) {
+    match c.start(WAIT).map_err(Error::from) {
         Err(Error::Closed) => return,
         Ok(()) => {}
         Err(e) => panic!("start after close: {e}"),

@@ -146,12 +146,17 @@ fn a_refused_credential_in_the_options_ends_in_auth_failed_for_good() {
     let c = Client::new(o).unwrap();
     let (_, states) = record_states(&c);
     // The connect itself works; the refusal answers the credential sent right after it.
-    let started = c.start(WAIT);
+    let started = c.start(WAIT).map_err(|e| e.code);
     assert!(
         matches!(started, Ok(()) | Err(Error::AuthFailed)),
         "{started:?}"
     );
     wait_for_state(&states, AUTH_FAILED, WAIT);
+    let why = c.connect_error().unwrap_or_default();
+    assert!(
+        why.ends_with(": the server refused a credential (auth failed)"),
+        "{why}"
+    );
     let accepted = proxy.accepted();
     let t = Instant::now();
     assert_eq!(c.get("/", None, None).map(|_| ()), Err(Error::AuthFailed));

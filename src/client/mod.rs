@@ -46,6 +46,32 @@ pub struct Client {
     operation_timeout: Duration,
 }
 
+/// Why `start` failed: the code, and why connecting failed when it was tried
+/// (`Client::connect_error`). Displays as "timed out (-1007): no server could be reached:
+/// 127.0.0.1:2181: connection refused".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectError {
+    pub code: Error,
+    pub reason: Option<String>,
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.reason {
+            Some(r) => write!(f, "{}: {r}", self.code),
+            None => write!(f, "{}", self.code),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+impl From<ConnectError> for Error {
+    fn from(e: ConnectError) -> Error {
+        e.code
+    }
+}
+
 /// Result of `create`: the path the server made (sequence suffix included, chroot
 /// stripped) and, when asked for, the node's Stat.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,8 +133,17 @@ impl Client {
     // ----- lifecycle -------------------------------------------------------------------
 
     /// Connects and waits up to `timeout` (zero: the operation timeout) for a session. On
-    /// timeout the client is stopped again and `TimedOut` returned (kazoo's behaviour).
-    pub fn start(&self, timeout: Duration) -> Result<()> {
+    /// timeout the client is stopped
+    /// again and `TimedOut` returned (kazoo's behaviour). The error says why connecting
+    /// failed, as `connect_error` does.
+    pub fn start(&self, timeout: Duration) -> std::result::Result<(), ConnectError> {
+        self.start_once(timeout).map_err(|code| ConnectError {
+            code,
+            reason: self.connect_error(),
+        })
+    }
+
+    fn start_once(&self, timeout: Duration) -> Result<()> {
         let timeout = if timeout.is_zero() {
             self.operation_timeout
         } else {
@@ -125,6 +160,15 @@ impl Client {
         }
     }
 
+    /// Why connecting failed: the last failure of each address tried since the last
+    /// session was established or `start` was called, as "ADDRESS: REASON; ..." (led by
+    /// "no server could be reached: " when no server answered at all); None when nothing
+    /// failed. For example "127.0.0.1:2181: connection refused", or "10.0.0.5:2281: TLS
+    /// handshake failed: invalid peer certificate: UnknownIssuer".
+    pub fn connect_error(&self) -> Option<String> {
+        self.session.connect_error()
+    }
+
     /// Ends the session (closeSession: ephemerals go at once) and the connection. Every
     /// watch gets a terminal event. The client can be started again.
     pub fn stop(&self) -> Result<()> {
@@ -132,8 +176,9 @@ impl Client {
     }
 
     /// `stop` then `start`.
-    pub fn restart(&self, timeout: Duration) -> Result<()> {
-        self.stop()?;
+    pub fn restart(&self, timeout: Duration) -> std::result::Result<(), ConnectError> {
+        self.stop()
+            .map_err(|code| ConnectError { code, reason: None })?;
         self.start(timeout)
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{Acl, ClientId, LogFn, LogLevel, RetryPolicy, TlsOptions};
 use crate::error::{Error, Result};
-use crate::session::hosts::ConnectString;
+use crate::session::ConnectString;
 
 /// Client options. `Options::new(hosts)` gives kazoo's defaults.
 #[derive(Clone)]

@@ -47,13 +47,41 @@ pub unsafe extern "C" fn zk_client_free(client: *mut zk_client) {
 
 /// Connects and waits up to timeout_ms for a session (0: the operation timeout). On
 /// ZK_RESULT_TIMED_OUT the client is stopped again. ZK_RESULT_RETRIES_EXHAUSTED when the
-/// connection retry policy ran out; ZK_RESULT_CLOSED after zk_close.
+/// connection retry policy ran out; ZK_RESULT_CLOSED after zk_close. zk_connect_error
+/// then says why.
 #[no_mangle]
 pub unsafe extern "C" fn zk_start(client: *mut zk_client, timeout_ms: u32) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract.
         let c = unsafe { client_arg(client) }?;
         c.start(Duration::from_millis(timeout_ms as u64))
+            .map_err(|e| e.code)
+    })
+}
+
+/// Why connecting failed: writes to *reason_out a new string, freed with zk_string_free:
+/// the last failure of each address tried since the last session was established or
+/// zk_start was called, as "ADDRESS: REASON; ...", for example "127.0.0.1:2181: connection
+/// refused" or "10.0.0.5:2281: TLS handshake failed: invalid peer certificate:
+/// UnknownIssuer", led by "no server could be reached: " when no server answered at all.
+/// Writes NULL when nothing failed. Call it after a zk_start that failed, or at any time
+/// while the client reconnects; any thread.
+#[no_mangle]
+pub unsafe extern "C" fn zk_connect_error(
+    client: *const zk_client,
+    reason_out: *mut *mut c_char,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let c = unsafe { client_arg(client) }?;
+        out_arg(reason_out)?;
+        let text = match c.connect_error() {
+            Some(r) => to_cstring(r)?.into_raw(),
+            None => std::ptr::null_mut(),
+        };
+        // SAFETY: non-null, writable by the caller's contract.
+        unsafe { write_opt(reason_out, text) };
+        Ok(())
     })
 }
 
@@ -73,6 +101,7 @@ pub unsafe extern "C" fn zk_restart(client: *mut zk_client, timeout_ms: u32) -> 
         // SAFETY: the caller's contract.
         let c = unsafe { client_arg(client) }?;
         c.restart(Duration::from_millis(timeout_ms as u64))
+            .map_err(|e| e.code)
     })
 }
 

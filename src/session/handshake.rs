@@ -1,5 +1,6 @@
 //! One connection attempt: TCP (and TLS), the ConnectRequest and its reply.
 
+use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -8,14 +9,72 @@ use crate::proto::consts::PROTOCOL_VERSION;
 use crate::proto::wire::{Decode, Encode, Reader};
 use crate::proto::{ConnectRequest, ConnectResponse};
 
-use super::hostloop::{expire, stopping, write_frame};
+use super::hostloop::{expire, stopping, write_frame, Failure};
 use super::inner::Inner;
 use super::transport::{self, Conn, ReadHalf};
 use super::{ClientId, LogLevel};
 
 pub(super) enum HsError {
-    Failed(String),
+    Failed(Failure),
+    /// The server says the session expired.
     Expired,
+    /// stop() cut the attempt short.
+    Stopping,
+}
+
+fn timed_out(e: &io::Error) -> bool {
+    // A socket timeout reads as WouldBlock (EAGAIN) on Unix.
+    matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock)
+}
+
+/// Why the TCP connect failed: the server was not reached.
+fn tcp_failure(e: io::Error, timeout: Duration) -> HsError {
+    let reason = match e.kind() {
+        ErrorKind::ConnectionRefused => "connection refused".to_string(),
+        _ if timed_out(&e) => format!("no TCP connection within {} ms", timeout.as_millis()),
+        _ => e.to_string(),
+    };
+    HsError::Failed(Failure {
+        reached: false,
+        reason,
+    })
+}
+
+/// Why the TLS handshake failed (the provider's words: "invalid peer certificate:
+/// UnknownIssuer", ...).
+fn tls_failure(e: io::Error, timeout: Duration) -> HsError {
+    let reason = if timed_out(&e) {
+        format!("TLS handshake timed out after {} ms", timeout.as_millis())
+    } else {
+        format!("TLS handshake failed: {e}")
+    };
+    HsError::Failed(Failure {
+        reached: true,
+        reason,
+    })
+}
+
+/// Why ZooKeeper's handshake (ConnectRequest, ConnectResponse) failed.
+fn zk_failure(e: io::Error, timeout: Duration) -> HsError {
+    let reason = match e.kind() {
+        _ if timed_out(&e) => format!("no handshake reply within {} ms", timeout.as_millis()),
+        ErrorKind::UnexpectedEof
+        | ErrorKind::ConnectionReset
+        | ErrorKind::ConnectionAborted
+        | ErrorKind::BrokenPipe => "the server closed the connection in the handshake".to_string(),
+        _ => format!("handshake failed: {e}"),
+    };
+    HsError::Failed(Failure {
+        reached: true,
+        reason,
+    })
+}
+
+fn reached(reason: String) -> HsError {
+    HsError::Failed(Failure {
+        reached: true,
+        reason,
+    })
 }
 
 /// A connection that finished its handshake.
@@ -58,14 +117,19 @@ pub(super) fn handshake_on(
     // on that one attempt, so the session expires though the server was back at once.
     let timeout =
         (requested / n_hosts.max(3)).clamp(Duration::from_millis(250), Duration::from_secs(10));
-    let fail = |e: std::io::Error| HsError::Failed(e.to_string());
-    let tcp = TcpStream::connect_timeout(&addr, timeout).map_err(fail)?;
+    let tcp = TcpStream::connect_timeout(&addr, timeout).map_err(|e| tcp_failure(e, timeout))?;
     *inner.connecting.lock() = tcp.try_clone().ok();
     if stopping(inner) {
-        return Err(HsError::Failed("stopping".into()));
+        return Err(HsError::Stopping);
     }
-    let (conn, mut read) =
-        transport::open(tcp, tls.as_ref().map(|t| (t, host)), timeout).map_err(fail)?;
+    let with_tls = tls.is_some();
+    let (conn, mut read) = transport::open(tcp, tls.as_ref().map(|t| (t, host)), timeout).map_err(
+        |e| match with_tls {
+            true => tls_failure(e, timeout),
+            false => zk_failure(e, timeout),
+        },
+    )?;
+    let fail = |e: io::Error| zk_failure(e, timeout);
     let (sid, passwd) = match session {
         Some(ClientId { session_id, passwd }) if offer => (session_id, passwd),
         _ => (0, [0u8; 16]),
@@ -87,12 +151,12 @@ pub(super) fn handshake_on(
     // A ConnectResponse is 36 or 37 bytes. Anything else (a read-only server without local
     // sessions answers a bare 16-byte ReplyHeader) is a failed connect, not a reply to parse.
     if !(36..=37).contains(&len) {
-        return Err(HsError::Failed(format!("handshake reply of {len} bytes")));
+        return Err(reached(format!("handshake reply of {len} bytes")));
     }
     let mut payload = vec![0u8; len as usize];
     read.read_exact(&mut payload).map_err(fail)?;
     let resp = ConnectResponse::decode(&mut Reader::new(&payload))
-        .map_err(|e| HsError::Failed(format!("bad handshake reply: {e}")))?;
+        .map_err(|e| reached(format!("bad handshake reply: {e}")))?;
     if resp.time_out <= 0 {
         return Err(HsError::Expired);
     }
@@ -104,7 +168,9 @@ pub(super) fn handshake_on(
             format_args!("server gave a new session instead of 0x{sid:x}"),
         );
         if expire(inner) {
-            return Err(HsError::Failed("session expired (final)".into()));
+            return Err(reached(format!(
+                "the server gave a new session instead of 0x{sid:x}, and expiry is final"
+            )));
         }
     }
     Ok(Established { conn, read, resp })

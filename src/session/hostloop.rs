@@ -1,5 +1,6 @@
 //! The I/O thread's outer loop: picks hosts, connects, serves one connection until it
-//! ends, expires or closes the session, and backs off between passes.
+//! ends, expires or closes the session, and backs off between passes; and why connecting
+//! failed, per address.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -13,7 +14,7 @@ use crate::proto::RequestHeader;
 
 use super::frames::publish_reader;
 use super::handshake::{handshake, Established, HsError};
-use super::hosts::{resolve, shuffle};
+use super::hosts::{resolve, shuffle, HostPort};
 use super::inner::Inner;
 use super::prober::spawn_rw_prober;
 use super::reader::read_loop;
@@ -58,6 +59,7 @@ pub(super) fn io_main(inner: Arc<Inner>) {
             }
         }
         let n_hosts = addrs.len().max(1) as u32;
+        note_pass(&inner, &hosts, &addrs);
         let mut reached = false;
         for (addr, name) in addrs {
             if stopping(&inner) {
@@ -77,6 +79,7 @@ pub(super) fn io_main(inner: Arc<Inner>) {
                 Ok(est) => {
                     let resp = &est.resp;
                     reached = true;
+                    inner.st.lock().failures.clear();
                     backoff.reset();
                     inner.log(
                         LogLevel::Info,
@@ -99,6 +102,11 @@ pub(super) fn io_main(inner: Arc<Inner>) {
                 }
                 Err(HsError::Expired) => {
                     reached = true;
+                    let why = Failure {
+                        reached: true,
+                        reason: "the server says the session expired".into(),
+                    };
+                    inner.st.lock().failures.record(label(addr, &name), why);
                     inner.log(
                         LogLevel::Warn,
                         format_args!("server {addr} says the session expired"),
@@ -107,21 +115,18 @@ pub(super) fn io_main(inner: Arc<Inner>) {
                         break 'outer;
                     }
                 }
-                Err(HsError::Failed(why)) => {
-                    inner.log(
-                        LogLevel::Debug,
-                        format_args!("connect to {name} ({addr}) failed: {why}"),
-                    );
-                }
+                Err(HsError::Failed(why)) => note_failure(&inner, label(addr, &name), why),
+                Err(HsError::Stopping) => break 'outer,
             }
         }
         if !reached {
             match backoff.next_delay() {
                 Some(d) => sleep_unless_stopping(&inner, d),
                 None => {
+                    let why = inner.st.lock().failures.describe().unwrap_or_default();
                     inner.log(
                         LogLevel::Error,
-                        format_args!("connection retries exhausted"),
+                        format_args!("connection retries exhausted: {why}"),
                     );
                     close_for_good(&inner, Error::RetriesExhausted);
                     break;
@@ -131,6 +136,133 @@ pub(super) fn io_main(inner: Arc<Inner>) {
     }
     // Whoever asked us to stop finishes the cleanup; a terminal state already did its own.
     inner.drop_connection();
+}
+
+/// One failed connection attempt.
+#[derive(Clone, PartialEq, Eq)]
+pub(super) struct Failure {
+    /// Whether the server answered at all: a TLS rejection or a failed ZooKeeper handshake
+    /// reached it; a refused or timed-out TCP connect, or a name that did not resolve, did
+    /// not.
+    pub(super) reached: bool,
+    pub(super) reason: String,
+}
+
+/// A reason said at WARN for an address is said at WARN again only this long after, while
+/// it stays the same (at DEBUG meanwhile).
+const REPEAT_WARN: Duration = Duration::from_secs(600);
+
+/// Why connecting failed: the last failure of each address of the latest pass over the
+/// host list, in the order they were tried. Cleared when a session is established and when
+/// the client starts. It also decides what is logged at WARN: an address's first failure,
+/// a change of its reason, and the same reason again every `REPEAT_WARN`; other repeats
+/// go to DEBUG. A server that is down for an hour under the default retry (up to a
+/// minute between passes) is then a few lines per address instead of one per try, and a
+/// reader of the log still learns every new reason (a server that came back but refuses
+/// our TLS) at once, and that the outage goes on.
+#[derive(Default)]
+pub(crate) struct ConnectFailures {
+    entries: Vec<AddrFailure>,
+}
+
+struct AddrFailure {
+    label: String,
+    failure: Failure,
+    warned: Instant,
+}
+
+impl ConnectFailures {
+    /// Records the failure of the address `label`; returns whether to log it at WARN.
+    pub(super) fn record(&mut self, label: String, failure: Failure) -> bool {
+        self.record_at(label, failure, Instant::now())
+    }
+
+    fn record_at(&mut self, label: String, failure: Failure, now: Instant) -> bool {
+        match self.entries.iter_mut().find(|e| e.label == label) {
+            Some(e) if e.failure == failure && now.duration_since(e.warned) < REPEAT_WARN => false,
+            Some(e) => {
+                e.failure = failure;
+                e.warned = now;
+                true
+            }
+            None => {
+                self.entries.push(AddrFailure {
+                    label,
+                    failure,
+                    warned: now,
+                });
+                true
+            }
+        }
+    }
+
+    /// Forgets the addresses that are not in `labels` (the list resolved to others).
+    fn keep_only(&mut self, labels: &[String]) {
+        self.entries.retain(|e| labels.contains(&e.label));
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// "ADDRESS: REASON; ..."; led by "no server could be reached: " when none was.
+    pub(crate) fn describe(&self) -> Option<String> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let list = self
+            .entries
+            .iter()
+            .map(|e| format!("{}: {}", e.label, e.failure.reason))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Some(if self.entries.iter().any(|e| e.failure.reached) {
+            list
+        } else {
+            format!("no server could be reached: {list}")
+        })
+    }
+}
+
+/// How an address is named in messages: as it was resolved, with the host name it came
+/// from when that was not the address itself.
+fn label(addr: SocketAddr, name: &str) -> String {
+    match name.parse::<std::net::IpAddr>() {
+        Ok(ip) if ip == addr.ip() => addr.to_string(),
+        _ => format!("{name} ({addr})"),
+    }
+}
+
+/// A new pass over `hosts`, resolved to `addrs`: forgets addresses no longer in the list,
+/// and records the names that resolved to nothing (they get no attempt).
+fn note_pass(inner: &Inner, hosts: &[HostPort], addrs: &[(SocketAddr, String)]) {
+    let mut labels: Vec<String> = addrs.iter().map(|(a, n)| label(*a, n)).collect();
+    let unresolved: Vec<String> = hosts
+        .iter()
+        .filter(|hp| !addrs.iter().any(|(_, n)| *n == hp.host))
+        .map(|hp| hp.to_string())
+        .collect();
+    labels.extend(unresolved.iter().cloned());
+    inner.st.lock().failures.keep_only(&labels);
+    for l in unresolved {
+        let why = Failure {
+            reached: false,
+            reason: "the name resolves to no address".into(),
+        };
+        note_failure(inner, l, why);
+    }
+}
+
+/// Records a failed attempt and logs it (WARN or DEBUG, as `ConnectFailures` says).
+fn note_failure(inner: &Inner, label: String, why: Failure) {
+    let line = format!("connecting to {label} failed: {}", why.reason);
+    let warn = inner.st.lock().failures.record(label, why);
+    let level = if warn {
+        LogLevel::Warn
+    } else {
+        LogLevel::Debug
+    };
+    inner.log(level, format_args!("{line}"));
 }
 
 pub(super) fn stopping(inner: &Inner) -> bool {
@@ -196,6 +328,13 @@ pub(super) fn enter_auth_failed(inner: &Inner) {
     inner.fail_waiting(Error::AuthFailed);
     inner.end_watches(KeeperState::AuthFailed);
     let mut st = inner.st.lock();
+    if let Some((addr, name)) = st.server.clone() {
+        let why = Failure {
+            reached: true,
+            reason: "the server refused a credential (auth failed)".into(),
+        };
+        st.failures.record(label(addr, &name), why);
+    }
     st.closed_reason = Some(Error::AuthFailed);
     inner.set_state_locked(&mut st, KeeperState::AuthFailed);
 }
@@ -301,4 +440,72 @@ pub(super) fn send_ping(inner: &Inner) -> bool {
         .encode(w)
     });
     inner.write_raw(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(reached: bool, reason: &str) -> Failure {
+        Failure {
+            reached,
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn warn_on_a_new_address_or_reason_and_again_after_a_while_debug_on_repeats() {
+        let mut c = ConnectFailures::default();
+        let t = Instant::now();
+        let a = || "127.0.0.1:1".to_string();
+        assert!(c.record_at(a(), f(false, "connection refused"), t));
+        assert!(!c.record_at(
+            a(),
+            f(false, "connection refused"),
+            t + Duration::from_secs(1)
+        ));
+        assert!(c.record_at("127.0.0.1:2".into(), f(false, "connection refused"), t));
+        assert!(c.record_at(
+            a(),
+            f(true, "TLS handshake failed: x"),
+            t + Duration::from_secs(2)
+        ));
+        assert!(!c.record_at(a(), f(true, "TLS handshake failed: x"), t + REPEAT_WARN));
+        assert!(c.record_at(
+            a(),
+            f(true, "TLS handshake failed: x"),
+            t + Duration::from_secs(3) + REPEAT_WARN
+        ));
+    }
+
+    #[test]
+    fn no_server_could_be_reached_only_when_none_answered() {
+        let mut c = ConnectFailures::default();
+        assert_eq!(c.describe(), None);
+        c.record("a:1".into(), f(false, "connection refused"));
+        c.record("b:1".into(), f(false, "no TCP connection within 250 ms"));
+        assert_eq!(
+            c.describe().unwrap(),
+            "no server could be reached: a:1: connection refused; \
+             b:1: no TCP connection within 250 ms"
+        );
+        c.record("b:1".into(), f(true, "TLS handshake failed: x"));
+        assert_eq!(
+            c.describe().unwrap(),
+            "a:1: connection refused; b:1: TLS handshake failed: x"
+        );
+        c.keep_only(&["b:1".to_string()]);
+        assert_eq!(c.describe().unwrap(), "b:1: TLS handshake failed: x");
+        c.clear();
+        assert_eq!(c.describe(), None);
+    }
+
+    #[test]
+    fn an_address_is_named_with_the_host_name_it_came_from() {
+        let a: SocketAddr = "127.0.0.1:2181".parse().unwrap();
+        assert_eq!(label(a, "127.0.0.1"), "127.0.0.1:2181");
+        assert_eq!(label(a, "localhost"), "localhost (127.0.0.1:2181)");
+        let v6: SocketAddr = "[::1]:2181".parse().unwrap();
+        assert_eq!(label(v6, "::1"), "[::1]:2181");
+    }
 }

@@ -15,6 +15,7 @@ use crate::proto::consts::OpCode;
 use crate::proto::path::Chroot;
 
 use super::events::{self, Event, Events};
+use super::hostloop::ConnectFailures;
 use super::oneshot;
 use super::state::{KeeperState, State};
 use super::watches::{WatchKind, WatchTable, Watcher};
@@ -77,6 +78,8 @@ pub(crate) struct Shared {
     /// Counts expiries: a request that waited for a reconnect across one belongs to a
     /// session that is gone, and fails with SESSIONEXPIRED instead of going to the new one.
     pub(super) expiries: u64,
+    /// Why connecting failed, per address (`Session::connect_error`).
+    pub(super) failures: ConnectFailures,
 }
 
 /// An async request made while there was no connection: sent by the I/O thread right after

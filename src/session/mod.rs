@@ -107,6 +107,7 @@ impl Session {
                 closed_reason: None,
                 server: None,
                 expiries: 0,
+                failures: Default::default(),
             }),
             cv: Condvar::new(),
             send: Mutex::new(SendSide {
@@ -286,6 +287,7 @@ impl Session {
             let mut st = self.inner.st.lock();
             st.stopping = false;
             st.closed_reason = None;
+            st.failures.clear();
             self.inner
                 .set_state_locked(&mut st, KeeperState::Connecting);
         }
@@ -296,6 +298,13 @@ impl Session {
             .map_err(|_| Error::SystemError)?;
         *io = Some(h);
         Ok(())
+    }
+
+    /// Why connecting failed: the last failure of each address tried since the last
+    /// session was established (or since `start`), "ADDRESS: REASON; ..."; None when
+    /// nothing failed.
+    pub fn connect_error(&self) -> Option<String> {
+        self.inner.st.lock().failures.describe()
     }
 
     /// Waits until connected, a terminal state, or the deadline.

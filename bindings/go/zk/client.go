@@ -11,6 +11,7 @@ import "C"
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"runtime"
 	"runtime/cgo"
 	"slices"
@@ -66,6 +67,9 @@ func (id ClientID) toC() C.zk_client_id {
 // Connect makes a client for hosts ("host[:port][,host[:port]...][/chroot]"), starts it
 // and waits for a session until ctx is done; without a deadline it gives up after the
 // operation timeout (WithOperationTimeout, 10 s by default).
+// When it fails, the error says why connecting failed, per address ("zk: connect:
+// TIMED_OUT: no server could be reached: 127.0.0.1:2181: connection refused"), and still
+// matches errors.Is(err, ErrTimedOut), context.DeadlineExceeded, ... as before.
 func Connect(ctx context.Context, hosts string, opts ...Option) (*Client, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -100,6 +104,7 @@ func Connect(ctx context.Context, hosts string, opts ...Option) (*Client, error)
 	runtime.KeepAlive(c)
 	if err != nil {
 		c.cleanup.Stop()
+		err = withConnectError(core, err)
 		if ctx.Err() != nil {
 			// zk_start may still be running: close once it is done, off this goroutine.
 			go core.close()
@@ -109,6 +114,23 @@ func Connect(ctx context.Context, hosts string, opts ...Option) (*Client, error)
 		return nil, err
 	}
 	return c, nil
+}
+
+// withConnectError adds why connecting failed (zk_connect_error: the last failure of each
+// address, "127.0.0.1:2181: connection refused") to err, which stays what errors.Is and
+// errors.As find.
+func withConnectError(core *clientCore, err error) error {
+	var why *C.char
+	core.peek(func(p *C.zk_client) {
+		if p != nil && C.zk_connect_error(p, &why) != C.ZK_RESULT_OK {
+			why = nil
+		}
+	})
+	if why == nil {
+		return err
+	}
+	defer C.zk_string_free(why)
+	return fmt.Errorf("%w: %s", err, C.GoString(why))
 }
 
 // Close ends the session (its ephemeral nodes go at once) and frees the client. Every

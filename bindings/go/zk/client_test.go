@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"runtime"
@@ -504,5 +505,38 @@ func TestConnectCancelledWhileWaitingForAServer(t *testing.T) {
 			t.Fatalf("%d goroutines before, %d after", before, runtime.NumGoroutine())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A failed Connect says why, per address: a refused port is "no server could be reached",
+// a server that refuses our TLS was reached and says what the TLS step said. The error
+// still matches its code.
+func TestConnectErrorSaysWhyConnectingFailed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	_, err = Connect(ctx, dead, WithConnectionRetry(fastRetry))
+	want := "no server could be reached: " + dead + ": connection refused"
+	if !(errors.Is(err, ErrTimedOut) || errors.Is(err, context.DeadlineExceeded)) ||
+		!strings.HasSuffix(err.Error(), ": "+want) {
+		t.Fatalf("refused port: %v, want a timeout that ends %q", err, want)
+	}
+
+	hosts, dir := os.Getenv("ZK_SECURE_HOSTS"), os.Getenv("ZK_TLS_DIR")
+	if hosts == "" || dir == "" {
+		t.Skip("ZK_SECURE_HOSTS/ZK_TLS_DIR not set: no TLS server")
+	}
+	// A CA that did not sign the server's certificate.
+	cfg := TLSConfig{CAFile: dir + "/client.pem", CertFile: dir + "/client.pem", KeyFile: dir + "/client-key.pem"}
+	twice := WithConnectionRetry(RetryPolicy{MaxTries: 2, Delay: 10 * time.Millisecond, Backoff: 1})
+	_, err = Connect(t.Context(), hosts, WithTLS(cfg), twice)
+	if !errors.Is(err, ErrRetriesExhausted) || !strings.Contains(err.Error(), ": "+hosts+": TLS handshake ") ||
+		strings.Contains(err.Error(), "no server could be reached") {
+		t.Fatalf("untrusted server certificate: %v, want ErrRetriesExhausted and the TLS step's reason", err)
 	}
 }
