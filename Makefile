@@ -6,8 +6,8 @@
 #   make uninstall [same variables]
 #
 # `make` is `cargo build --release --locked`: target/release/libzkclient.so and
-# libzkclient.a, exactly as cargo and the linker make them (profile settings in
-# Cargo.toml; build.rs gives the shared library its SONAME, libzkclient.so.MAJOR). It
+# libzkclient.a, exactly as cargo and the linker make them (the capi/ package; profile
+# settings in Cargo.toml; capi/build.rs gives the .so its SONAME, libzkclient.so.MAJOR). It
 # also links target/release/libzkclient.so.MAJOR to the .so: the name that programs
 # linked against target/release look for at run time. NO_TLS=1 builds without the `tls`
 # cargo feature (--no-default-features): the same API and header, TLS settings refused
@@ -21,7 +21,7 @@
 #   LIBDIR/libzkclient.a
 #   LIBDIR/pkgconfig/zkclient.pc
 #   INCLUDEDIR/zkclient.h
-# VERSION comes from Cargo.toml.
+# VERSION comes from Cargo.toml ([workspace.package]).
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
@@ -30,8 +30,8 @@ DESTDIR    ?=
 CARGO      ?= cargo
 INSTALL    ?= install
 
-# The version of [package], not of a dependency.
-VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml)
+# The version in [workspace.package], which both packages take.
+VERSION := $(shell sed -n '/^\[workspace\.package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml)
 MAJOR   := $(firstword $(subst ., ,$(VERSION)))
 SONAME  := libzkclient.so.$(MAJOR)
 # cargo's output: target/release, or under CARGO_TARGET_DIR when that is set

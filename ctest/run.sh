@@ -5,7 +5,7 @@
 #   ctest/run.sh [NAME-SUBSTRING...]     (arguments select tests, as for ctest/bin/zktest)
 #
 # Environment:
-#   ZK_SKIP_BUILD=1        do not run `cargo build --release` (use target/release as it is)
+#   ZK_SKIP_BUILD=1        do not run `make` (use target/release as it is)
 #   CTEST_NO_VALGRIND=1    skip the valgrind run (for quick local runs; CI runs both)
 #   ZKTEST_THREAD_OPS=N    set+get rounds per thread of the 16-thread test (default 1000,
 #                          for both runs: about 10 s under valgrind on two cores)
@@ -27,8 +27,8 @@ say() { printf 'ctest: %s\n' "$*"; }
 die() { printf 'ctest: error: %s\n' "$*" >&2; exit 2; }
 
 if [[ "${ZK_SKIP_BUILD:-0}" != 1 ]]; then
-    say "cargo build --release"
-    cargo build --release --quiet || die "cargo build failed"
+    say "make (cargo build --release)"
+    make -s || die "make failed"
 fi
 [[ -f $lib/libzkclient.so ]] || die "$lib/libzkclient.so missing (build the library first)"
 
