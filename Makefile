@@ -1,36 +1,27 @@
-# Installs libzkclient for C, C++ and any FFI host (the Go package needs none of this: see
-# bindings/go/README.md).
+# Builds and installs libzkclient for C, C++ and any FFI host (the Go package needs none of
+# this: see bindings/go/README.md).
 #
+#   make [NO_TLS=1]
 #   make install [PREFIX=/usr/local] [DESTDIR=] [LIBDIR=PREFIX/lib] [INCLUDEDIR=PREFIX/include]
-#                [NO_TLS=1]
 #   make uninstall [same variables]
 #
-# install builds the release library with cargo and puts in place:
-#   LIBDIR/libzkclient.so.VERSION        SONAME libzkclient.so.MAJOR
+# `make` is `cargo build --release --locked`: target/release/libzkclient.so and
+# libzkclient.a, exactly as cargo and the linker make them (the capi/ package; profile
+# settings in Cargo.toml; capi/build.rs gives the .so its SONAME, libzkclient.so.MAJOR). It
+# also links target/release/libzkclient.so.MAJOR to the .so: the name that programs
+# linked against target/release look for at run time. NO_TLS=1 builds without the `tls`
+# cargo feature (--no-default-features): the same API and header, TLS settings refused
+# with ZK_RESULT_TLS, half the code.
+#
+# `make install` copies what `make` built, and builds nothing (so `sudo make install`
+# runs no cargo as root):
+#   LIBDIR/libzkclient.so.VERSION
 #   LIBDIR/libzkclient.so.MAJOR   -> libzkclient.so.VERSION
 #   LIBDIR/libzkclient.so         -> libzkclient.so.MAJOR
 #   LIBDIR/libzkclient.a
 #   LIBDIR/pkgconfig/zkclient.pc
 #   INCLUDEDIR/zkclient.h
-# NO_TLS=1 builds without the `tls` cargo feature: the same API and header, TLS settings
-# refused with ZK_RESULT_TLS, a third of the code. VERSION comes from Cargo.toml. The build
-# uses its own cargo target directory (target/install, or target/install-notls), so the
-# SONAME it links in never reaches the development build in target/release, whose tests
-# link the unversioned name.
-#
-# Both libraries get a hot/cold code layout (scripts/hotlayout.py says why): the functions
-# in scripts/hot-functions.txt are packed together, in the shared library by the linker
-# (scripts/cc-release), in the static one by section names the linker groups. Both carry
-# a private copy of GCC's unwinder, so programs need not load libgcc_s.so.1 for it
-# (scripts/unwinder.py says why). Symbols use Rust's v0 mangling, whose names carry a
-# generic function's type arguments: the hot list then names the instantiations that ran,
-# not every instantiation of a generic function that did (26 KB less hot code with TLS).
-#
-# The static library's TLS is a member of its own (scripts/tlsplugin.py, tls/src/lib.rs):
-# its core is built without TLS code (--features tls-plugin), and the zkclient-tls crate,
-# built as a static library, defines zk_options_set_tls. A program links rustls and ring
-# only if it calls that function. The shared library has TLS built in (it is loaded
-# whole anyway).
+# VERSION comes from Cargo.toml ([workspace.package]).
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
@@ -38,54 +29,32 @@ INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR    ?=
 CARGO      ?= cargo
 INSTALL    ?= install
-PYTHON     ?= python3
 
-# The version of [package], not of a dependency.
-VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml)
+# The version in [workspace.package], which both packages take.
+VERSION := $(shell sed -n '/^\[workspace\.package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml)
 MAJOR   := $(firstword $(subst ., ,$(VERSION)))
 SONAME  := libzkclient.so.$(MAJOR)
-TARGET  := target/install$(if $(filter 1,$(NO_TLS)),-notls,)
-BUILD   := $(TARGET)/release
-LINK_INPUTS := scripts/hot-functions.txt scripts/cc-release scripts/releaselink.py \
-    scripts/hotlayout.py scripts/unwinder.py scripts/toolrun.py
+# cargo's output: target/release, or under CARGO_TARGET_DIR when that is set
+BUILD   := $(or $(CARGO_TARGET_DIR),target)/release
 
 ifeq ($(strip $(VERSION)),)
 $(error could not read the package version from Cargo.toml)
 endif
 
-.PHONY: install uninstall install-build
+.PHONY: all install uninstall
 
-install-build:
-	@# cargo does not know what the linker wrapper reads: newer inputs mean linking again
-	@for f in $(LINK_INPUTS); do if [ $$f -nt $(BUILD)/libzkclient.so ]; then \
-	    rm -f $(BUILD)/libzkclient.so $(BUILD)/deps/libzkclient.so; fi; done
-ifeq ($(NO_TLS),1)
-	CARGO_TARGET_DIR=$(TARGET) $(CARGO) rustc --release --locked --lib --no-default-features \
-	    --crate-type cdylib,staticlib -- -C link-arg=-Wl,-soname,$(SONAME) \
-	    -C linker=$(CURDIR)/scripts/cc-release -C symbol-mangling-version=v0
-	cp $(BUILD)/libzkclient.a $(BUILD)/libzkclient-install.a
-	$(PYTHON) scripts/hotlayout.py archive $(BUILD)/libzkclient-install.a
-else
-	CARGO_TARGET_DIR=$(TARGET) $(CARGO) rustc --release --locked --lib --crate-type cdylib \
-	    -- -C link-arg=-Wl,-soname,$(SONAME) -C linker=$(CURDIR)/scripts/cc-release \
-	    -C symbol-mangling-version=v0
-	CARGO_TARGET_DIR=$(TARGET) $(CARGO) rustc --release --locked --lib --no-default-features \
-	    --features tls-plugin --crate-type staticlib -- -C symbol-mangling-version=v0
-	cp $(BUILD)/libzkclient.a $(BUILD)/libzkclient-install.a
-	$(PYTHON) scripts/hotlayout.py archive $(BUILD)/libzkclient-install.a
-	CARGO_TARGET_DIR=$(TARGET) $(CARGO) rustc --release --locked -p zkclient-tls --lib \
-	    --features plugin --crate-type staticlib
-	$(PYTHON) scripts/tlsplugin.py merge $(BUILD)/libzkclient-install.a \
-	    $(BUILD)/libzkclient_tls.a
-endif
-	$(PYTHON) scripts/unwinder.py archive $(BUILD)/libzkclient-install.a
+all:
+	$(CARGO) build --release --locked$(if $(filter 1,$(NO_TLS)), --no-default-features,)
+	ln -sf libzkclient.so $(BUILD)/$(SONAME)
 
-install: install-build
+install:
+	@test -f $(BUILD)/libzkclient.so -a -f $(BUILD)/libzkclient.a || \
+	    { echo "make install: nothing built in $(BUILD): run make first" >&2; exit 1; }
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
 	$(INSTALL) -m 755 $(BUILD)/libzkclient.so $(DESTDIR)$(LIBDIR)/libzkclient.so.$(VERSION)
 	ln -sf libzkclient.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libzkclient.so
-	$(INSTALL) -m 644 $(BUILD)/libzkclient-install.a $(DESTDIR)$(LIBDIR)/libzkclient.a
+	$(INSTALL) -m 644 $(BUILD)/libzkclient.a $(DESTDIR)$(LIBDIR)/libzkclient.a
 	$(INSTALL) -m 644 include/zkclient.h $(DESTDIR)$(INCLUDEDIR)/zkclient.h
 	printf '%s\n' \
 	    'prefix=$(PREFIX)' \
@@ -96,7 +65,7 @@ install: install-build
 	    'Description: ZooKeeper client library with a C ABI' \
 	    'Version: $(VERSION)' \
 	    'Libs: -L$${libdir} -lzkclient' \
-	    'Libs.private: -lpthread -ldl -lm' \
+	    'Libs.private: -lgcc_s -lutil -lrt -lpthread -lm -ldl' \
 	    'Cflags: -I$${includedir}' \
 	    > $(DESTDIR)$(LIBDIR)/pkgconfig/zkclient.pc
 	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/zkclient.pc

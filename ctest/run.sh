@@ -5,8 +5,8 @@
 #   ctest/run.sh [NAME-SUBSTRING...]     (arguments select tests, as for ctest/bin/zktest)
 #
 # Environment:
-#   ZK_SKIP_BUILD=1        do not run `cargo build --release --features test-hooks` (use
-#                          target/release as it is; it must have been built that way)
+#   ZK_SKIP_BUILD=1        do not build the library (use target/ctest/release as it is;
+#                          it must have been built with the test hooks, as below)
 #   CTEST_NO_VALGRIND=1    skip the valgrind run (for quick local runs; CI runs both)
 #   ZKTEST_THREAD_OPS=N    set+get rounds per thread of the 16-thread test (default 1000,
 #                          for both runs: about 10 s under valgrind on two cores)
@@ -20,20 +20,27 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 bin=$here/bin
-lib=$root/target/release
+lib=$root/target/ctest/release
 cd "$root"
 
 say() { printf 'ctest: %s\n' "$*"; }
 die() { printf 'ctest: error: %s\n' "$*" >&2; exit 2; }
 
 if [[ "${ZK_SKIP_BUILD:-0}" != 1 ]]; then
-    say "cargo build --release --features test-hooks"
-    cargo build --release --quiet --features test-hooks || die "cargo build failed"
+    # The test hooks (zk__test_panic) in a target directory of their own, so the library
+    # that `make` builds and `make install` copies never carries them.
+    say "cargo build --release --features test-hooks (target/ctest)"
+    CARGO_TARGET_DIR=$root/target/ctest cargo build --release --locked --quiet \
+        --features test-hooks || die "cargo build failed"
 fi
 [[ -f $lib/libzkclient.so ]] || die "$lib/libzkclient.so missing (build the library first)"
+# The .so asks for its SONAME (libzkclient.so.MAJOR) at run time; `make` makes that link
+# in target/release, and this does it here.
+soname=$(objdump -p "$lib/libzkclient.so" | awk '$1 == "SONAME" { print $2 }')
+[[ -n $soname ]] && ln -sf libzkclient.so "$lib/$soname"
 # The panic test calls zk__test_panic, which only a test-hooks build exports.
 nm -D --defined-only "$lib/libzkclient.so" | grep -q ' zk__test_panic$' \
-    || die "$lib/libzkclient.so has no test hooks: cargo build --release --features test-hooks"
+    || die "$lib/libzkclient.so has no test hooks: build it as ctest/run.sh does"
 
 mkdir -p "$bin"
 sources=("$here"/zktest.c "$here"/test_*.c)

@@ -3,12 +3,13 @@
 #   raw      bench/rawbench.c: the wire protocol by hand, one thread, blocking socket (floor)
 #   cclient  the official C client (Debian libzookeeper-mt-dev), host re-resolution off
 #   kazoo    the Python client (Debian python3-kazoo, /usr/bin/python3)
-#   zkclient this library as `make install` builds it: bench/zkbench.c linked with
-#            target/install/release/libzkclient-install.a (the static library with its hot
-#            functions packed together, scripts/hotlayout.py, and its own unwinder,
-#            scripts/unwinder.py)
-#   zkclient-notls  the same, built without the `tls` cargo feature (`make install NO_TLS=1`;
-#            peak RSS only: what a user who needs no TLS links; Debian's C client has no TLS)
+#   zkclient this library as C users link it: bench/zkbench.c linked with the shared
+#            library that `make` builds (target/release/libzkclient.so, the file `make
+#            install` copies)
+#   zkclient-static  the same driver linked with target/release/libzkclient.a (peak RSS only)
+#   zkclient-notls  the shared library built without the `tls` cargo feature (`make
+#            NO_TLS=1`, here in target/bench-notls; peak RSS only: what a user who needs no
+#            TLS links; Debian's C client has no TLS)
 # bench/zkbench.c is one driver compiled for both C libraries. Every run is one process, one
 # client, one workload, printing one RESULT line; each workload runs for each client in
 # turn, the whole sequence BENCH_REPEAT times; bench/report.py prints the medians, our
@@ -33,7 +34,7 @@
 # Environment (full run): BENCH_REPEAT (3), BENCH_SECONDS measured seconds per run (2),
 # BENCH_WARMUP ops before measuring (500), BENCH_IDLE_CLIENTS (50), BENCH_WATCHES (10000),
 # BENCH_PIN_SERVER (0), BENCH_CLIENTS (subset of "raw cclient kazoo zkclient
-# zkclient-notls"), BENCH_WORKLOADS (subset of the labels: sync_get rss sync_set
+# zkclient-static zkclient-notls"), BENCH_WORKLOADS (subset of the labels: sync_get rss sync_set
 # create_delete async_get_1 async_get_16 async_get_256 async_get_256_pinned threads_1
 # threads_2 threads_8 threads_32 idle_clients watches watch_latency).
 # Exit status: non-zero only if the build or the server start fails or a benchmark program
@@ -62,7 +63,7 @@ else
     IDLE_K=${BENCH_IDLE_CLIENTS:-50} WATCHES=${BENCH_WATCHES:-10000} TMO=180 SERVER_WARM=5
     RSS_OPS=2000
 fi
-CLIENTS=${BENCH_CLIENTS:-raw cclient kazoo zkclient zkclient-notls}
+CLIENTS=${BENCH_CLIENTS:-raw cclient kazoo zkclient zkclient-static zkclient-notls}
 PY=/usr/bin/python3 # Debian's, which has kazoo
 OUT=target/bench
 mkdir -p "$OUT"
@@ -72,16 +73,19 @@ die() { echo "bench: error: $*" >&2; exit 1; }
 # ---------------------------------------------------------------- build
 bash scripts/setup.sh >/dev/null || die "scripts/setup.sh failed"
 CFLAGS=(-O2 -g -Wall -Wextra -std=gnu11)
-make -s install-build >"$OUT/make-install.log" 2>&1 \
-    || { tail -20 "$OUT/make-install.log" >&2; die "make install-build failed"; }
+make -s >"$OUT/make.log" 2>&1 || { tail -20 "$OUT/make.log" >&2; die "make failed"; }
+lib=$PWD/target/release
 cc "${CFLAGS[@]}" -DUSE_ZKCLIENT -Iinclude -o "$OUT/zkbench_zkclient" bench/zkbench.c \
-    target/install/release/libzkclient-install.a -lpthread -ldl -lm \
-    || die "building zkbench (zkclient) failed"
-make -s install-build NO_TLS=1 >"$OUT/make-install-notls.log" 2>&1 \
-    || { tail -20 "$OUT/make-install-notls.log" >&2; die "make install-build NO_TLS=1 failed"; }
+    -L"$lib" -lzkclient -Wl,-rpath,"$lib" || die "building zkbench (zkclient) failed"
+cc "${CFLAGS[@]}" -DUSE_ZKCLIENT -Iinclude -o "$OUT/zkbench_zkclient_static" bench/zkbench.c \
+    "$lib/libzkclient.a" -lpthread -ldl -lm || die "building zkbench (zkclient, static) failed"
+# `make NO_TLS=1` in a target directory of its own, so that target/release keeps the default
+# build the tests use
+notls=$PWD/target/bench-notls/release
+CARGO_TARGET_DIR=target/bench-notls make -s NO_TLS=1 >"$OUT/make-notls.log" 2>&1 \
+    || { tail -20 "$OUT/make-notls.log" >&2; die "make NO_TLS=1 failed"; }
 cc "${CFLAGS[@]}" -DUSE_ZKCLIENT -Iinclude -o "$OUT/zkbench_zkclient_notls" bench/zkbench.c \
-    target/install-notls/release/libzkclient-install.a -lpthread -ldl -lm \
-    || die "building zkbench (zkclient without TLS) failed"
+    -L"$notls" -lzkclient -Wl,-rpath,"$notls" || die "building zkbench (zkclient without TLS) failed"
 cc "${CFLAGS[@]}" -DUSE_ZOOKEEPER_MT -o "$OUT/zkbench_cclient" bench/zkbench.c \
     -lzookeeper_mt -lpthread || die "building zkbench (C client) failed"
 cc "${CFLAGS[@]}" -o "$OUT/rawbench" bench/rawbench.c || die "building rawbench failed"
@@ -129,12 +133,13 @@ run() {
         raw) cmd=("$OUT/rawbench") ;;
         cclient) cmd=("$OUT/zkbench_cclient") ;;
         zkclient) cmd=("$OUT/zkbench_zkclient") ;;
+        zkclient-static) cmd=("$OUT/zkbench_zkclient_static") ;;
         zkclient-notls) cmd=("$OUT/zkbench_zkclient_notls") ;;
         kazoo) cmd=("$PY" bench/kazoo_bench.py) ;;
     esac
     local out rc
-    # the second build of zkbench_zkclient names itself
-    [[ $client == zkclient-notls ]] && set -- "$@" client=zkclient-notls
+    # the other builds of zkbench_zkclient name themselves
+    [[ $client == zkclient-* ]] && set -- "$@" client="$client"
     out=$(timeout -k 5 "$TMO" "${cmd[@]}" "$wl" hosts="$ZK_HOSTS" seconds="$SECS" \
         warmup="$WARMUP" "$@" 2>"$work/stderr")
     rc=$?
@@ -162,11 +167,11 @@ run() {
 PLAN=(
     "sync_get|sync_get||raw cclient kazoo zkclient"
     # peak RSS: short, and noisy (±10 %), so five runs per repeat
-    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-notls"
-    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-notls"
-    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-notls"
-    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-notls"
-    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-notls"
+    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls"
+    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls"
+    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls"
+    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls"
+    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls"
     "sync_set|sync_set||raw cclient kazoo zkclient"
     "create_delete|create_delete||raw cclient kazoo zkclient"
     "async_get_1|async_get|inflight=1|raw cclient kazoo zkclient"

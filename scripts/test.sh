@@ -1,21 +1,20 @@
 #!/usr/bin/env bash
 # Runs every test suite of libzkclient on this machine, doing all set-up first:
 #   1. scripts/setup.sh installs what is missing (ZooKeeper, valgrind, ...).
-#   2. Rust: unit tests (codec golden bytes, paths, retry arithmetic), the header drift
-#      and version check, and the integration tests against real ZooKeeper servers that
-#      the harness starts (once per test binary) and stops by process id. They run in the
-#      dev profile: quicker to build than LTO'd release binaries, and overflow checks on.
-#      Then the unit tests and two integration tests again, built without TLS, and the
-#      unit tests of the installed static library's core (`tls-plugin`).
-#   3. C: ctest/ against a real server, under AddressSanitizer and under valgrind.
-#   4. Go: go vet and go test -race in bindings/go against a real server.
+#   2. Rust: `make` (cargo build --release), then unit tests (codec golden bytes, paths,
+#      retry arithmetic), the header drift and version check, and the integration tests
+#      against real ZooKeeper servers that the harness starts (once per test binary) and
+#      stops by process id. They run in the dev profile: quicker to build than LTO'd release
+#      binaries, and overflow checks on. Then the unit tests and two integration tests
+#      again, built without TLS (--no-default-features), the library's other build mode.
+#   3. C: ctest/ against a real server, under AddressSanitizer and under valgrind (with
+#      its own build of the library that has the test hooks, in target/ctest).
+#   4. Go: go vet and go test -race in bindings/go against a real server; the README's
+#      quick starts (C, Go, Rust) built and run verbatim against a real server.
 #   5. make install into a temp prefix, then C, C++, the C samples and Go built against it
 #      with pkg-config, outside the tree.
-#   6. The sample CLI (bindings/c/zkcli) and the benchmark's smoke run, on real servers;
-#      and a check that scripts/hot-functions.txt (the hot/cold code layout) still names
-#      what runs, profiled under callgrind against a real server.
-#   7. clippy with warnings as errors (with and without TLS, and the installed static
-#      library's core and TLS member: tls/src/lib.rs), and rustfmt --check.
+#   6. The sample CLI (bindings/c/zkcli) and the benchmark's smoke run, on real servers.
+#   7. clippy with warnings as errors (with and without TLS), and rustfmt --check.
 # Exits non-zero if anything fails. The last line is "all: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,24 +41,20 @@ suite() {
     fi
 }
 
-suite "build (release)" cargo build --release --locked
+suite "build (make: cargo build --release)" make
 suite "rust tests (unit, header, integration vs real ZooKeeper)" cargo test --locked
 suite "rust tests without TLS (--no-default-features: unit, no_tls, client_ops)" \
     cargo test --locked --no-default-features --lib --test no_tls --test client_ops
-suite "rust unit tests of the installed static library's core (--features tls-plugin)" \
-    cargo test --locked --no-default-features --features tls-plugin --lib
-suite "C tests (ASan + valgrind, real ZooKeeper)" env ZK_SKIP_BUILD=1 bash ctest/run.sh
+suite "C tests (ASan + valgrind, real ZooKeeper; builds its test-hooks library)" bash ctest/run.sh
 suite "Go tests (vet, -race, real ZooKeeper)" env ZK_SKIP_BUILD=1 bash scripts/go-test.sh
+suite "README quick starts (C, Go, Rust; real ZooKeeper)" env ZK_SKIP_BUILD=1 bash scripts/readme-test.sh
 suite "make install + pkg-config builds (C, C++, samples, Go)" bash scripts/install-test.sh
 suite "zkcli smoke (real ZooKeeper)" bash scripts/zkcli-smoke.sh
 suite "benchmark smoke (real ZooKeeper)" bash scripts/bench.sh --smoke
-suite "hot function list is current (callgrind, real ZooKeeper)" bash scripts/hot-profile.sh --check
+# model checker: the reader hand-off suite goes here
 suite "clippy -D warnings" cargo clippy --locked --all-targets -- -D warnings
 suite "clippy -D warnings (without TLS)" \
     cargo clippy --locked --all-targets --no-default-features -- -D warnings
-suite "clippy -D warnings (the static library's core, and its TLS member)" bash -c \
-    "cargo clippy --locked --all-targets --no-default-features --features tls-plugin -- -D warnings &&
-     cargo clippy --locked --all-targets -p zkclient-tls --features plugin -- -D warnings"
 suite "rustfmt --check" cargo fmt --all --check
 
 echo

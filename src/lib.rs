@@ -4,9 +4,6 @@
 //! the state machine, the watch table) <- `client` (the public blocking Rust API) <- `ffi`
 //! (the `extern "C"` translation that `include/zkclient.h` declares).
 
-#[cfg(all(feature = "tls", feature = "tls-plugin"))]
-compile_error!("`tls-plugin` is for builds without `tls` (--no-default-features): see Cargo.toml");
-
 pub mod client;
 pub mod error;
 pub mod ffi;

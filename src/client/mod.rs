@@ -28,13 +28,6 @@ pub use crate::session::{
     WatchedEvent,
 };
 
-/// Takes the TLS provider that clients made from now on use (the installed static
-/// library's TLS member registers its own through zk__tls_register). One of another ABI
-/// version is refused with `Error::Tls`.
-#[cfg(feature = "tls-plugin")]
-pub fn register_tls_provider(p: &'static zkclient_tls::abi::Provider) -> Result<()> {
-    crate::session::tls::register(p)
-}
 pub use crate::session::{LogFn, LogLevel};
 pub use options::{CreateOptions, Options, DEFAULT_MAX_FRAME, DEFAULT_OPERATION_TIMEOUT};
 

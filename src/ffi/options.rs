@@ -302,85 +302,9 @@ pub unsafe extern "C" fn zk_options_set_logger(
 /// verify_certs: check the server's chain (off accepts any server). check_hostname: also
 /// check that the certificate names the host (needs verify_certs). The files are read by
 /// zk_client_new, which fails with ZK_RESULT_TLS if they are unusable or the library was
-/// built without TLS.
-#[cfg(not(feature = "tls-plugin"))]
+/// built without TLS (make NO_TLS=1).
 #[no_mangle]
 pub unsafe extern "C" fn zk_options_set_tls(
-    opts: *mut zk_options,
-    ca_file: *const c_char,
-    cert_file: *const c_char,
-    key_file: *const c_char,
-    verify_certs: bool,
-    check_hostname: bool,
-) -> zk_result {
-    // SAFETY: the caller's contract.
-    unsafe {
-        set_tls(
-            opts,
-            ca_file,
-            cert_file,
-            key_file,
-            verify_certs,
-            check_hostname,
-        )
-    }
-}
-
-/// zk_options_set_tls of the installed static library's core (`tls-plugin`): the
-/// library's TLS member defines zk_options_set_tls, registers its provider, and calls
-/// this (tls/src/plugin.rs). A function of its own, not a `cfg_attr` export name on
-/// zk_options_set_tls: cbindgen sees only a plain `#[no_mangle]`, and would drop
-/// zk_options_set_tls from the header (tests/header.rs catches that).
-///
-/// # Safety
-/// As zk_options_set_tls.
-/// cbindgen:ignore
-#[cfg(feature = "tls-plugin")]
-#[no_mangle]
-pub unsafe extern "C" fn zk__options_set_tls(
-    opts: *mut zk_options,
-    ca_file: *const c_char,
-    cert_file: *const c_char,
-    key_file: *const c_char,
-    verify_certs: bool,
-    check_hostname: bool,
-) -> zk_result {
-    // SAFETY: the caller's contract.
-    unsafe {
-        set_tls(
-            opts,
-            ca_file,
-            cert_file,
-            key_file,
-            verify_certs,
-            check_hostname,
-        )
-    }
-}
-
-/// Takes the TLS provider of the installed static library's TLS member (`tls-plugin`);
-/// `ZK_RESULT_TLS` for one of another ABI version, `ZK_RESULT_NULL_ARGUMENT` for NULL.
-///
-/// # Safety
-/// `provider` is NULL or points to a provider that lives as long as the process.
-/// cbindgen:ignore
-#[cfg(feature = "tls-plugin")]
-#[no_mangle]
-pub unsafe extern "C" fn zk__tls_register(
-    provider: *const zkclient_tls::abi::Provider,
-) -> zk_result {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let p = unsafe { provider.as_ref() }.ok_or(Error::NullArgument)?;
-        crate::client::register_tls_provider(p)
-    })
-}
-
-/// zk_options_set_tls's work: checks the arguments and stores the settings.
-///
-/// # Safety
-/// As zk_options_set_tls.
-unsafe fn set_tls(
     opts: *mut zk_options,
     ca_file: *const c_char,
     cert_file: *const c_char,
@@ -393,30 +317,15 @@ unsafe fn set_tls(
         Ok(unsafe { opt_str_arg(p) }?.map(Into::into))
     };
     let set = move |o: &mut Options| {
-        let tls = crate::client::TlsOptions {
+        o.tls = Some(crate::client::TlsOptions {
             ca_file: path(ca_file)?,
             cert_file: path(cert_file)?,
             key_file: path(key_file)?,
             verify_certs,
             check_hostname,
-        };
-        o.tls = Some(tls);
+        });
         Ok(())
     };
     // SAFETY: the caller's contract.
     unsafe { with(opts, set) }
-}
-
-#[cfg(all(test, feature = "tls-plugin"))]
-mod tls_plugin_tests {
-    use super::*;
-
-    #[test]
-    fn registering_no_provider_is_refused() {
-        // SAFETY: NULL is allowed, and refused.
-        assert_eq!(
-            unsafe { zk__tls_register(std::ptr::null()) },
-            Error::NullArgument
-        );
-    }
 }
