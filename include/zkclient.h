@@ -509,7 +509,7 @@ zk_result zk_options_set_logger(struct zk_options *opts,
 // verify_certs: check the server's chain (off accepts any server). check_hostname: also
 // check that the certificate names the host (needs verify_certs). The files are read by
 // zk_client_new, which fails with ZK_RESULT_TLS if they are unusable or the library was
-// built without TLS.
+// built without TLS (make NO_TLS=1).
 zk_result zk_options_set_tls(struct zk_options *opts,
                              const char *ca_file,
                              const char *cert_file,
