@@ -14,7 +14,8 @@
 #   5. make install into a temp prefix, then C, C++, the C samples and Go built against it
 #      with pkg-config, outside the tree.
 #   6. The sample CLI (bindings/c/zkcli) and the benchmark's smoke run, on real servers.
-#   7. clippy with warnings as errors (with and without TLS), and rustfmt --check.
+#   7. The model check of the socket-reading hand-off (loom, src/session/reader/model.rs).
+#   8. clippy with warnings as errors (with and without TLS), and rustfmt --check.
 # Exits non-zero if anything fails. The last line is "all: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +52,12 @@ suite "README quick starts (C, Go, Rust; real ZooKeeper)" env ZK_SKIP_BUILD=1 ba
 suite "make install + pkg-config builds (C, C++, samples, Go)" bash scripts/install-test.sh
 suite "zkcli smoke (real ZooKeeper)" bash scripts/zkcli-smoke.sh
 suite "benchmark smoke (real ZooKeeper)" bash scripts/bench.sh --smoke
-# model checker: the reader hand-off suite goes here
+# The reader hand-off (src/session/reader.rs), the shipped code under loom's primitives,
+# in every interleaving at preemption bound 2. Its own target directory (the cfg changes
+# every crate's build), optimised without LTO: loom's search is the slow part.
+suite "model check of the reader hand-off (loom)" env RUSTFLAGS="--cfg loom" \
+    CARGO_TARGET_DIR=target/loom CARGO_PROFILE_RELEASE_LTO=off \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo test --locked --release --lib reader::model
 suite "clippy -D warnings" cargo clippy --locked --all-targets -- -D warnings
 suite "clippy -D warnings (without TLS)" \
     cargo clippy --locked --all-targets --no-default-features -- -D warnings

@@ -2,8 +2,8 @@
 //! frame is (a reply to match in xid order, a watch event, a ping, auth, SetWatches).
 
 use std::io::ErrorKind;
+use std::os::fd::RawFd;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Error;
@@ -14,6 +14,7 @@ use crate::proto::{ReplyHeader, WatcherEvent};
 
 use super::hostloop::{enter_auth_failed, End};
 use super::inner::{complete, Completed, Inner, Pending};
+use super::reader::{Side, Stepped};
 use super::state::WatchedEvent;
 use super::transport::ReadHalf;
 use super::{LogLevel, Reply};
@@ -56,9 +57,9 @@ impl ReadBuf {
     }
 }
 
-/// The reading side of one connection and what has been read of it. Whoever holds
-/// `Inner::reader` reads the socket: the I/O thread, or a blocked caller whose reply is
-/// due (`await_reply`), so that the reply wakes the thread that wants it and no other.
+/// The reading side of one connection and what has been read of it. Whoever holds it
+/// (`reader::Role`) reads the socket: the I/O thread, a blocked caller whose reply is due,
+/// or the idle event thread.
 pub(super) struct ReadSide {
     pub(super) read: ReadHalf,
     pub(super) rb: ReadBuf,
@@ -72,15 +73,6 @@ pub(super) struct ReadSide {
     pub(super) tick: Duration,
 }
 
-/// What one read handed out.
-#[derive(Default, Clone, Copy)]
-pub(super) struct Stepped {
-    /// A blocked caller got its reply.
-    pub(super) woke_caller: bool,
-    /// An async completion went to the event thread.
-    pub(super) queued: bool,
-}
-
 impl Stepped {
     pub(super) fn add(&mut self, c: Completed) {
         match c {
@@ -90,9 +82,9 @@ impl Stepped {
     }
 }
 
-impl ReadSide {
+impl Side<Inner> for ReadSide {
     /// One read of the socket, then every frame it completed.
-    pub(super) fn step(&mut self, inner: &Arc<Inner>) -> Result<Stepped, End> {
+    fn step(&mut self, inner: &Inner) -> Result<Stepped, End> {
         self.rb.reserve(self.want.max(4 * 1024));
         let end = self.rb.end;
         match self.read.read(&mut self.rb.buf[end..]) {
@@ -120,6 +112,34 @@ impl ReadSide {
         // Everything this read completes goes to the event thread in one go.
         inner.events.hold(|| cut_frames(inner, self))
     }
+
+    fn is_ended(&self) -> bool {
+        self.end.is_some()
+    }
+
+    fn set_end(&mut self, end: End) {
+        self.end = Some(end);
+    }
+
+    fn take_end(&mut self) -> Option<End> {
+        self.end.take()
+    }
+
+    fn tick(&self) -> Duration {
+        self.tick
+    }
+
+    fn pollable(&self) -> bool {
+        self.read.pollable()
+    }
+
+    fn wait_readable(&self, wake_fd: RawFd, timeout: Duration) -> std::io::Result<bool> {
+        self.read.wait_readable(wake_fd, timeout)
+    }
+
+    fn shutdown(&self) {
+        self.read.shutdown();
+    }
 }
 
 /// Puts the reading side of a new connection where readers find it.
@@ -130,7 +150,7 @@ pub(super) fn publish_reader(inner: &Inner, read: ReadHalf, negotiated: Duration
     if read.set_read_timeout(Some(tick)).is_err() {
         return false;
     }
-    *inner.reader.lock() = Some(ReadSide {
+    inner.role.publish(ReadSide {
         read,
         // Small to start (a client's resident memory); grows to fit the largest frame seen.
         rb: ReadBuf {
@@ -149,7 +169,7 @@ pub(super) fn publish_reader(inner: &Inner, read: ReadHalf, negotiated: Duration
 
 /// Cuts every whole frame out of what has been read and handles it; `Err` when the
 /// connection must end.
-pub(super) fn cut_frames(inner: &Arc<Inner>, rd: &mut ReadSide) -> Result<Stepped, End> {
+pub(super) fn cut_frames(inner: &Inner, rd: &mut ReadSide) -> Result<Stepped, End> {
     let mut woke = Stepped::default();
     loop {
         if let Some((_, rem)) = rd.skip.as_mut() {
@@ -248,7 +268,7 @@ pub(super) fn pop_matching(inner: &Inner, xid: i32) -> Result<Pending, End> {
 }
 
 /// Handles one frame; says whom a reply went to.
-pub(super) fn handle_frame(inner: &Arc<Inner>, frame: Vec<u8>) -> Result<Option<Completed>, End> {
+pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Completed>, End> {
     let mut r = Reader::new(&frame);
     let hdr =
         ReplyHeader::decode(&mut r).map_err(|_| protocol_error(inner, "short reply header"))?;

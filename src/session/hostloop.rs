@@ -402,11 +402,11 @@ pub(super) fn serve(inner: &Arc<Inner>, est: Established, addr: SocketAddr, host
     if resp.read_only {
         spawn_rw_prober(inner, addr, gen);
     }
-    let end = read_loop(inner, negotiated);
+    let end = read_loop(&**inner, negotiated);
     // Shut the socket down first: a writer blocked on a stalled server (holding the send
     // lock) fails at once instead of at its write timeout, and a caller reading returns.
     inner.drop_connection();
-    if let Some(rd) = inner.reader.lock().take() {
+    if let Some(rd) = inner.role.retire() {
         rd.read.shutdown();
     }
     if let End::Lost = end {

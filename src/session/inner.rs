@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -15,11 +15,13 @@ use crate::proto::consts::OpCode;
 use crate::proto::path::Chroot;
 
 use super::events::{self, Event, Events};
-use super::hostloop::ConnectFailures;
+use super::frames::ReadSide;
+use super::hostloop::{send_ping, ConnectFailures, End};
 use super::oneshot;
+use super::reader::{self, Host, Role};
 use super::state::{KeeperState, State};
 use super::watches::{WatchKind, WatchTable, Watcher};
-use super::{frames, ClientId, LogLevel, Reply, SendSide, SessionConfig, WatchRequest};
+use super::{ClientId, LogLevel, Reply, SendSide, SessionConfig, WatchRequest};
 
 type WatchSlot = Arc<Mutex<Option<Watcher>>>;
 
@@ -121,18 +123,8 @@ pub(crate) struct Inner {
     /// A read-write server a prober found while we were read-only: tried first next pass.
     pub(super) preferred: Mutex<Option<SocketAddr>>,
     pub(super) pending: Mutex<VecDeque<Pending>>,
-    /// How many of `pending` are async: while any is, the I/O thread keeps the socket.
-    pub(super) async_pending: AtomicUsize,
-    /// The reading side of the current connection; its holder reads (`reader::read_loop`,
-    /// `reader::await_reply`).
-    pub(super) reader: Mutex<Option<frames::ReadSide>>,
-    /// Counts the times a blocked caller took the reading role.
-    pub(super) caller_reads: AtomicU64,
-    /// The I/O thread has left the socket to callers or the event thread (or is about to).
-    pub(super) lend: AtomicBool,
-    /// Set (with a notify) to bring a lending I/O thread back to the socket at once.
-    pub(super) io_called: Mutex<bool>,
-    pub(super) io_cv: Condvar,
+    /// Who reads the current connection, and the hand-off of that role (`reader`).
+    pub(super) role: Role<ReadSide>,
     pub(super) watches: Mutex<WatchTable>,
     pub(super) auth: Mutex<Vec<(String, Vec<u8>)>>,
     pub(super) last_zxid: AtomicI64,
@@ -187,7 +179,7 @@ impl Inner {
     /// Bookkeeping for a request leaving `pending`.
     pub(super) fn popped(&self, p: &Pending) {
         if let Completion::Callback(_) = p.done {
-            self.async_pending.fetch_sub(1, Ordering::SeqCst);
+            self.role.async_done();
         }
     }
 
@@ -245,7 +237,7 @@ impl Inner {
             let _ = s.shutdown(Shutdown::Both);
         }
         // A lending I/O thread sees the end now, not when it next looks.
-        self.call_io();
+        self.role.call_io();
     }
 }
 
@@ -269,5 +261,51 @@ pub(super) fn complete(events: &Events, done: Completion, r: Result<Reply>) -> C
             events.push(Event::Call(Box::new(move || f(r))));
             Completed::Queued
         }
+    }
+}
+
+impl Host for Inner {
+    type Side = ReadSide;
+
+    fn role(&self) -> &Role<ReadSide> {
+        &self.role
+    }
+
+    fn watches_live(&self) -> bool {
+        !self.watches.lock().is_empty()
+    }
+
+    fn nudge_waiting_caller(&self) -> bool {
+        let q = self.pending.lock();
+        reader::nudge_first(q.iter().filter_map(|p| match &p.done {
+            Completion::Wait(w) => Some(w),
+            Completion::Callback(_) => None,
+        }))
+    }
+
+    fn keepalive(&self, negotiated: Duration) -> std::result::Result<(), End> {
+        let read_timeout = negotiated * 2 / 3;
+        if self.since_last_send() >= negotiated / 3 && !send_ping(self) {
+            return Err(End::Lost);
+        }
+        if self.since_last_recv() >= read_timeout {
+            self.log(
+                LogLevel::Warn,
+                format_args!(
+                    "no reply within {} ms: connection dead",
+                    read_timeout.as_millis()
+                ),
+            );
+            return Err(End::Lost);
+        }
+        Ok(())
+    }
+
+    fn event_thread_reads(&self) -> bool {
+        self.events.reads_when_idle()
+    }
+
+    fn warn(&self, msg: std::fmt::Arguments<'_>) {
+        self.log(LogLevel::Warn, msg)
     }
 }

@@ -4,12 +4,11 @@
 //!
 //! Threads: callers write their own request frames under the send lock (where the xid is
 //! assigned, so frames reach the socket in xid order) and block on a one-shot reply; the
-//! I/O thread (`hostloop.rs`, `reader.rs`) reads, matches replies in order, pings and reconnects; the event
-//! thread (`events.rs`) runs user callbacks. Reading is a role: while no watch is live and
-//! no async request is in flight, the I/O thread lends the socket to blocked callers, and
-//! a caller reads its own reply (and whatever comes before it, for the others), so a
-//! blocking request costs one thread wake-up, the caller's, by the kernel. Likewise the
-//! event thread, idle with async replies due, reads them itself (`reader::event_thread_read`).
+//! I/O thread (`hostloop.rs`) connects, pings and reconnects; the event thread
+//! (`events.rs`) runs user callbacks. Reading the socket is a role that the I/O thread,
+//! blocked callers and the idle event thread take in turn, so a blocking request costs one
+//! thread wake-up, the caller's: `reader.rs` writes that hand-off down (its states, every
+//! transition, what wakes whom, the lock order) and `reader/model.rs` model-checks it.
 //!
 //! What the layers above use (`client`, and for now `ffi`), all named from here: `Session`
 //! and its methods; the records that go in and out of it (`SessionConfig`, `ClientId`,
@@ -37,12 +36,13 @@ mod prober;
 mod reader;
 mod replay;
 mod send;
+mod sync;
 mod transport;
 mod types;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -122,12 +122,7 @@ impl Session {
             conn_gen: AtomicU64::new(0),
             preferred: Mutex::new(None),
             pending: Mutex::new(VecDeque::new()),
-            async_pending: AtomicUsize::new(0),
-            reader: Mutex::new(None),
-            caller_reads: AtomicU64::new(0),
-            lend: AtomicBool::new(false),
-            io_called: Mutex::new(false),
-            io_cv: Condvar::new(),
+            role: reader::Role::new(),
             watches: Mutex::new(WatchTable::default()),
             auth: Mutex::new(auth),
             last_zxid: AtomicI64::new(0),
@@ -147,7 +142,7 @@ impl Session {
             .events
             .set_idle_read(Box::new(move |wake_fd, timeout| {
                 weak.upgrade()
-                    .is_some_and(|i| reader::event_thread_read(&i, wake_fd, timeout))
+                    .is_some_and(|i| reader::event_thread_read(&*i, wake_fd, timeout))
             }));
         Ok(Session { inner })
     }
@@ -527,7 +522,7 @@ impl Session {
                 }
             }
         }
-        reader::await_reply(&self.inner, seq, deadline)
+        reader::await_reply(&*self.inner, seq, deadline)
     }
 
     /// Waits until a request can be written: connected, or an error for a closed, failed or

@@ -8,13 +8,11 @@
 //! A sleeping caller can also be *nudged*: told that the socket has no reader and it should
 //! take that role (see `reader::await_reply`).
 
-use std::sync::Arc;
 use std::time::Instant;
-
-use parking_lot::{Condvar, Mutex};
 
 use crate::error::{Error, Result};
 
+use super::sync::{thread_local, Arc, Condvar, Mutex};
 use super::Reply;
 
 pub(crate) struct Slot {

@@ -2,7 +2,6 @@
 //! while disconnected and the callbacks' batched requests.
 
 use std::collections::VecDeque;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -66,7 +65,7 @@ impl Inner {
         frame[4..8].copy_from_slice(&xid.to_be_bytes());
         let is_async = matches!(done, Completion::Callback(_));
         if is_async {
-            self.async_pending.fetch_add(1, Ordering::SeqCst);
+            self.role.async_sent();
         }
         self.pending.lock().push_back(Pending {
             xid,
@@ -74,11 +73,8 @@ impl Inner {
             watch,
             done,
         });
-        // Its reply needs a reader even if every blocked caller stops reading: bring the
-        // I/O thread back (see `reader::read_loop` for why one of us sees the other). Not for
-        // the event thread's own requests: it reads their replies when it is idle.
-        if is_async && self.lend.load(Ordering::SeqCst) && !self.events.is_event_thread() {
-            self.call_io();
+        if is_async {
+            self.role.after_async_sent(self.events.is_event_thread());
         }
         s.out.extend_from_slice(frame);
         if defer {
@@ -132,10 +128,7 @@ impl Inner {
     pub(super) fn after_batch(&self) {
         let mut s = self.send.lock();
         if s.deferred > 0 {
-            let at_server = self
-                .async_pending
-                .load(Ordering::SeqCst)
-                .saturating_sub(s.deferred);
+            let at_server = self.role.async_pending().saturating_sub(s.deferred);
             if s.deferred >= HOLD_BATCH || at_server < HOLD_DEPTH {
                 self.flush_locked(&mut s);
             }
