@@ -10,7 +10,7 @@
 #
 #   scripts/quick-test.sh [TEST...]   also the integration tests TEST (tests/TEST.rs)
 #
-# Exits non-zero if anything fails. The last line is "quick-test: N passed, M failed".
+# Exits non-zero if anything fails. The last line is "quick-test: N passed, M failed (T s)".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -21,37 +21,16 @@ for t in "$@"; do
     tests+=("$t")
 done
 
-passed=0
-failed=0
-failures=()
-suite() {
-    local name=$1
-    shift
-    echo
-    echo "==> $name"
-    local start=$SECONDS
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "==> $name: ok ($((SECONDS - start)) s)"
-    else
-        failed=$((failed + 1))
-        failures+=("$name")
-        echo "==> $name: FAILED ($((SECONDS - start)) s)"
-    fi
-}
+# shellcheck source=scripts/suite.sh
+. scripts/suite.sh
 
 targets=(--lib --test header)
 for t in "${tests[@]}"; do targets+=(--test "$t"); done
 
 suite "build (release)" cargo build --release --locked
 suite "rust: unit tests, header, ${tests[*]}" cargo test --locked "${targets[@]}"
-suite "C tests (ASan, real ZooKeeper)" env ZK_SKIP_BUILD=1 CTEST_NO_VALGRIND=1 bash ctest/run.sh
+suite "C tests (ASan, real ZooKeeper; builds its test-hooks library)" env CTEST_NO_VALGRIND=1 bash ctest/run.sh
 suite "clippy -D warnings" cargo clippy --locked --all-targets -- -D warnings
 suite "rustfmt --check" cargo fmt --all --check
 
-echo
-if ((failed > 0)); then
-    echo "failed suites: ${failures[*]}"
-fi
-echo "quick-test: $passed passed, $failed failed (${SECONDS} s)"
-((failed == 0))
+suite_summary quick-test

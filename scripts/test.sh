@@ -16,31 +16,15 @@
 #   6. The sample CLI (bindings/c/zkcli) and the benchmark's smoke run, on real servers.
 #   7. The model check of the socket-reading hand-off (loom, src/session/reader/model.rs).
 #   8. clippy with warnings as errors (with and without TLS), and rustfmt --check.
-# Exits non-zero if anything fails. The last line is "all: N passed, M failed".
+# Exits non-zero if anything fails. The last line is "all: N passed, M failed (T s)".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
 bash scripts/setup.sh || exit 1
 
-passed=0
-failed=0
-failures=()
-suite() {
-    local name=$1
-    shift
-    echo
-    echo "==> $name"
-    local start=$SECONDS
-    if "$@"; then
-        passed=$((passed + 1))
-        echo "==> $name: ok ($((SECONDS - start)) s)"
-    else
-        failed=$((failed + 1))
-        failures+=("$name")
-        echo "==> $name: FAILED ($((SECONDS - start)) s)"
-    fi
-}
+# shellcheck source=scripts/suite.sh
+. scripts/suite.sh
 
 suite "build (make: cargo build --release)" make
 suite "rust tests (unit, header, integration vs real ZooKeeper)" cargo test --locked
@@ -63,9 +47,4 @@ suite "clippy -D warnings (without TLS)" \
     cargo clippy --locked --all-targets --no-default-features -- -D warnings
 suite "rustfmt --check" cargo fmt --all --check
 
-echo
-if ((failed > 0)); then
-    echo "failed suites: ${failures[*]}"
-fi
-echo "all: $passed passed, $failed failed"
-((failed == 0))
+suite_summary all

@@ -1,5 +1,5 @@
-# Sourced by scripts that need one throwaway ZooKeeper for their whole run (bench.sh,
-# hot-profile.sh): makes $work (a temp folder, removed on exit), starts a standalone server
+# Sourced by scripts that need one throwaway ZooKeeper for their whole run
+# (bench.sh): makes $work (a temp folder, removed on exit), starts a standalone server
 # there with forceSync=no (writes do not wait for the disk, so write workloads measure the
 # client), stopped by process id on exit, and exports ZK_HOSTS. Needs $PY and die().
 work=$(mktemp -d /tmp/zkclient-run.XXXXXX)
