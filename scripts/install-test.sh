@@ -78,6 +78,16 @@ check "files and symlinks: lib/libzkclient.so.$version, .so.$major, .so, .a, pkg
 check "SONAME of libzkclient.so.$version is libzkclient.so.$major" \
     bash -c "readelf -d '$prefix/lib/libzkclient.so.$version' | grep -q 'SONAME.*\[libzkclient.so.$major\]'"
 
+# capi/build.rs links gcc's unwinder into the .so (libgcc_eh.a, as -static-libgcc would):
+# the library loads no libgcc_s. It exports the C API's zk_* functions and nothing else:
+# no unwinder, no Rust symbols, no test hooks (zk__*).
+shared_deps() {
+    local so=$prefix/lib/libzkclient.so.$version
+    ! readelf -d "$so" | grep -q 'NEEDED.*libgcc_s' &&
+        [[ -z $(nm -D --defined-only "$so" | awk '$3 !~ /^zk_[a-z0-9]/') ]]
+}
+check "libzkclient.so: no libgcc_s, exports only zk_* (no test hooks)" shared_deps
+
 pc_fields() {
     [[ $(pkg-config --modversion zkclient) == "$version" ]] &&
         [[ $(pkg-config --cflags zkclient) == "-I$prefix/include"* ]] &&
