@@ -41,7 +41,7 @@ suite "benchmark smoke (real ZooKeeper)" bash scripts/bench.sh --smoke
 # every crate's build), optimised without LTO: loom's search is the slow part.
 suite "model check of the reader hand-off (loom)" env RUSTFLAGS="--cfg loom" \
     CARGO_TARGET_DIR=target/loom CARGO_PROFILE_RELEASE_LTO=off \
-    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo test --locked --release --lib reader::model
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo test --locked --release -p zkclient --lib reader::model
 suite "clippy -D warnings" cargo clippy --locked --all-targets -- -D warnings
 suite "clippy -D warnings (without TLS)" \
     cargo clippy --locked --all-targets --no-default-features -- -D warnings

@@ -1,7 +1,8 @@
 //! The model check of the reading role's hand-off, with loom:
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --lib reader::model
+//! RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release -p zkclient \
+//!     --lib reader::model
 //! ```
 //!
 //! Checked, as shipped: `read_loop`, `await_reply`, `event_thread_read`, `hand_on`,
