@@ -46,7 +46,10 @@ fn main() {
 fn gcc_eh_dir() -> Option<PathBuf> {
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
     println!("cargo:rerun-if-env-changed=CC");
-    let out = Command::new(cc).arg("-print-file-name=libgcc_eh.a").output().ok()?;
+    let out = Command::new(cc)
+        .arg("-print-file-name=libgcc_eh.a")
+        .output()
+        .ok()?;
     let path = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
     // A compiler without it echoes the bare name back.
     if !path.is_absolute() || !path.is_file() {

@@ -135,9 +135,7 @@ pub unsafe extern "C" fn zk_options_add_auth(
     // SAFETY: the caller's contract.
     unsafe {
         with(opts, |o| {
-            let scheme = str_arg(scheme)?.to_string();
-            o.auth.push((scheme, bytes_arg(cred, len)?.to_vec()));
-            Ok(())
+            o.add_auth(str_arg(scheme)?, bytes_arg(cred, len)?)
         })
     }
 }
