@@ -499,6 +499,36 @@ static void two_megabytes_of_data_are_too_large(void)
     zkt_teardown(c, root);
 }
 
+/* The default request limit is the default server's jute.maxbuffer, 1,048,575 bytes of
+ * frame after its length: a set whose frame is exactly that is applied, one byte more is
+ * TOO_LARGE before anything is sent (the server would drop the connection, and every call
+ * in flight would fail with CONNECTION_LOSS), and so is a 1 MiB set. */
+static void requests_stop_at_the_default_servers_limit(void)
+{
+    char root[ZKT_PATH_MAX], p[ZKT_PATH_MAX];
+    const size_t jute_max = 1048575, mib = (size_t)1 << 20;
+    /* setData's frame: xid and op (8), the path (4 + its length), data (4 + n), version (4) */
+    size_t fits;
+    uint8_t *data = malloc(mib);
+    zk_buffer b = { NULL, 0 };
+    zk_client *c = zkt_setup(root);
+    REQUIRE(c != NULL && data != NULL);
+    memset(data, 'j', mib);
+    zkt_path(p, "%s/limit", root);
+    fits = jute_max - 8 - (4 + strlen(p)) - 4 - 4;
+    CHECK_OK(zkt_create(c, p, ""));
+
+    CHECK_RC(zk_set(c, p, data, mib, -1, 0, NULL), ZK_RESULT_TOO_LARGE);
+    CHECK_RC(zk_set(c, p, data, fits + 1, -1, 0, NULL), ZK_RESULT_TOO_LARGE);
+    CHECK_OK(zk_set(c, p, data, fits, -1, 0, NULL));
+    CHECK_OK(zk_get(c, p, NULL, 0, &b, NULL));
+    CHECK_EQ(b.len, fits);
+    zk_buffer_free(&b);
+    CHECK(zk_is_connected(c));
+    free(data);
+    zkt_teardown(c, root);
+}
+
 /* A (pointer, length) pair whose length is more than any request can carry, or more than
  * the client's frame limit, is TOO_LARGE before a byte is read: each buffer here is four
  * bytes, so a read of the claimed length would be an ASan or valgrind report. */
@@ -617,6 +647,7 @@ ZKT_SUITE(bad_input) = {
     ZKT_CASE(bad_data_acl_and_credentials_are_refused),
     ZKT_CASE(bad_create_flags_are_refused),
     ZKT_CASE(two_megabytes_of_data_are_too_large),
+    ZKT_CASE(requests_stop_at_the_default_servers_limit),
     ZKT_CASE(lengths_past_the_buffer_are_refused_before_reading),
     ZKT_CASE(a_closed_client_refuses_empty_transactions_and_commands),
     ZKT_END,

@@ -487,9 +487,11 @@ zk_result zk_options_set_command_retry(struct zk_options *opts,
 // The timeout of calls given 0 as theirs, zk_start's included, in ms; default 10 000.
 zk_result zk_options_set_operation_timeout_ms(struct zk_options *opts, uint32_t ms);
 
-// The largest frame sent or accepted, in bytes: 1024 to 2^30, default 1 MiB + 1 KiB. A
-// request over it fails with ZK_RESULT_TOO_LARGE before anything is sent; a reply over it
-// fails only its own call, with ZK_RESULT_TOO_LARGE.
+// The servers' jute.maxbuffer, in bytes: 1024 to 2^30, default 1,048,575 (the server's
+// default). A request larger than it (the frame after its length) fails with
+// ZK_RESULT_TOO_LARGE before anything is sent, where the server would drop the
+// connection. Replies may be 1 KiB larger (a node's data with a header and a Stat); one
+// larger still fails only its own call, with ZK_RESULT_TOO_LARGE.
 zk_result zk_options_set_max_frame(struct zk_options *opts, size_t bytes);
 
 // With expiry_final, a client whose session expired stays expired (calls fail with

@@ -34,7 +34,9 @@ pub struct Options {
     /// Deadline of a call that gives none, and how long `Client::start` waits when given
     /// zero.
     pub operation_timeout: Duration,
-    /// Largest frame sent or accepted (ZooKeeper's jute.maxbuffer is 1 MiB - 1).
+    /// The servers' `jute.maxbuffer`: the largest request sent (a larger one is TooLarge
+    /// before anything is sent; the server would drop the connection). Replies may be 1 KiB
+    /// larger: a node's data, which the server took in a request, plus a header and a Stat.
     pub max_frame: usize,
     /// After an expiry, stay expired instead of making a new session.
     pub expiry_final: bool,
@@ -44,9 +46,10 @@ pub struct Options {
     pub tls: Option<TlsOptions>,
 }
 
-/// Default frame limit: ZooKeeper's default jute.maxbuffer (0xfffff) plus room for the
-/// reply header and a Stat, so the largest node the server accepts can always be read.
-pub const DEFAULT_MAX_FRAME: usize = crate::proto::consts::DEFAULT_MAX_FRAME + 1024;
+/// Default frame limit: ZooKeeper's default jute.maxbuffer (0xfffff), so a request a
+/// default server would refuse fails with TooLarge here, and the largest node it accepts
+/// can always be read.
+pub const DEFAULT_MAX_FRAME: usize = crate::proto::consts::DEFAULT_MAX_FRAME;
 
 /// The frame limits `validate` accepts: a request header and a path at least, and no more
 /// than a gigabyte.

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::proto::consts::{err, xid, EventType, OpCode};
+use crate::proto::consts::{err, xid, EventType, OpCode, REPLY_ROOM};
 use crate::proto::frame::{frame_len, FrameError};
 use crate::proto::wire::{Decode, Reader};
 use crate::proto::{ReplyHeader, WatcherEvent};
@@ -187,7 +187,7 @@ pub(super) fn cut_frames(inner: &Inner, rd: &mut ReadSide) -> Result<Stepped, En
             continue;
         }
         let avail = rd.rb.avail();
-        match frame_len(avail, inner.max_frame) {
+        match frame_len(avail, inner.max_frame + REPLY_ROOM) {
             Ok(None) => {
                 rd.want = 4;
                 return Ok(woke);
