@@ -41,6 +41,12 @@ enum Fault {
     Stall,
     /// Answers the handshake with a bare 16-byte reply header and keeps the socket open.
     ShortHandshake,
+    /// Sends a watch notification whose path is not UTF-8 before answering the first
+    /// request (a real server decodes paths as Java strings and never does).
+    BadUtf8Event,
+    /// Sends a notification whose body is cut short (inside an intact frame) before
+    /// answering the first request.
+    ShortEvent,
 }
 
 /// The ConnectRequest as the fake read it.
@@ -214,6 +220,23 @@ fn serve(
                     out.extend(noise(3, 10));
                     out
                 }
+                Fault::BadUtf8Event | Fault::ShortEvent => {
+                    // NodeDataChanged (3) in SyncConnected (3), then the path
+                    let mut body = [3i32.to_be_bytes(), 3i32.to_be_bytes()].concat();
+                    if f == Fault::BadUtf8Event {
+                        body.extend_from_slice(&4i32.to_be_bytes());
+                        body.extend_from_slice(b"/\xff\xfeq");
+                    } else {
+                        body.extend_from_slice(&40i32.to_be_bytes()); // 40 bytes promised
+                        body.extend_from_slice(b"/cut");
+                    }
+                    let mut out = reply_header(-1, -1, 0);
+                    out[..4].copy_from_slice(&(16 + body.len() as i32).to_be_bytes());
+                    out.extend(body);
+                    // then this request's own answer, as usual
+                    out.extend(reply_header(xid, ZXID, NONODE));
+                    out
+                }
                 Fault::Stall | Fault::ShortHandshake => unreachable!(),
             };
             s.write_all(&out)?;
@@ -373,6 +396,32 @@ fn an_undecodable_body_fails_only_that_call() {
     assert_eq!(c.client_id().unwrap().session_id, SESSION);
     assert_eq!(library_panics(), 0);
     drop(states);
+}
+
+/// A notification the client cannot decode matches no watch of ours: it is logged and
+/// skipped, and the connection, the call in flight and the session carry on (it used to
+/// end the connection and fail every call in flight with CONNECTIONLOSS).
+fn an_undecodable_notification_is_skipped(fault: Fault) {
+    let fake = Fake::start(Some(fault), 10_000);
+    let (c, states) = client(&fake);
+    assert_eq!(c.exists("/x", None, None), Ok(None), "{fault:?}");
+    assert_eq!(c.exists("/x", None, None), Ok(None));
+    assert_eq!(fake.conns(), 1, "{fault:?}: the connection stayed");
+    // Connected once, never suspended since.
+    wait_for_state(&states, CONNECTED, WAIT);
+    let after: Vec<_> = states.try_iter().collect();
+    assert!(after.is_empty(), "{fault:?}: {after:?}");
+    assert_eq!(library_panics(), 0);
+}
+
+#[test]
+fn a_notification_with_a_non_utf8_path_is_skipped() {
+    an_undecodable_notification_is_skipped(Fault::BadUtf8Event);
+}
+
+#[test]
+fn a_notification_cut_short_is_skipped() {
+    an_undecodable_notification_is_skipped(Fault::ShortEvent);
 }
 
 #[test]

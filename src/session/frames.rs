@@ -275,8 +275,20 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
     let body_at = frame.len() - r.remaining();
     match hdr.xid {
         xid::NOTIFICATION => {
-            let ev = WatcherEvent::decode(&mut r)
-                .map_err(|_| protocol_error(inner, "bad watch event"))?;
+            // The frame is intact, so the stream stays in step: a notification we cannot
+            // decode (a path that is not UTF-8, a body cut short; a real server sends
+            // neither) matches no watch of ours. Skipped, and the connection and the
+            // calls in flight carry on.
+            let ev = match WatcherEvent::decode(&mut r) {
+                Ok(ev) => ev,
+                Err(e) => {
+                    inner.log(
+                        LogLevel::Warn,
+                        format_args!("skipped a watch notification that does not decode: {e}"),
+                    );
+                    return Ok(None);
+                }
+            };
             let Some(ty) = EventType::from_i32(ev.event_type) else {
                 inner.log(
                     LogLevel::Warn,
