@@ -47,6 +47,21 @@ enum Fault {
     /// Sends a notification whose body is cut short (inside an intact frame) before
     /// answering the first request.
     ShortEvent,
+    /// On every connection: completes the handshake, then closes (a server starting,
+    /// shutting down or sick).
+    DropAfterHandshake,
+    /// On every connection: answers the handshake as expired (timeout 0), then closes.
+    ExpireEveryHandshake,
+}
+
+impl Fault {
+    /// Whether the fault is the server's for good rather than its first connection's.
+    fn every_connection(self) -> bool {
+        matches!(
+            self,
+            Fault::DropAfterHandshake | Fault::ExpireEveryHandshake
+        )
+    }
 }
 
 /// The ConnectRequest as the fake read it.
@@ -83,7 +98,7 @@ impl Fake {
                 let Ok(s) = s else { return };
                 let _ = tl.send(("accepted", Instant::now()));
                 let k = n.fetch_add(1, Ordering::SeqCst);
-                let fault = fault.filter(|_| k == 0);
+                let fault = fault.filter(|f| k == 0 || f.every_connection());
                 let (tx, tl) = (tx.clone(), tl.clone());
                 thread::spawn(move || {
                     let _ = serve(s, fault, timeout_ms, tx, tl);
@@ -185,6 +200,11 @@ fn serve(
         let _ = tl.send(("closed", Instant::now()));
         return Ok(());
     }
+    match fault {
+        Some(Fault::DropAfterHandshake) => return s.write_all(&connect_response(timeout_ms)),
+        Some(Fault::ExpireEveryHandshake) => return s.write_all(&connect_response(0)),
+        _ => {}
+    }
     s.write_all(&connect_response(timeout_ms))?;
     loop {
         let mut len = [0u8; 4];
@@ -237,7 +257,10 @@ fn serve(
                     out.extend(reply_header(xid, ZXID, NONODE));
                     out
                 }
-                Fault::Stall | Fault::ShortHandshake => unreachable!(),
+                Fault::Stall
+                | Fault::ShortHandshake
+                | Fault::DropAfterHandshake
+                | Fault::ExpireEveryHandshake => unreachable!(),
             };
             s.write_all(&out)?;
             continue;
@@ -422,6 +445,40 @@ fn a_notification_with_a_non_utf8_path_is_skipped() {
 #[test]
 fn a_notification_cut_short_is_skipped() {
     an_undecodable_notification_is_skipped(Fault::ShortEvent);
+}
+
+/// A server that never gives a usable session (it answers no request) gets the back-off,
+/// not a reconnect loop: with the default connection retry (0.1 s doubling, ±40 %
+/// jitter) the sleeps in 3 s are about 0.1, 0.2, 0.4, 0.8 and 1.6 s, so at most about
+/// seven connections; the bound is 10. (Reaching a server used to reset the back-off: about
+/// 1,700 connections in 5 s.)
+fn connections_in_3_s(fault: Fault) -> usize {
+    let fake = Fake::start(Some(fault), 10_000);
+    let mut o = options(&fake);
+    o.connection_retry = RetryPolicy::connection_default();
+    let c = Client::new(o).unwrap();
+    let t0 = Instant::now();
+    // Connected at once (then dropped), or refused until its wait ends: either way the
+    // client keeps trying in the background until closed.
+    let _ = c.start(Duration::from_secs(3));
+    thread::sleep(Duration::from_secs(3).saturating_sub(t0.elapsed()));
+    let n = fake.conns();
+    eprintln!("{fault:?}: {n} connections in 3 s");
+    c.close();
+    assert_eq!(library_panics(), 0);
+    n
+}
+
+#[test]
+fn a_server_that_drops_every_session_after_the_handshake_gets_the_back_off() {
+    let n = connections_in_3_s(Fault::DropAfterHandshake);
+    assert!((2..=10).contains(&n), "{n} connections in 3 s");
+}
+
+#[test]
+fn a_server_that_answers_every_handshake_as_expired_gets_the_back_off() {
+    let n = connections_in_3_s(Fault::ExpireEveryHandshake);
+    assert!((2..=10).contains(&n), "{n} connections in 3 s");
 }
 
 #[test]

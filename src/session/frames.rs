@@ -314,7 +314,10 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
             }
             Ok(None)
         }
-        xid::PING => Ok(None),
+        xid::PING => {
+            inner.note_answered();
+            Ok(None)
+        }
         xid::AUTH => {
             if hdr.err != 0 {
                 inner.log(
@@ -337,6 +340,7 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
         }
         x => {
             let p = pop_matching(inner, x)?;
+            inner.note_answered();
             if hdr.zxid > 0 {
                 inner.last_zxid.fetch_max(hdr.zxid, Ordering::Relaxed);
             }

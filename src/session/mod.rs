@@ -42,7 +42,7 @@ mod types;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -128,6 +128,7 @@ impl Session {
             last_zxid: AtomicI64::new(0),
             last_send_ms: AtomicU64::new(0),
             last_recv_ms: AtomicU64::new(0),
+            answered: AtomicBool::new(false),
             epoch: Instant::now(),
             io: Mutex::new(None),
         });
