@@ -499,6 +499,120 @@ static void two_megabytes_of_data_are_too_large(void)
     zkt_teardown(c, root);
 }
 
+/* The default request limit is the default server's jute.maxbuffer, 1,048,575 bytes of
+ * frame after its length: a set whose frame is exactly that is applied, one byte more is
+ * TOO_LARGE before anything is sent (the server would drop the connection, and every call
+ * in flight would fail with CONNECTION_LOSS), and so is a 1 MiB set. */
+static void requests_stop_at_the_default_servers_limit(void)
+{
+    char root[ZKT_PATH_MAX], p[ZKT_PATH_MAX];
+    const size_t jute_max = 1048575, mib = (size_t)1 << 20;
+    /* setData's frame: xid and op (8), the path (4 + its length), data (4 + n), version (4) */
+    size_t fits;
+    uint8_t *data = malloc(mib);
+    zk_buffer b = { NULL, 0 };
+    zk_client *c = zkt_setup(root);
+    REQUIRE(c != NULL && data != NULL);
+    memset(data, 'j', mib);
+    zkt_path(p, "%s/limit", root);
+    fits = jute_max - 8 - (4 + strlen(p)) - 4 - 4;
+    CHECK_OK(zkt_create(c, p, ""));
+
+    CHECK_RC(zk_set(c, p, data, mib, -1, 0, NULL), ZK_RESULT_TOO_LARGE);
+    CHECK_RC(zk_set(c, p, data, fits + 1, -1, 0, NULL), ZK_RESULT_TOO_LARGE);
+    CHECK_OK(zk_set(c, p, data, fits, -1, 0, NULL));
+    CHECK_OK(zk_get(c, p, NULL, 0, &b, NULL));
+    CHECK_EQ(b.len, fits);
+    zk_buffer_free(&b);
+    CHECK(zk_is_connected(c));
+    free(data);
+    zkt_teardown(c, root);
+}
+
+/* A (pointer, length) pair whose length is more than any request can carry, or more than
+ * the client's frame limit, is TOO_LARGE before a byte is read: each buffer here is four
+ * bytes, so a read of the claimed length would be an ASan or valgrind report. */
+static void lengths_past_the_buffer_are_refused_before_reading(void)
+{
+    char root[ZKT_PATH_MAX], p[ZKT_PATH_MAX];
+    static const uint8_t four[4] = { 'u', ':', 'p', 'w' };
+    const size_t huge[] = { (size_t)1 << 31, SIZE_MAX, ((size_t)1 << 30) + 1 };
+    const size_t over_frame = (size_t)2 << 20; /* over the 1 MiB frame, under 1 GiB */
+    zk_acl acl;
+    zk_txn *txn = zk_txn_new();
+    zk_options *o = zkt_options(NULL);
+    zk_client *c = zkt_setup(root);
+    size_t i;
+    REQUIRE(c != NULL && txn != NULL && o != NULL);
+    zkt_path(p, "%s/n", root);
+    acl.perms = ZK_PERM_ALL;
+    acl.scheme = "world";
+    acl.id = "anyone";
+
+    for (i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        CHECK_RC(zk_txn_create(txn, p, four, huge[i], NULL, 0, 0, 0), ZK_RESULT_TOO_LARGE);
+        CHECK_RC(zk_txn_create(txn, p, four, 4, &acl, huge[i], 0, 0), ZK_RESULT_TOO_LARGE);
+        CHECK_RC(zk_txn_set(txn, p, four, huge[i], -1), ZK_RESULT_TOO_LARGE);
+        CHECK_RC(zk_add_auth(c, "digest", four, huge[i], 0), ZK_RESULT_TOO_LARGE);
+        CHECK_RC(zk_options_add_auth(o, "digest", four, huge[i]), ZK_RESULT_TOO_LARGE);
+        CHECK_RC(zk_create(c, p, four, huge[i], NULL, 0, 0, 0, 0, NULL, NULL), ZK_RESULT_TOO_LARGE);
+        CHECK_RC(zk_create(c, p, four, 4, &acl, huge[i], 0, 0, 0, NULL, NULL), ZK_RESULT_TOO_LARGE);
+        CHECK_RC(zk_ensure_path(c, p, &acl, huge[i], 0), ZK_RESULT_TOO_LARGE);
+        CHECK_RC(zk_set(c, root, four, huge[i], -1, 0, NULL), ZK_RESULT_TOO_LARGE);
+        CHECK_RC(zk_set_acl(c, root, &acl, huge[i], -1, 0, NULL), ZK_RESULT_TOO_LARGE);
+    }
+    /* over the frame limit a client or its options know: credentials are copied or read
+     * (the digest check) at once, so the limit comes first */
+    CHECK_RC(zk_add_auth(c, "digest", four, over_frame, 0), ZK_RESULT_TOO_LARGE);
+    CHECK_RC(zk_options_add_auth(o, "digest", four, over_frame), ZK_RESULT_TOO_LARGE);
+    /* the transaction, the options and the client are as they were */
+    CHECK_OK(zk_txn_set(txn, root, four, 4, -1));
+    CHECK_OK(zk_txn_commit(c, txn, 0, NULL));
+    CHECK(zk_is_connected(c));
+    CHECK_RC(zk_exists(c, p, NULL, 0, NULL), ZK_RESULT_NO_NODE);
+    zk_options_free(o);
+    zk_txn_free(txn);
+    zkt_teardown(c, root);
+}
+
+/* After zk_close every call that talks to the server is CLOSED, as the header says, those
+ * that would send nothing included: an empty transaction and a four-letter command. An
+ * empty transaction before zk_start is CLOSED too (there is no session to commit it in);
+ * a four-letter command needs no session and works before zk_start. */
+static void a_closed_client_refuses_empty_transactions_and_commands(void)
+{
+    zk_options *o = zkt_options(NULL);
+    zk_client *c = NULL;
+    zk_txn *txn = zk_txn_new();
+    zk_txn_results *res = NULL;
+    char *out = NULL;
+    REQUIRE(o != NULL && txn != NULL);
+    REQUIRE(zk_client_new(o, &c) == ZK_RESULT_OK);
+    zk_options_free(o);
+
+    CHECK_RC(zk_txn_commit(c, txn, 0, &res), ZK_RESULT_CLOSED);
+    CHECK(res == NULL);
+    CHECK_OK(zk_command(c, "ruok", 0, &out));
+    CHECK_STR(out, "imok");
+    zk_string_free(out);
+    out = NULL;
+
+    CHECK_OK(zk_start(c, 0));
+    CHECK_OK(zk_txn_commit(c, txn, 0, &res));
+    CHECK(zk_txn_results_len(res) == 0);
+    zk_txn_results_free(res);
+    res = NULL;
+
+    CHECK_OK(zk_close(c));
+    CHECK_RC(zk_txn_commit(c, txn, 0, &res), ZK_RESULT_CLOSED);
+    CHECK(res == NULL);
+    CHECK_RC(zk_command(c, "ruok", 0, &out), ZK_RESULT_CLOSED);
+    CHECK(out == NULL);
+    CHECK_RC(zk_exists(c, "/", NULL, 0, NULL), ZK_RESULT_CLOSED);
+    zk_txn_free(txn);
+    zk_client_free(c);
+}
+
 #ifndef ZKTEST_NO_HOOKS
 /* Not in the header: the library's test hook, which panics inside the FFI guard. Only a
  * build with the test-hooks feature has it (ctest/run.sh makes one); a program linked
@@ -533,5 +647,8 @@ ZKT_SUITE(bad_input) = {
     ZKT_CASE(bad_data_acl_and_credentials_are_refused),
     ZKT_CASE(bad_create_flags_are_refused),
     ZKT_CASE(two_megabytes_of_data_are_too_large),
+    ZKT_CASE(requests_stop_at_the_default_servers_limit),
+    ZKT_CASE(lengths_past_the_buffer_are_refused_before_reading),
+    ZKT_CASE(a_closed_client_refuses_empty_transactions_and_commands),
     ZKT_END,
 };

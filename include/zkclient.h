@@ -22,7 +22,9 @@
  * Strings and bytes. Paths and other strings are NUL-terminated UTF-8 (else
  * ZK_RESULT_INVALID_UTF8). Paths are relative to the chroot and checked as the server
  * checks them (ZK_RESULT_INVALID_PATH). Data and credentials are bytes, a pointer and a
- * length; the pointer may be NULL when the length is 0.
+ * length; the pointer may be NULL when the length is 0. A length (or an ACL's entry
+ * count) larger than any request can carry, or a credential larger than the client's frame
+ * limit, is ZK_RESULT_TOO_LARGE before a byte behind the pointer is read.
  *
  * Threads. A zk_client is thread-safe: any number of threads share one, and their calls
  * are pipelined on its one connection; a blocking call waits for its reply on the calling
@@ -41,6 +43,9 @@
  * registration ends: after its last callback, on the event thread; or before the call
  * returns, on the calling thread, if the call fails; or in zk_remove_listener,
  * zk_options_free or zk_client_free. A NULL finalizer is fine.
+ *
+ * After zk_close, every call that would talk to a server returns ZK_RESULT_CLOSED, even
+ * one with nothing to send (an empty transaction).
  *
  * Timeouts. Every call that waits takes timeout_ms; 0 means the client's default, its
  * operation timeout (zk_options_set_operation_timeout_ms, 10000 ms unless set), and for
@@ -482,9 +487,11 @@ zk_result zk_options_set_command_retry(struct zk_options *opts,
 // The timeout of calls given 0 as theirs, zk_start's included, in ms; default 10 000.
 zk_result zk_options_set_operation_timeout_ms(struct zk_options *opts, uint32_t ms);
 
-// The largest frame sent or accepted, in bytes: 1024 to 2^30, default 1 MiB + 1 KiB. A
-// request over it fails with ZK_RESULT_TOO_LARGE before anything is sent; a reply over it
-// fails only its own call, with ZK_RESULT_TOO_LARGE.
+// The servers' jute.maxbuffer, in bytes: 1024 to 2^30, default 1,048,575 (the server's
+// default). A request larger than it (the frame after its length) fails with
+// ZK_RESULT_TOO_LARGE before anything is sent, where the server would drop the
+// connection. Replies may be 1 KiB larger (a node's data with a header and a Stat); one
+// larger still fails only its own call, with ZK_RESULT_TOO_LARGE.
 zk_result zk_options_set_max_frame(struct zk_options *opts, size_t bytes);
 
 // With expiry_final, a client whose session expired stays expired (calls fail with
@@ -723,7 +730,8 @@ zk_result zk_add_auth(struct zk_client *client,
 
 // Sends a four-letter command ("ruok", "srvr", "stat", "conf", "cons", "mntr", "isro",
 // ...) to the current server, or the first host that answers, and writes its reply to
-// *out (free with zk_string_free).
+// *out (free with zk_string_free). It needs no session, so it works before zk_start;
+// after zk_close it is ZK_RESULT_CLOSED.
 zk_result zk_command(struct zk_client *client, const char *cmd, uint32_t timeout_ms, char **out);
 
 // The server's version, from "srvr", to *major, *minor and *patch (each optional).
@@ -895,7 +903,8 @@ zk_result zk_txn_check(struct zk_txn *txn, const char *path, int32_t version);
 // it, nothing was applied and the result is the failing op's error; unlike every other
 // call, *out (optional) is written then too, so each op's outcome can be read with
 // zk_txn_results_get. Free *out with zk_txn_results_free. txn is not changed: commit it
-// again or free it.
+// again or free it. An empty txn sends nothing: ZK_RESULT_OK with no results, or
+// ZK_RESULT_CLOSED before zk_start and after zk_close, as any call would get.
 zk_result zk_txn_commit(struct zk_client *client,
                         const struct zk_txn *txn,
                         uint32_t timeout_ms,

@@ -41,6 +41,27 @@ enum Fault {
     Stall,
     /// Answers the handshake with a bare 16-byte reply header and keeps the socket open.
     ShortHandshake,
+    /// Sends a watch notification whose path is not UTF-8 before answering the first
+    /// request (a real server decodes paths as Java strings and never does).
+    BadUtf8Event,
+    /// Sends a notification whose body is cut short (inside an intact frame) before
+    /// answering the first request.
+    ShortEvent,
+    /// On every connection: completes the handshake, then closes (a server starting,
+    /// shutting down or sick).
+    DropAfterHandshake,
+    /// On every connection: answers the handshake as expired (timeout 0), then closes.
+    ExpireEveryHandshake,
+}
+
+impl Fault {
+    /// Whether the fault is the server's for good rather than its first connection's.
+    fn every_connection(self) -> bool {
+        matches!(
+            self,
+            Fault::DropAfterHandshake | Fault::ExpireEveryHandshake
+        )
+    }
 }
 
 /// The ConnectRequest as the fake read it.
@@ -77,7 +98,7 @@ impl Fake {
                 let Ok(s) = s else { return };
                 let _ = tl.send(("accepted", Instant::now()));
                 let k = n.fetch_add(1, Ordering::SeqCst);
-                let fault = fault.filter(|_| k == 0);
+                let fault = fault.filter(|f| k == 0 || f.every_connection());
                 let (tx, tl) = (tx.clone(), tl.clone());
                 thread::spawn(move || {
                     let _ = serve(s, fault, timeout_ms, tx, tl);
@@ -179,6 +200,11 @@ fn serve(
         let _ = tl.send(("closed", Instant::now()));
         return Ok(());
     }
+    match fault {
+        Some(Fault::DropAfterHandshake) => return s.write_all(&connect_response(timeout_ms)),
+        Some(Fault::ExpireEveryHandshake) => return s.write_all(&connect_response(0)),
+        _ => {}
+    }
     s.write_all(&connect_response(timeout_ms))?;
     loop {
         let mut len = [0u8; 4];
@@ -214,7 +240,27 @@ fn serve(
                     out.extend(noise(3, 10));
                     out
                 }
-                Fault::Stall | Fault::ShortHandshake => unreachable!(),
+                Fault::BadUtf8Event | Fault::ShortEvent => {
+                    // NodeDataChanged (3) in SyncConnected (3), then the path
+                    let mut body = [3i32.to_be_bytes(), 3i32.to_be_bytes()].concat();
+                    if f == Fault::BadUtf8Event {
+                        body.extend_from_slice(&4i32.to_be_bytes());
+                        body.extend_from_slice(b"/\xff\xfeq");
+                    } else {
+                        body.extend_from_slice(&40i32.to_be_bytes()); // 40 bytes promised
+                        body.extend_from_slice(b"/cut");
+                    }
+                    let mut out = reply_header(-1, -1, 0);
+                    out[..4].copy_from_slice(&(16 + body.len() as i32).to_be_bytes());
+                    out.extend(body);
+                    // then this request's own answer, as usual
+                    out.extend(reply_header(xid, ZXID, NONODE));
+                    out
+                }
+                Fault::Stall
+                | Fault::ShortHandshake
+                | Fault::DropAfterHandshake
+                | Fault::ExpireEveryHandshake => unreachable!(),
             };
             s.write_all(&out)?;
             continue;
@@ -373,6 +419,66 @@ fn an_undecodable_body_fails_only_that_call() {
     assert_eq!(c.client_id().unwrap().session_id, SESSION);
     assert_eq!(library_panics(), 0);
     drop(states);
+}
+
+/// A notification the client cannot decode matches no watch of ours: it is logged and
+/// skipped, and the connection, the call in flight and the session carry on (it used to
+/// end the connection and fail every call in flight with CONNECTIONLOSS).
+fn an_undecodable_notification_is_skipped(fault: Fault) {
+    let fake = Fake::start(Some(fault), 10_000);
+    let (c, states) = client(&fake);
+    assert_eq!(c.exists("/x", None, None), Ok(None), "{fault:?}");
+    assert_eq!(c.exists("/x", None, None), Ok(None));
+    assert_eq!(fake.conns(), 1, "{fault:?}: the connection stayed");
+    // Connected once, never suspended since.
+    wait_for_state(&states, CONNECTED, WAIT);
+    let after: Vec<_> = states.try_iter().collect();
+    assert!(after.is_empty(), "{fault:?}: {after:?}");
+    assert_eq!(library_panics(), 0);
+}
+
+#[test]
+fn a_notification_with_a_non_utf8_path_is_skipped() {
+    an_undecodable_notification_is_skipped(Fault::BadUtf8Event);
+}
+
+#[test]
+fn a_notification_cut_short_is_skipped() {
+    an_undecodable_notification_is_skipped(Fault::ShortEvent);
+}
+
+/// A server that never gives a usable session (it answers no request) gets the back-off,
+/// not a reconnect loop: with the default connection retry (0.1 s doubling, ±40 %
+/// jitter) the sleeps in 3 s are about 0.1, 0.2, 0.4, 0.8 and 1.6 s, so at most about
+/// seven connections; the bound is 10. (Reaching a server used to reset the back-off: about
+/// 1,700 connections in 5 s.)
+fn connections_in_3_s(fault: Fault) -> usize {
+    let fake = Fake::start(Some(fault), 10_000);
+    let mut o = options(&fake);
+    o.connection_retry = RetryPolicy::connection_default();
+    let c = Client::new(o).unwrap();
+    let t0 = Instant::now();
+    // Connected at once (then dropped), or refused until its wait ends: either way the
+    // client keeps trying in the background until closed.
+    let _ = c.start(Duration::from_secs(3));
+    thread::sleep(Duration::from_secs(3).saturating_sub(t0.elapsed()));
+    let n = fake.conns();
+    eprintln!("{fault:?}: {n} connections in 3 s");
+    c.close();
+    assert_eq!(library_panics(), 0);
+    n
+}
+
+#[test]
+fn a_server_that_drops_every_session_after_the_handshake_gets_the_back_off() {
+    let n = connections_in_3_s(Fault::DropAfterHandshake);
+    assert!((2..=10).contains(&n), "{n} connections in 3 s");
+}
+
+#[test]
+fn a_server_that_answers_every_handshake_as_expired_gets_the_back_off() {
+    let n = connections_in_3_s(Fault::ExpireEveryHandshake);
+    assert!((2..=10).contains(&n), "{n} connections in 3 s");
 }
 
 #[test]

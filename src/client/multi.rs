@@ -70,6 +70,9 @@ impl Client {
     /// Applies `ops` atomically. See the module docs for how failures are reported.
     pub fn multi(&self, ops: &[Op], timeout: Option<Duration>) -> Result<Vec<OpResult>> {
         if ops.is_empty() {
+            // Nothing to send, but the answer is the one any request would get: CLOSED
+            // before start and after close.
+            self.session.terminal_error()?;
             return Ok(Vec::new());
         }
         let mut req = MultiRequest {

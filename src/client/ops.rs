@@ -476,6 +476,9 @@ impl Client {
         credential: &[u8],
         timeout: Option<Duration>,
     ) -> Result<()> {
+        if credential.len() > self.session.max_frame() {
+            return Err(Error::TooLarge);
+        }
         super::options::check_auth(scheme, credential)?;
         let req = AuthPacket {
             auth_type: 0,

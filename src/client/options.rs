@@ -34,7 +34,9 @@ pub struct Options {
     /// Deadline of a call that gives none, and how long `Client::start` waits when given
     /// zero.
     pub operation_timeout: Duration,
-    /// Largest frame sent or accepted (ZooKeeper's jute.maxbuffer is 1 MiB - 1).
+    /// The servers' `jute.maxbuffer`: the largest request sent (a larger one is TooLarge
+    /// before anything is sent; the server would drop the connection). Replies may be 1 KiB
+    /// larger: a node's data, which the server took in a request, plus a header and a Stat.
     pub max_frame: usize,
     /// After an expiry, stay expired instead of making a new session.
     pub expiry_final: bool,
@@ -44,13 +46,24 @@ pub struct Options {
     pub tls: Option<TlsOptions>,
 }
 
-/// Default frame limit: ZooKeeper's default jute.maxbuffer (0xfffff) plus room for the
-/// reply header and a Stat, so the largest node the server accepts can always be read.
-pub const DEFAULT_MAX_FRAME: usize = crate::proto::consts::DEFAULT_MAX_FRAME + 1024;
+/// Default frame limit: ZooKeeper's default jute.maxbuffer (0xfffff), so a request a
+/// default server would refuse fails with TooLarge here, and the largest node it accepts
+/// can always be read.
+pub const DEFAULT_MAX_FRAME: usize = crate::proto::consts::DEFAULT_MAX_FRAME;
 
 /// The frame limits `validate` accepts: a request header and a path at least, and no more
 /// than a gigabyte.
 pub const MAX_FRAME_RANGE: RangeInclusive<usize> = 1024..=(1 << 30);
+
+/// No request carries more bytes than the largest frame limit: the most a caller's data
+/// or credential may claim, refused with TooLarge before a byte of it is read (C passes
+/// a pointer and a length, and a wrong length must not walk off the buffer).
+pub const MAX_REQUEST_BYTES: usize = *MAX_FRAME_RANGE.end();
+
+/// An ACL entry encodes to at least 12 bytes (its perms and two string lengths), so no
+/// request carries more entries than this; a longer list is refused with TooLarge before
+/// an entry is read.
+pub const MAX_ACL_ENTRIES: usize = MAX_REQUEST_BYTES / 12;
 
 /// The session timeouts `validate` accepts (the server clamps a request to its own range,
 /// by default 2 to 20 ticks).
@@ -102,6 +115,9 @@ impl Options {
             super::acl::check(a)?;
         }
         for (scheme, cred) in &self.auth {
+            if cred.len() > self.max_frame {
+                return Err(Error::TooLarge);
+            }
             check_auth(scheme, cred)?;
         }
         if let Some(t) = &self.tls {
@@ -111,6 +127,19 @@ impl Options {
                 return Err(Error::InvalidArgument);
             }
         }
+        Ok(())
+    }
+}
+
+impl Options {
+    /// Adds a credential sent after every connect. Its length is checked against the frame
+    /// limit before a byte is read or copied, then its form as `validate` checks it.
+    pub fn add_auth(&mut self, scheme: &str, cred: &[u8]) -> Result<()> {
+        if cred.len() > self.max_frame {
+            return Err(Error::TooLarge);
+        }
+        check_auth(scheme, cred)?;
+        self.auth.push((scheme.to_string(), cred.to_vec()));
         Ok(())
     }
 }
@@ -188,6 +217,16 @@ mod tests {
         assert!(refused(|o| o.connection_retry.backoff = 0.5));
         assert!(refused(|o| o.command_retry.max_jitter = 1.0));
         assert!(refused(|o| o.auth.push((String::new(), b"x".to_vec()))));
+        let mut o = Options::default();
+        let big = vec![b':'; o.max_frame + 1];
+        assert!(matches!(o.add_auth("digest", &big), Err(Error::TooLarge)));
+        assert!(matches!(
+            o.add_auth("digest", b"nocolon"),
+            Err(Error::InvalidArgument)
+        ));
+        assert!(o.auth.is_empty());
+        o.add_auth("digest", b"u:p").unwrap();
+        assert_eq!(o.auth, vec![("digest".to_string(), b"u:p".to_vec())]);
         assert!(refused(|o| o
             .auth
             .push(("digest".into(), b"nocolon".to_vec()))));

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::client::zk_client;
 use super::types::*;
+use crate::client::options::{MAX_ACL_ENTRIES, MAX_REQUEST_BYTES};
 use crate::client::{
     Acl, Client, CreateOptions, EventType, Id, LogLevel, PersistentFn, RetryPolicy, Stat, WatchFn,
     WatchedEvent, WatcherType,
@@ -57,7 +58,9 @@ pub(crate) unsafe fn opt_str_arg<'a>(p: *const c_char) -> Result<Option<&'a str>
     unsafe { str_arg(p) }.map(Some)
 }
 
-/// Borrows `len` bytes; NULL is fine when `len` is 0.
+/// Borrows `len` bytes; NULL is fine when `len` is 0. More than any request can carry
+/// (`MAX_REQUEST_BYTES`) is TooLarge, checked before the slice exists, so a wrong length
+/// never leads to a read past the caller's buffer.
 ///
 /// # Safety
 /// `p` is NULL or points to `len` readable bytes that outlive the borrow.
@@ -68,23 +71,27 @@ pub(crate) unsafe fn bytes_arg<'a>(p: *const u8, len: usize) -> Result<&'a [u8]>
     if p.is_null() {
         return Err(Error::NullArgument);
     }
-    if len > isize::MAX as usize {
+    if len > MAX_REQUEST_BYTES {
         return Err(Error::TooLarge);
     }
     // SAFETY: non-null, `len` bytes readable by the caller's contract.
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
 }
 
-/// Borrows an array of `len` items; NULL is fine when `len` is 0.
+/// Borrows an array of `len` items; NULL is fine when `len` is 0. More than `max` items
+/// is TooLarge, checked before the slice exists.
 ///
 /// # Safety
 /// `p` is NULL or points to `len` valid items that outlive the borrow.
-unsafe fn slice_arg<'a, T>(p: *const T, len: usize) -> Result<&'a [T]> {
+unsafe fn slice_arg<'a, T>(p: *const T, len: usize, max: usize) -> Result<&'a [T]> {
     if len == 0 {
         return Ok(&[]);
     }
     if p.is_null() {
         return Err(Error::NullArgument);
+    }
+    if len > max {
+        return Err(Error::TooLarge);
     }
     // SAFETY: non-null, `len` valid items by the caller's contract.
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
@@ -256,7 +263,7 @@ pub(crate) unsafe fn acl_list_arg(acl: *const zk_acl, len: usize) -> Result<Opti
         return Ok(None);
     }
     // SAFETY: the caller's contract.
-    let items = unsafe { slice_arg(acl, len) }?;
+    let items = unsafe { slice_arg(acl, len, MAX_ACL_ENTRIES) }?;
     items
         .iter()
         .map(acl_from_c)

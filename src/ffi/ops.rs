@@ -349,7 +349,8 @@ pub unsafe extern "C" fn zk_add_auth(
 
 /// Sends a four-letter command ("ruok", "srvr", "stat", "conf", "cons", "mntr", "isro",
 /// ...) to the current server, or the first host that answers, and writes its reply to
-/// *out (free with zk_string_free).
+/// *out (free with zk_string_free). It needs no session, so it works before zk_start;
+/// after zk_close it is ZK_RESULT_CLOSED.
 #[no_mangle]
 pub unsafe extern "C" fn zk_command(
     client: *mut zk_client,

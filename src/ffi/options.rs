@@ -135,9 +135,7 @@ pub unsafe extern "C" fn zk_options_add_auth(
     // SAFETY: the caller's contract.
     unsafe {
         with(opts, |o| {
-            let scheme = str_arg(scheme)?.to_string();
-            o.auth.push((scheme, bytes_arg(cred, len)?.to_vec()));
-            Ok(())
+            o.add_auth(str_arg(scheme)?, bytes_arg(cred, len)?)
         })
     }
 }
@@ -233,9 +231,11 @@ pub unsafe extern "C" fn zk_options_set_operation_timeout_ms(
     }
 }
 
-/// The largest frame sent or accepted, in bytes: 1024 to 2^30, default 1 MiB + 1 KiB. A
-/// request over it fails with ZK_RESULT_TOO_LARGE before anything is sent; a reply over it
-/// fails only its own call, with ZK_RESULT_TOO_LARGE.
+/// The servers' jute.maxbuffer, in bytes: 1024 to 2^30, default 1,048,575 (the server's
+/// default). A request larger than it (the frame after its length) fails with
+/// ZK_RESULT_TOO_LARGE before anything is sent, where the server would drop the
+/// connection. Replies may be 1 KiB larger (a node's data with a header and a Stat); one
+/// larger still fails only its own call, with ZK_RESULT_TOO_LARGE.
 #[no_mangle]
 pub unsafe extern "C" fn zk_options_set_max_frame(
     opts: *mut zk_options,

@@ -138,7 +138,8 @@ pub unsafe extern "C" fn zk_txn_check(
 /// it, nothing was applied and the result is the failing op's error; unlike every other
 /// call, *out (optional) is written then too, so each op's outcome can be read with
 /// zk_txn_results_get. Free *out with zk_txn_results_free. txn is not changed: commit it
-/// again or free it.
+/// again or free it. An empty txn sends nothing: ZK_RESULT_OK with no results, or
+/// ZK_RESULT_CLOSED before zk_start and after zk_close, as any call would get.
 #[no_mangle]
 pub unsafe extern "C" fn zk_txn_commit(
     client: *mut zk_client,

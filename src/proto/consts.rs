@@ -3,8 +3,12 @@
 
 /// Jute protocol version sent in `ConnectRequest`; the server only knows 0.
 pub const PROTOCOL_VERSION: i32 = 0;
-/// The server's default `jute.maxbuffer`: the largest frame payload either side accepts.
+/// The server's default `jute.maxbuffer`: the largest request payload (the frame after its
+/// length) it accepts; a longer one makes it drop the connection.
 pub const DEFAULT_MAX_FRAME: usize = 0xfffff;
+/// How much larger than the request limit a reply may be: the server answers a read of
+/// data it accepted with that data plus a reply header and a Stat.
+pub const REPLY_ROOM: usize = 1024;
 /// Summed path length per SetWatches batch. Larger batches can exceed the server's
 /// maxbuffer, and it would then drop every reconnect (ZOOKEEPER-706).
 pub const SET_WATCHES_MAX_BYTES: usize = 128 * 1024;

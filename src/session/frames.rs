@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::proto::consts::{err, xid, EventType, OpCode};
+use crate::proto::consts::{err, xid, EventType, OpCode, REPLY_ROOM};
 use crate::proto::frame::{frame_len, FrameError};
 use crate::proto::wire::{Decode, Reader};
 use crate::proto::{ReplyHeader, WatcherEvent};
@@ -187,7 +187,7 @@ pub(super) fn cut_frames(inner: &Inner, rd: &mut ReadSide) -> Result<Stepped, En
             continue;
         }
         let avail = rd.rb.avail();
-        match frame_len(avail, inner.max_frame) {
+        match frame_len(avail, inner.max_frame + REPLY_ROOM) {
             Ok(None) => {
                 rd.want = 4;
                 return Ok(woke);
@@ -275,8 +275,20 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
     let body_at = frame.len() - r.remaining();
     match hdr.xid {
         xid::NOTIFICATION => {
-            let ev = WatcherEvent::decode(&mut r)
-                .map_err(|_| protocol_error(inner, "bad watch event"))?;
+            // The frame is intact, so the stream stays in step: a notification we cannot
+            // decode (a path that is not UTF-8, a body cut short; a real server sends
+            // neither) matches no watch of ours. Skipped, and the connection and the
+            // calls in flight carry on.
+            let ev = match WatcherEvent::decode(&mut r) {
+                Ok(ev) => ev,
+                Err(e) => {
+                    inner.log(
+                        LogLevel::Warn,
+                        format_args!("skipped a watch notification that does not decode: {e}"),
+                    );
+                    return Ok(None);
+                }
+            };
             let Some(ty) = EventType::from_i32(ev.event_type) else {
                 inner.log(
                     LogLevel::Warn,
@@ -302,7 +314,10 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
             }
             Ok(None)
         }
-        xid::PING => Ok(None),
+        xid::PING => {
+            inner.note_answered();
+            Ok(None)
+        }
         xid::AUTH => {
             if hdr.err != 0 {
                 inner.log(
@@ -325,6 +340,7 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
         }
         x => {
             let p = pop_matching(inner, x)?;
+            inner.note_answered();
             if hdr.zxid > 0 {
                 inner.last_zxid.fetch_max(hdr.zxid, Ordering::Relaxed);
             }

@@ -38,6 +38,12 @@ pub(super) fn io_main(inner: Arc<Inner>) {
     let policy = inner.cfg.lock().connection_retry;
     let mut backoff = policy.start(rng.next_u64());
     let mut disconnected_at: Option<Instant> = None;
+    // The back-off starts over only when a connection was usable (it answered a request),
+    // not when a server merely completed a handshake: a server that is starting, shutting
+    // down or sick may accept every handshake and then drop the connection, or answer
+    // each one as expired, and the client must not reconnect in a tight loop. The first
+    // pass after losing a usable connection does not wait.
+    let mut lost_usable = false;
     'outer: loop {
         if stopping(&inner) {
             break;
@@ -60,7 +66,6 @@ pub(super) fn io_main(inner: Arc<Inner>) {
         }
         let n_hosts = addrs.len().max(1) as u32;
         note_pass(&inner, &hosts, &addrs);
-        let mut reached = false;
         for (addr, name) in addrs {
             if stopping(&inner) {
                 break 'outer;
@@ -78,9 +83,7 @@ pub(super) fn io_main(inner: Arc<Inner>) {
             match handshake(&inner, addr, &name, n_hosts) {
                 Ok(est) => {
                     let resp = &est.resp;
-                    reached = true;
                     inner.st.lock().failures.clear();
-                    backoff.reset();
                     inner.log(
                         LogLevel::Info,
                         format_args!(
@@ -93,6 +96,10 @@ pub(super) fn io_main(inner: Arc<Inner>) {
                     match serve(&inner, est, addr, &name) {
                         End::Lost => {
                             disconnected_at = Some(Instant::now());
+                            if inner.answered.load(Ordering::Relaxed) {
+                                backoff.reset();
+                                lost_usable = true;
+                            }
                             if !stopping(&inner) {
                                 inner.set_state(KeeperState::Connecting);
                             }
@@ -101,7 +108,6 @@ pub(super) fn io_main(inner: Arc<Inner>) {
                     }
                 }
                 Err(HsError::Expired) => {
-                    reached = true;
                     let why = Failure {
                         reached: true,
                         reason: "the server says the session expired".into(),
@@ -119,18 +125,19 @@ pub(super) fn io_main(inner: Arc<Inner>) {
                 Err(HsError::Stopping) => break 'outer,
             }
         }
-        if !reached {
-            match backoff.next_delay() {
-                Some(d) => sleep_unless_stopping(&inner, d),
-                None => {
-                    let why = inner.st.lock().failures.describe().unwrap_or_default();
-                    inner.log(
-                        LogLevel::Error,
-                        format_args!("connection retries exhausted: {why}"),
-                    );
-                    close_for_good(&inner, Error::RetriesExhausted);
-                    break;
-                }
+        if std::mem::take(&mut lost_usable) {
+            continue;
+        }
+        match backoff.next_delay() {
+            Some(d) => sleep_unless_stopping(&inner, d),
+            None => {
+                let why = inner.st.lock().failures.describe().unwrap_or_default();
+                inner.log(
+                    LogLevel::Error,
+                    format_args!("connection retries exhausted: {why}"),
+                );
+                close_for_good(&inner, Error::RetriesExhausted);
+                break;
             }
         }
     }
@@ -385,6 +392,7 @@ pub(super) fn serve(inner: &Arc<Inner>, est: Established, addr: SocketAddr, host
                 return End::Lost;
             }
         }
+        inner.answered.store(false, Ordering::Relaxed);
         // The reading side first: a caller that writes may go straight to reading.
         if !publish_reader(inner, read, negotiated) {
             return End::Lost;

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -132,6 +132,9 @@ pub(crate) struct Inner {
     pub(super) last_send_ms: AtomicU64,
     /// Milliseconds since `epoch` of the last read that returned bytes.
     pub(super) last_recv_ms: AtomicU64,
+    /// The current connection has answered a request (a reply or a ping's): its session
+    /// was usable, so the connection back-off starts over when it ends (`hostloop`).
+    pub(super) answered: AtomicBool,
     pub(super) epoch: Instant,
     pub(super) io: Mutex<Option<JoinHandle<()>>>,
 }
@@ -160,6 +163,13 @@ impl Inner {
 
     pub(super) fn touch_recv(&self) {
         self.stamp(&self.last_recv_ms);
+    }
+
+    /// A reply came in on the current connection (cheap when already noted: one load).
+    pub(super) fn note_answered(&self) {
+        if !self.answered.load(Ordering::Relaxed) {
+            self.answered.store(true, Ordering::Relaxed);
+        }
     }
 
     pub(super) fn since_last_recv(&self) -> Duration {

@@ -42,7 +42,7 @@ mod types;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -128,6 +128,7 @@ impl Session {
             last_zxid: AtomicI64::new(0),
             last_send_ms: AtomicU64::new(0),
             last_recv_ms: AtomicU64::new(0),
+            answered: AtomicBool::new(false),
             epoch: Instant::now(),
             io: Mutex::new(None),
         });
@@ -200,7 +201,11 @@ impl Session {
 
     /// Sends a four-letter word to the server of the current connection or, when not
     /// connected, to the first host that answers, and returns its text.
+    /// Works before `start` (it needs no session), but not after close.
     pub fn command(&self, cmd: &str, timeout: Duration) -> Result<String> {
+        if self.inner.events.is_closed() {
+            return Err(Error::Closed);
+        }
         if let Some((addr, host)) = self.current_server() {
             return self.four_letter(addr, &host, cmd, timeout);
         }
@@ -473,8 +478,9 @@ impl Session {
         }
     }
 
-    /// The error a request gets at once from a client that cannot send any more.
-    fn terminal_error(&self) -> Result<()> {
+    /// The error a request gets at once from a client that cannot send any more (closed,
+    /// never started, stopped, expired, auth failed); Ok while it can.
+    pub(crate) fn terminal_error(&self) -> Result<()> {
         let st = self.inner.st.lock();
         if st.stopping {
             return Err(st.closed_reason.unwrap_or(Error::Closed));

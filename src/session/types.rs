@@ -40,7 +40,8 @@ pub struct SessionConfig {
     pub read_only: bool,
     pub randomize_hosts: bool,
     pub connection_retry: RetryPolicy,
-    /// Largest frame accepted from the server, and largest request sent.
+    /// Largest request sent (the servers' jute.maxbuffer); replies may be `REPLY_ROOM`
+    /// larger.
     pub max_frame: usize,
     /// After an expiry, stay expired instead of starting a new session.
     pub expiry_final: bool,

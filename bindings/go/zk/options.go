@@ -110,8 +110,9 @@ func WithOperationTimeout(d time.Duration) Option {
 	return func(c *config) { c.opTimeout = d }
 }
 
-// WithMaxFrame sets the largest frame sent or accepted, in bytes (default 1 MiB + 1 KiB, at
-// least 1024). Larger data fails with ErrTooLarge before anything is sent.
+// WithMaxFrame sets the servers' jute.maxbuffer, in bytes (default 1,048,575, the server's
+// default; at least 1024). A larger request fails with ErrTooLarge before anything is
+// sent; replies may be 1 KiB larger.
 func WithMaxFrame(bytes int) Option {
 	return func(c *config) { c.maxFrame = bytes }
 }
