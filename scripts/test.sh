@@ -15,7 +15,8 @@
 #      with pkg-config, outside the tree.
 #   6. The sample CLI (bindings/c/zkcli) and the benchmark's smoke run, on real servers.
 #   7. The model check of the socket-reading hand-off (loom, src/session/reader/model.rs).
-#   8. clippy with warnings as errors (with and without TLS), and rustfmt --check.
+#   8. The fuzz targets build (fuzz/; the unit tests replay their corpus).
+#   9. clippy with warnings as errors (with and without TLS), and rustfmt --check.
 # Exits non-zero if anything fails. The last line is "all: N passed, M failed (T s)".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,10 @@ suite "benchmark smoke (real ZooKeeper)" bash scripts/bench.sh --smoke
 suite "model check of the reader hand-off (loom)" env RUSTFLAGS="--cfg loom" \
     CARGO_TARGET_DIR=target/loom CARGO_PROFILE_RELEASE_LTO=off \
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo test --locked --release -p zkclient --lib reader::model
+# The fuzz targets (fuzz/, a crate outside the workspace) still build; their corpus is
+# replayed by the unit tests above. Fuzzing itself is not run here (README, Contributing).
+suite "fuzz targets build (cargo check fuzz/)" env CARGO_TARGET_DIR=target/fuzz-check \
+    cargo check --locked --manifest-path fuzz/Cargo.toml
 suite "clippy -D warnings" cargo clippy --locked --all-targets -- -D warnings
 suite "clippy -D warnings (without TLS)" \
     cargo clippy --locked --all-targets --no-default-features -- -D warnings

@@ -12,6 +12,10 @@ pub mod ffi;
 #[allow(dead_code, unused_imports)]
 pub(crate) mod proto;
 pub(crate) mod session;
+// Entry points for the fuzz targets in fuzz/ and the replay of their corpus; not API.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use client::multi;
 pub use client::{
