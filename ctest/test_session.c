@@ -589,6 +589,76 @@ static void start_with_0_waits_the_operation_timeout(void)
     close(fd);
 }
 
+/* Async completions on a closed client: how many ran, and how many had CLOSED. */
+static int closed_calls, closed_rc_closed, closed_finals;
+static pthread_mutex_t closed_mu = PTHREAD_MUTEX_INITIALIZER;
+static void closed_result(zk_result rc)
+{
+    pthread_mutex_lock(&closed_mu);
+    closed_calls++;
+    closed_rc_closed += rc == ZK_RESULT_CLOSED;
+    pthread_mutex_unlock(&closed_mu);
+}
+static void closed_string_cb(void *ud, zk_result rc, const char *s, const zk_stat *st)
+{
+    (void)ud;
+    (void)s, (void)st;
+    closed_result(rc);
+}
+static void closed_void_cb(void *ud, zk_result rc)
+{
+    (void)ud;
+    closed_result(rc);
+}
+static void closed_stat_cb(void *ud, zk_result rc, const zk_stat *st)
+{
+    (void)ud;
+    (void)st;
+    closed_result(rc);
+}
+static void closed_data_cb(void *ud, zk_result rc, const uint8_t *d, size_t n, const zk_stat *st)
+{
+    (void)ud;
+    (void)d, (void)n, (void)st;
+    closed_result(rc);
+}
+static void closed_children_cb(void *ud, zk_result rc, const zk_string_list *l, const zk_stat *st)
+{
+    (void)ud;
+    (void)l, (void)st;
+    closed_result(rc);
+}
+static void closed_acl_cb(void *ud, zk_result rc, const zk_acl_list *l, const zk_stat *st)
+{
+    (void)ud;
+    (void)l, (void)st;
+    closed_result(rc);
+}
+static void closed_watch_cb(void *ud, const zk_event *e)
+{
+    (void)ud, (void)e;
+    closed_result(ZK_RESULT_OK);
+}
+static void closed_final(void *ud)
+{
+    (void)ud;
+    pthread_mutex_lock(&closed_mu);
+    closed_finals++;
+    pthread_mutex_unlock(&closed_mu);
+}
+static int closed_count(int *what)
+{
+    int n;
+    pthread_mutex_lock(&closed_mu);
+    n = *what;
+    pthread_mutex_unlock(&closed_mu);
+    return n;
+}
+
+/* Every call that needs a session, on a client never started, stopped, and closed: a
+ * blocking one returns ZK_RESULT_CLOSED; an async one returns OK and its callback runs once
+ * with ZK_RESULT_CLOSED, then its finalizer (as the header says of async calls). Four-letter
+ * words need no session and work until zk_close. */
 static void stopped_and_unstarted_clients_answer_closed(void)
 {
     static const zk_acl open = { ZK_PERM_ALL, "world", "anyone" };
@@ -600,7 +670,12 @@ static void stopped_and_unstarted_clients_answer_closed(void)
     zk_client_id id;
     char *s = NULL;
     int round;
+    zk_txn *empty = zk_txn_new(), *one = zk_txn_new();
+    zk_txn_results *res = NULL;
+    zk_watcher w = { closed_watch_cb, NULL, NULL };
 
+    REQUIRE(empty != NULL && one != NULL);
+    CHECK_OK(zk_txn_check(one, "/", -1));
     CHECK_OK(zk_client_new(o, &c));
     zk_options_free(o);
     REQUIRE(c != NULL);
@@ -627,13 +702,61 @@ static void stopped_and_unstarted_clients_answer_closed(void)
         CHECK_RC(zk_set_acl(c, "/x", &open, 1, -1, 0, NULL), ZK_RESULT_CLOSED);
         CHECK_RC(zk_add_auth(c, "digest", (const uint8_t *)"u:p", 3, 0), ZK_RESULT_CLOSED);
         CHECK_RC(zk_get_client_id(c, &id), ZK_RESULT_CONNECTION_LOSS);
-        CHECK(b.data == NULL && l == NULL && al == NULL);
-        /* Four-letter words need no session: they go to the first host that answers. */
-        CHECK_OK(zk_command(c, "ruok", 0, &s));
-        CHECK_STR(s, "imok");
-        zk_string_free(s);
-        s = NULL;
+        CHECK_RC(zk_add_watch(c, "/", true, &w, 0), ZK_RESULT_CLOSED);
+        CHECK_RC(zk_remove_watches(c, "/", ZK_WATCHER_TYPE_ANY, false, 0), ZK_RESULT_CLOSED);
+        CHECK_RC(zk_txn_commit(c, empty, 0, &res), ZK_RESULT_CLOSED);
+        CHECK_RC(zk_txn_commit(c, one, 0, &res), ZK_RESULT_CLOSED);
+        CHECK(b.data == NULL && l == NULL && al == NULL && res == NULL);
+
+        closed_calls = closed_rc_closed = closed_finals = 0;
+        CHECK_RC(zk_create_async(c, "/x", NULL, 0, NULL, 0, 0, 0, 0, closed_string_cb, NULL,
+                                 closed_final),
+                 ZK_RESULT_OK);
+        CHECK_RC(zk_delete_async(c, "/x", -1, 0, closed_void_cb, NULL, closed_final),
+                 ZK_RESULT_OK);
+        CHECK_RC(zk_exists_async(c, "/", NULL, 0, closed_stat_cb, NULL, closed_final),
+                 ZK_RESULT_OK);
+        CHECK_RC(zk_get_async(c, "/", NULL, 0, closed_data_cb, NULL, closed_final),
+                 ZK_RESULT_OK);
+        CHECK_RC(zk_get_children_async(c, "/", NULL, 0, closed_children_cb, NULL, closed_final),
+                 ZK_RESULT_OK);
+        CHECK_RC(zk_set_async(c, "/x", NULL, 0, -1, 0, closed_stat_cb, NULL, closed_final),
+                 ZK_RESULT_OK);
+        CHECK_RC(zk_sync_async(c, "/", 0, closed_string_cb, NULL, closed_final),
+                 ZK_RESULT_OK);
+        CHECK_RC(zk_get_acl_async(c, "/", 0, closed_acl_cb, NULL, closed_final),
+                 ZK_RESULT_OK);
+        CHECK_RC(zk_set_acl_async(c, "/x", &open, 1, -1, 0, closed_stat_cb, NULL, closed_final),
+                 ZK_RESULT_OK);
+        {
+            int64_t until = zkt_now_ms() + zkt_wait_ms(5000);
+            while (closed_count(&closed_finals) < 9 && zkt_now_ms() < until)
+                zkt_sleep_ms(5);
+        }
+        CHECK_EQ(closed_count(&closed_finals), 9);
+        CHECK_EQ(closed_count(&closed_calls), 9);
+        CHECK_EQ(closed_count(&closed_rc_closed), 9);
+
+        /* Four-letter words need no session: they go to the first host that answers, until
+         * the client is closed. */
+        if (round < 2) {
+            uint32_t major = 0;
+            CHECK_OK(zk_command(c, "ruok", 0, &s));
+            CHECK_STR(s, "imok");
+            zk_string_free(s);
+            s = NULL;
+            CHECK_OK(zk_server_version(c, 0, &major, NULL, NULL));
+            CHECK_EQ(major, 3);
+        } else {
+            CHECK_RC(zk_command(c, "ruok", 0, &s), ZK_RESULT_CLOSED);
+            CHECK(s == NULL);
+            CHECK_RC(zk_server_version(c, 0, NULL, NULL, NULL), ZK_RESULT_CLOSED);
+            CHECK_RC(zk_start(c, 0), ZK_RESULT_CLOSED);
+            CHECK_RC(zk_restart(c, 0), ZK_RESULT_CLOSED);
+        }
     }
+    zk_txn_free(empty);
+    zk_txn_free(one);
     zk_client_free(c);
 }
 

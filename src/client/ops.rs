@@ -302,6 +302,10 @@ impl Client {
         timeout: Option<Duration>,
     ) -> Result<()> {
         let sp = self.server_path(path, false)?;
+        if !local {
+            // The answer any request gets from a closed or unstarted client comes first.
+            self.session.terminal_error()?;
+        }
         if !self.session.has_watches(ty, &sp) {
             return Err(Error::NoWatcher);
         }
