@@ -52,6 +52,22 @@ enum Fault {
     DropAfterHandshake,
     /// On every connection: answers the handshake as expired (timeout 0), then closes.
     ExpireEveryHandshake,
+    /// Answers the handshake with this length prefix and 64 bytes of noise.
+    HandshakeLength(i32),
+    /// Closes the connection as soon as it is accepted.
+    CloseOnAccept,
+    /// Reads the handshake and never answers it.
+    SilentHandshake,
+    /// Answers the first request one byte every 300 ms.
+    Drip,
+    /// Answers the first request with a vector that claims this many strings and holds two.
+    VectorCount(i32),
+    /// Answers the first request with a buffer (getData's data) of this length.
+    BufferLength(i32),
+    /// Answers the first request with a child whose name is not UTF-8.
+    BadUtf8Child,
+    /// Sends this many notifications for paths nobody watches before the first reply.
+    NotificationFlood(usize),
 }
 
 impl Fault {
@@ -169,6 +185,21 @@ fn noise(seed: u64, n: usize) -> Vec<u8> {
         .collect()
 }
 
+/// A reply frame: the header for `xid` (OK), then `body`.
+fn reply_with(xid: i32, body: &[u8]) -> Vec<u8> {
+    let mut out = reply_header(xid, ZXID, 0);
+    out[..4].copy_from_slice(&(16 + body.len() as i32).to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// A jute string: its length, then its bytes.
+fn jute_bytes(b: &[u8]) -> Vec<u8> {
+    let mut out = (b.len() as i32).to_be_bytes().to_vec();
+    out.extend_from_slice(b);
+    out
+}
+
 fn serve(
     mut s: TcpStream,
     mut fault: Option<Fault>,
@@ -176,6 +207,9 @@ fn serve(
     tx: Sender<Handshake>,
     tl: Sender<(&'static str, Instant)>,
 ) -> std::io::Result<()> {
+    if fault == Some(Fault::CloseOnAccept) {
+        return Ok(());
+    }
     let mut hs = [0u8; 49];
     s.read_exact(&mut hs)?;
     let p = &hs[4..];
@@ -203,6 +237,18 @@ fn serve(
     match fault {
         Some(Fault::DropAfterHandshake) => return s.write_all(&connect_response(timeout_ms)),
         Some(Fault::ExpireEveryHandshake) => return s.write_all(&connect_response(0)),
+        Some(Fault::HandshakeLength(n)) => {
+            s.write_all(&n.to_be_bytes())?;
+            s.write_all(&noise(11, 64))?;
+            let mut sink = Vec::new();
+            let _ = s.read_to_end(&mut sink);
+            return Ok(());
+        }
+        Some(Fault::SilentHandshake) => {
+            let mut sink = Vec::new();
+            let _ = s.read_to_end(&mut sink);
+            return Ok(());
+        }
         _ => {}
     }
     s.write_all(&connect_response(timeout_ms))?;
@@ -257,10 +303,52 @@ fn serve(
                     out.extend(reply_header(xid, ZXID, NONODE));
                     out
                 }
+                Fault::Drip => {
+                    for b in reply_header(xid, ZXID, NONODE) {
+                        thread::sleep(Duration::from_millis(300));
+                        s.write_all(&[b])?;
+                    }
+                    continue;
+                }
+                Fault::VectorCount(n) => {
+                    let mut body = n.to_be_bytes().to_vec();
+                    body.extend(jute_bytes(b"a"));
+                    body.extend(jute_bytes(b"b"));
+                    reply_with(xid, &body)
+                }
+                Fault::BufferLength(n) => {
+                    let mut body = n.to_be_bytes().to_vec();
+                    body.extend(noise(5, 80)); // whatever follows: data, then a Stat
+                    reply_with(xid, &body)
+                }
+                Fault::BadUtf8Child => {
+                    let mut body = 2i32.to_be_bytes().to_vec();
+                    body.extend(jute_bytes(b"ok"));
+                    body.extend(jute_bytes(b"\xff\xfe"));
+                    reply_with(xid, &body)
+                }
+                Fault::NotificationFlood(n) => {
+                    let mut out = Vec::new();
+                    for i in 0..n {
+                        let path = format!("/flood/{i}");
+                        let mut body = [3i32.to_be_bytes(), 3i32.to_be_bytes()].concat();
+                        body.extend(jute_bytes(path.as_bytes()));
+                        out.extend(reply_with(-1, &body));
+                        if out.len() > 64 * 1024 {
+                            s.write_all(&out)?;
+                            out.clear();
+                        }
+                    }
+                    out.extend(reply_header(xid, ZXID, NONODE));
+                    out
+                }
                 Fault::Stall
                 | Fault::ShortHandshake
                 | Fault::DropAfterHandshake
-                | Fault::ExpireEveryHandshake => unreachable!(),
+                | Fault::ExpireEveryHandshake
+                | Fault::HandshakeLength(_)
+                | Fault::CloseOnAccept
+                | Fault::SilentHandshake => unreachable!(),
             };
             s.write_all(&out)?;
             continue;
@@ -546,4 +634,120 @@ fn a_failed_handshake_closes_its_socket_before_backing_off() {
         ["accepted", "closed", "accepted"],
         "the first socket stayed open during the back-off"
     );
+}
+
+/// A handshake answer the client cannot use fails that connection only: the client moves
+/// on, the next connection (which behaves) gives it a session, within the handshake's own
+/// time limit (a third of the 8 s session timeout), with bounded memory.
+fn a_bad_handshake_costs_one_connection(fault: Fault) {
+    let before = peak_rss_kib();
+    let fake = Fake::start(Some(fault), 10_000);
+    let t = Instant::now();
+    let (c, _states) = client(&fake);
+    let took = t.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "{fault:?}: connected after {took:?}"
+    );
+    assert_eq!(fake.conns(), 2, "{fault:?}");
+    assert_eq!(c.exists("/x", None, None), Ok(None), "{fault:?}");
+    assert_eq!(c.client_id().unwrap().session_id, SESSION);
+    assert_eq!(library_panics(), 0);
+    let grown = peak_rss_kib().saturating_sub(before);
+    assert!(grown < 64 * 1024, "{fault:?}: peak RSS grew by {grown} KiB");
+}
+
+#[test]
+fn a_handshake_answer_with_a_bad_length_costs_one_connection() {
+    for n in [0, -7, 3, 1 << 20, i32::MAX] {
+        a_bad_handshake_costs_one_connection(Fault::HandshakeLength(n));
+    }
+}
+
+#[test]
+fn a_connection_closed_on_accept_costs_one_connection() {
+    a_bad_handshake_costs_one_connection(Fault::CloseOnAccept);
+}
+
+#[test]
+fn a_handshake_never_answered_costs_one_connection() {
+    a_bad_handshake_costs_one_connection(Fault::SilentHandshake);
+}
+
+/// A reply body the client cannot decode fails that call (PROTOCOL), never allocates what
+/// a count or length claims, and leaves the connection and the next call working.
+fn a_bad_reply_fails_only_its_call(fault: Fault, call: impl Fn(&Client) -> Result<(), Error>) {
+    let before = peak_rss_kib();
+    let fake = Fake::start(Some(fault), 10_000);
+    let (c, _states) = client(&fake);
+    let t = Instant::now();
+    assert_eq!(call(&c), Err(Error::Protocol), "{fault:?}");
+    assert!(t.elapsed() < Duration::from_secs(2), "{fault:?}");
+    assert_eq!(c.exists("/x", None, None), Ok(None), "{fault:?}");
+    assert_eq!(fake.conns(), 1, "{fault:?}");
+    assert_eq!(library_panics(), 0);
+    let grown = peak_rss_kib().saturating_sub(before);
+    assert!(grown < 64 * 1024, "{fault:?}: peak RSS grew by {grown} KiB");
+}
+
+fn children(c: &Client) -> Result<(), Error> {
+    c.get_children("/x", None, false, None).map(|_| ())
+}
+
+fn data(c: &Client) -> Result<(), Error> {
+    c.get("/x", None, None).map(|_| ())
+}
+
+#[test]
+fn a_vector_count_larger_than_its_frame_fails_only_its_call() {
+    for n in [3, 1 << 20, i32::MAX, -5] {
+        a_bad_reply_fails_only_its_call(Fault::VectorCount(n), children);
+    }
+}
+
+#[test]
+fn a_bad_buffer_length_fails_only_its_call() {
+    for n in [-5, 1000, i32::MAX] {
+        a_bad_reply_fails_only_its_call(Fault::BufferLength(n), data);
+    }
+}
+
+#[test]
+fn a_child_name_that_is_not_utf8_fails_only_its_call() {
+    a_bad_reply_fails_only_its_call(Fault::BadUtf8Child, children);
+}
+
+/// A reply that arrives a byte at a time: the call ends at its own deadline, the late reply
+/// is taken when it is complete, and the connection carries on.
+#[test]
+fn a_reply_dripped_a_byte_at_a_time_ends_at_the_calls_deadline() {
+    let fake = Fake::start(Some(Fault::Drip), 10_000);
+    let (c, _states) = client(&fake);
+    let t = Instant::now();
+    let r = c.exists("/x", None, Some(Duration::from_secs(1)));
+    let took = t.elapsed();
+    assert_eq!(r, Err(Error::TimedOut));
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+    // The drip ends about 6 s after it began; the next call waits behind it.
+    assert_eq!(c.exists("/x", None, None), Ok(None));
+    assert_eq!(fake.conns(), 1);
+    assert_eq!(library_panics(), 0);
+}
+
+/// 100,000 notifications for paths nobody watches before a reply: each is dropped as it is
+/// read, the reply comes through, and memory stays bounded.
+#[test]
+fn a_flood_of_notifications_is_read_and_dropped() {
+    let before = peak_rss_kib();
+    let fake = Fake::start(Some(Fault::NotificationFlood(100_000)), 10_000);
+    let (c, _states) = client(&fake);
+    assert_eq!(c.exists("/x", None, None), Ok(None));
+    assert_eq!(c.exists("/x", None, None), Ok(None));
+    assert_eq!(fake.conns(), 1);
+    assert_eq!(library_panics(), 0);
+    let grown = peak_rss_kib().saturating_sub(before);
+    assert!(grown < 64 * 1024, "peak RSS grew by {grown} KiB");
 }
