@@ -613,6 +613,77 @@ static void a_closed_client_refuses_empty_transactions_and_commands(void)
     zk_client_free(c);
 }
 
+/* The life cycle out of order: stop before start, start twice, stop twice, restart of a
+ * client never started, close before start, close twice; each returns its documented code
+ * and the client works (or is CLOSED) afterwards. */
+static void the_life_cycle_out_of_order(void)
+{
+    zk_options *o = zkt_options(NULL);
+    zk_client *c = NULL;
+    REQUIRE(o != NULL);
+    REQUIRE(zk_client_new(o, &c) == ZK_RESULT_OK);
+
+    CHECK_OK(zk_stop(c)); /* not started: nothing to stop */
+    CHECK_EQ(zk_get_keeper_state(c), ZK_KEEPER_STATE_CLOSED);
+    CHECK_OK(zk_restart(c, 0)); /* from never started: a start */
+    CHECK(zk_is_connected(c));
+    CHECK_OK(zk_start(c, 0)); /* already started: the same session */
+    CHECK_OK(zk_exists(c, "/", NULL, 0, NULL));
+    CHECK_OK(zk_stop(c));
+    CHECK_OK(zk_stop(c));
+    CHECK_RC(zk_exists(c, "/", NULL, 0, NULL), ZK_RESULT_CLOSED);
+    CHECK_OK(zk_start(c, 0));
+    CHECK_OK(zk_exists(c, "/", NULL, 0, NULL));
+    zk_client_free(c);
+
+    c = NULL;
+    REQUIRE(zk_client_new(o, &c) == ZK_RESULT_OK);
+    zk_options_free(o);
+    CHECK_OK(zk_close(c)); /* before start */
+    CHECK_OK(zk_close(c));
+    CHECK_RC(zk_start(c, 0), ZK_RESULT_CLOSED);
+    CHECK_RC(zk_exists(c, "/", NULL, 0, NULL), ZK_RESULT_CLOSED);
+    zk_client_free(c);
+}
+
+/* Indexes past the end of every list the library hands out, SIZE_MAX included: NULL or
+ * ZK_RESULT_INVALID_ARGUMENT, and the out-parameters untouched. */
+static void indexes_out_of_range_are_refused(void)
+{
+    char root[ZKT_PATH_MAX], p[ZKT_PATH_MAX];
+    zk_string_list *l = NULL;
+    zk_acl_list *al = NULL;
+    zk_txn *txn = zk_txn_new();
+    zk_txn_results *res = NULL;
+    zk_acl a = { 0, NULL, NULL };
+    zk_result rc = (zk_result)12345;
+    const char *path = "untouched";
+    zk_client *c = zkt_setup(root);
+    const size_t past[] = { 1, 2, SIZE_MAX };
+    size_t i;
+    REQUIRE(c != NULL && txn != NULL);
+    CHECK_OK(zkt_create(c, zkt_path(p, "%s/only", root), ""));
+
+    CHECK_OK(zk_get_children(c, root, NULL, 0, &l, NULL));
+    CHECK_OK(zk_get_acl(c, root, 0, &al, NULL));
+    CHECK_OK(zk_txn_check(txn, p, -1));
+    CHECK_OK(zk_txn_commit(c, txn, 0, &res));
+    CHECK(zk_string_list_len(l) == 1 && zk_acl_list_len(al) == 1 && zk_txn_results_len(res) == 1);
+    for (i = 0; i < sizeof past / sizeof past[0]; i++) {
+        CHECK(zk_string_list_get(l, past[i]) == NULL);
+        CHECK_RC(zk_acl_list_get(al, past[i], &a), ZK_RESULT_INVALID_ARGUMENT);
+        CHECK(a.scheme == NULL && a.id == NULL);
+        CHECK_RC(zk_txn_results_get(res, past[i], &rc, &path, NULL), ZK_RESULT_INVALID_ARGUMENT);
+        CHECK(rc == (zk_result)12345 && strcmp(path, "untouched") == 0);
+    }
+    CHECK_STR(zk_string_list_get(l, 0), "only");
+    zk_string_list_free(l);
+    zk_acl_list_free(al);
+    zk_txn_results_free(res);
+    zk_txn_free(txn);
+    zkt_teardown(c, root);
+}
+
 #ifndef ZKTEST_NO_HOOKS
 /* Not in the header: the library's test hook, which panics inside the FFI guard. Only a
  * build with the test-hooks feature has it (ctest/run.sh makes one); a program linked
@@ -650,5 +721,7 @@ ZKT_SUITE(bad_input) = {
     ZKT_CASE(requests_stop_at_the_default_servers_limit),
     ZKT_CASE(lengths_past_the_buffer_are_refused_before_reading),
     ZKT_CASE(a_closed_client_refuses_empty_transactions_and_commands),
+    ZKT_CASE(the_life_cycle_out_of_order),
+    ZKT_CASE(indexes_out_of_range_are_refused),
     ZKT_END,
 };
