@@ -654,6 +654,10 @@ fn a_bad_handshake_costs_one_connection(fault: Fault) {
     assert_eq!(c.client_id().unwrap().session_id, SESSION);
     assert_eq!(library_panics(), 0);
     let grown = peak_rss_kib().saturating_sub(before);
+    eprintln!(
+        "{fault:?}: {} connections, peak RSS +{grown} KiB",
+        fake.conns()
+    );
     assert!(grown < 64 * 1024, "{fault:?}: peak RSS grew by {grown} KiB");
 }
 
@@ -687,6 +691,10 @@ fn a_bad_reply_fails_only_its_call(fault: Fault, call: impl Fn(&Client) -> Resul
     assert_eq!(fake.conns(), 1, "{fault:?}");
     assert_eq!(library_panics(), 0);
     let grown = peak_rss_kib().saturating_sub(before);
+    eprintln!(
+        "{fault:?}: {} connections, peak RSS +{grown} KiB",
+        fake.conns()
+    );
     assert!(grown < 64 * 1024, "{fault:?}: peak RSS grew by {grown} KiB");
 }
 
@@ -749,5 +757,6 @@ fn a_flood_of_notifications_is_read_and_dropped() {
     assert_eq!(fake.conns(), 1);
     assert_eq!(library_panics(), 0);
     let grown = peak_rss_kib().saturating_sub(before);
+    eprintln!("100,000 notifications: 1 connection, peak RSS +{grown} KiB");
     assert!(grown < 64 * 1024, "peak RSS grew by {grown} KiB");
 }
