@@ -75,6 +75,37 @@ static void result_message_accepts_any_integer(void)
     }
 }
 
+static void never_string(void *ud, zk_result rc, const char *s, const zk_stat *st)
+{
+    (void)ud, (void)rc, (void)s, (void)st;
+    zkt_fail(__FILE__, __LINE__, "a refused call's callback ran");
+}
+static void never_void(void *ud, zk_result rc)
+{
+    (void)ud, (void)rc;
+    zkt_fail(__FILE__, __LINE__, "a refused call's callback ran");
+}
+static void never_stat(void *ud, zk_result rc, const zk_stat *st)
+{
+    (void)ud, (void)rc, (void)st;
+    zkt_fail(__FILE__, __LINE__, "a refused call's callback ran");
+}
+static void never_data(void *ud, zk_result rc, const uint8_t *d, size_t n, const zk_stat *st)
+{
+    (void)ud, (void)rc, (void)d, (void)n, (void)st;
+    zkt_fail(__FILE__, __LINE__, "a refused call's callback ran");
+}
+static void never_children(void *ud, zk_result rc, const zk_string_list *l, const zk_stat *st)
+{
+    (void)ud, (void)rc, (void)l, (void)st;
+    zkt_fail(__FILE__, __LINE__, "a refused call's callback ran");
+}
+static void never_acl(void *ud, zk_result rc, const zk_acl_list *l, const zk_stat *st)
+{
+    (void)ud, (void)rc, (void)l, (void)st;
+    zkt_fail(__FILE__, __LINE__, "a refused call's callback ran");
+}
+
 static void null_client_is_refused_everywhere(void)
 {
     zk_buffer b = { NULL, 0 };
@@ -108,7 +139,45 @@ static void null_client_is_refused_everywhere(void)
     CHECK_RC(zk_add_auth(NULL, "digest", (const uint8_t *)"u:p", 3, 0), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_command(NULL, "ruok", 0, &s), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_server_version(NULL, 0, &v, &v, &v), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_set_hosts(NULL, "127.0.0.1:1"), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_connect_error(NULL, &s), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_remove_watches(NULL, "/a", ZK_WATCHER_TYPE_ANY, false, 0), ZK_RESULT_NULL_ARGUMENT);
+    {
+        zk_txn *txn = zk_txn_new();
+        zk_txn_results *res = NULL;
+        CHECK_RC(zk_txn_commit(NULL, txn, 0, &res), ZK_RESULT_NULL_ARGUMENT);
+        CHECK(res == NULL);
+        zk_txn_free(txn);
+    }
     CHECK(s == NULL && b.data == NULL && l == NULL && al == NULL);
+
+    /* The async calls and zk_add_watch: refused, no callback, and each finalizer runs
+     * before the call returns. */
+    {
+        zk_watcher w = zkt_watcher(&r);
+        int finals = zkt_rec_finals(&r);
+        CHECK_RC(zk_add_watch(NULL, "/a", true, &w, 0), ZK_RESULT_NULL_ARGUMENT);
+        CHECK_RC(zk_create_async(NULL, "/a", NULL, 0, NULL, 0, 0, 0, 0, never_string, &r,
+                                 zkt_on_final),
+                 ZK_RESULT_NULL_ARGUMENT);
+        CHECK_RC(zk_delete_async(NULL, "/a", -1, 0, never_void, &r, zkt_on_final),
+                 ZK_RESULT_NULL_ARGUMENT);
+        CHECK_RC(zk_exists_async(NULL, "/a", NULL, 0, never_stat, &r, zkt_on_final),
+                 ZK_RESULT_NULL_ARGUMENT);
+        CHECK_RC(zk_get_async(NULL, "/a", NULL, 0, never_data, &r, zkt_on_final),
+                 ZK_RESULT_NULL_ARGUMENT);
+        CHECK_RC(zk_get_children_async(NULL, "/a", NULL, 0, never_children, &r, zkt_on_final),
+                 ZK_RESULT_NULL_ARGUMENT);
+        CHECK_RC(zk_set_async(NULL, "/a", NULL, 0, -1, 0, never_stat, &r, zkt_on_final),
+                 ZK_RESULT_NULL_ARGUMENT);
+        CHECK_RC(zk_sync_async(NULL, "/a", 0, never_string, &r, zkt_on_final),
+                 ZK_RESULT_NULL_ARGUMENT);
+        CHECK_RC(zk_get_acl_async(NULL, "/a", 0, never_acl, &r, zkt_on_final),
+                 ZK_RESULT_NULL_ARGUMENT);
+        CHECK_RC(zk_set_acl_async(NULL, "/a", &OPEN, 1, -1, 0, never_stat, &r, zkt_on_final),
+                 ZK_RESULT_NULL_ARGUMENT);
+        CHECK_EQ(zkt_rec_finals(&r), finals + 10);
+    }
 
     /* The accessors answer for NULL with their documented defaults. */
     CHECK_EQ(zk_get_state(NULL), ZK_STATE_LOST);
