@@ -478,6 +478,22 @@ fn negative_frame_length_drops_the_connection_not_the_client() {
     assert_reconnected(&fake, &c, &states);
 }
 
+/// A reply frame of 0 bytes, or shorter than a reply header (16 bytes), cannot be matched
+/// to a request: the connection is dropped and the client reconnects.
+#[test]
+fn a_frame_shorter_than_a_reply_header_drops_the_connection_not_the_client() {
+    for n in [0, 3] {
+        let fake = Fake::start(Some(Fault::Length(n)), 10_000);
+        let (c, states) = client(&fake);
+        assert_eq!(
+            c.exists("/x", None, None),
+            Err(Error::ConnectionLoss),
+            "{n}"
+        );
+        assert_reconnected(&fake, &c, &states);
+    }
+}
+
 #[test]
 fn a_2_gib_frame_length_is_refused_without_allocating_it() {
     let before = peak_rss_kib();
