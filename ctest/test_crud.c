@@ -361,6 +361,90 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Async results for get_ephemerals_and_all_children_number. */
+static pthread_mutex_t ecount_mu = PTHREAD_MUTEX_INITIALIZER;
+static int eph_done, count_done, eph_n = -1;
+static uint32_t count_got;
+static char eph_first[64];
+static void on_ephemerals(void *ud, zk_result rc, const zk_string_list *l, const zk_stat *st)
+{
+    (void)ud;
+    pthread_mutex_lock(&ecount_mu);
+    if (rc == ZK_RESULT_OK && st == NULL) {
+        eph_n = (int)zk_string_list_len(l);
+        if (eph_n > 0)
+            snprintf(eph_first, sizeof eph_first, "%s", zk_string_list_get(l, 0));
+    }
+    eph_done++;
+    pthread_mutex_unlock(&ecount_mu);
+}
+static void on_count(void *ud, zk_result rc, uint32_t n)
+{
+    (void)ud;
+    pthread_mutex_lock(&ecount_mu);
+    count_got = rc == ZK_RESULT_OK ? n : 9999;
+    count_done++;
+    pthread_mutex_unlock(&ecount_mu);
+}
+
+/* getEphemerals lists this session's ephemerals by prefix, relative to the chroot, and
+ * getAllChildrenNumber counts every node below a path; blocking and async. */
+static void get_ephemerals_and_all_children_number(void)
+{
+    char root[ZKT_PATH_MAX], hosts[512];
+    const char *got[4];
+    zk_string_list *l = NULL;
+    uint32_t n = 0;
+    zk_options *o;
+    zk_client *c, *setup = zkt_setup(root);
+    int i, done = 0;
+    REQUIRE(setup != NULL);
+    /* a client chrooted at the test's root */
+    o = zkt_options(NULL);
+    snprintf(hosts, sizeof hosts, "%s%s", zkt_hosts(), root);
+    CHECK_OK(zk_options_set_hosts(o, hosts));
+    c = zkt_start(o);
+    zk_options_free(o);
+    REQUIRE(c != NULL);
+
+    CHECK_OK(zk_ensure_path(c, "/a/deep", NULL, 0, 0));
+    CHECK_OK(zk_create(c, "/a/e1", NULL, 0, NULL, 0, ZK_CREATE_FLAG_EPHEMERAL, 0, 0, NULL, NULL));
+    CHECK_OK(zk_create(c, "/a/deep/e2", NULL, 0, NULL, 0, ZK_CREATE_FLAG_EPHEMERAL, 0, 0, NULL,
+                       NULL));
+    CHECK_OK(zk_get_ephemerals(c, "/a", 0, &l));
+    REQUIRE(zk_string_list_len(l) == 2);
+    for (i = 0; i < 2; i++)
+        got[i] = zk_string_list_get(l, (size_t)i);
+    qsort(got, 2, sizeof got[0], cmp_str);
+    CHECK_STR(got[0], "/a/deep/e2");
+    CHECK_STR(got[1], "/a/e1");
+    zk_string_list_free(l);
+    l = NULL;
+    CHECK_RC(zk_get_ephemerals(c, "a", 0, &l), ZK_RESULT_INVALID_PATH);
+    CHECK_RC(zk_get_ephemerals(c, "/a", 0, NULL), ZK_RESULT_NULL_ARGUMENT);
+    CHECK(l == NULL);
+
+    CHECK_OK(zk_get_all_children_number(c, "/", 0, &n));
+    CHECK_EQ(n, 4); /* a, a/deep, a/e1, a/deep/e2 */
+    CHECK_RC(zk_get_all_children_number(c, "/none", 0, &n), ZK_RESULT_NO_NODE);
+
+    CHECK_OK(zk_get_ephemerals_async(c, "/a/deep", 0, on_ephemerals, NULL, NULL));
+    CHECK_OK(zk_get_all_children_number_async(c, "/a", 0, on_count, NULL, NULL));
+    for (i = 0; i < 1000 && !done; i++) {
+        pthread_mutex_lock(&ecount_mu);
+        done = eph_done == 1 && count_done == 1;
+        pthread_mutex_unlock(&ecount_mu);
+        if (!done)
+            zkt_sleep_ms(5);
+    }
+    CHECK(done);
+    CHECK_EQ(eph_n, 1);
+    CHECK_STR(eph_first, "/a/deep/e2");
+    CHECK_EQ(count_got, 3); /* deep, e1, deep/e2 */
+    zk_client_free(c);
+    zkt_teardown(setup, root);
+}
+
 static void get_children_lists_every_child(void)
 {
     static const char *const names[] = { "charlie", "alpha", "delta", "bravo" };
@@ -628,6 +712,7 @@ ZKT_SUITE(crud) = {
     ZKT_CASE(delete_refuses_non_empty_unless_recursive),
     ZKT_CASE(exists_reports_ok_or_no_node),
     ZKT_CASE(get_children_lists_every_child),
+    ZKT_CASE(get_ephemerals_and_all_children_number),
     ZKT_CASE(ensure_path_creates_deep_paths_and_accepts_existing),
     ZKT_CASE(sync_succeeds),
     ZKT_CASE(get_acl_and_set_acl_round_trip),

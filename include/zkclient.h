@@ -410,6 +410,9 @@ typedef void (*zk_children_completion_fn)(void *userdata,
                                           const struct zk_string_list *children,
                                           const struct zk_stat *stat);
 
+// A completion with a count: 0 unless rc is ZK_RESULT_OK.
+typedef void (*zk_count_completion_fn)(void *userdata, zk_result rc, uint32_t count);
+
 // A completion with an ACL list (freed by the library after the call) and the node's
 // Stat: NULL unless rc is ZK_RESULT_OK.
 typedef void (*zk_acl_completion_fn)(void *userdata,
@@ -656,6 +659,21 @@ zk_result zk_get_children(struct zk_client *client,
                           struct zk_string_list **out,
                           struct zk_stat *stat_out);
 
+// Lists the ephemeral nodes this session owns whose path starts with prefix (a path; "/"
+// for all), relative to the chroot, unsorted, into *out (free with zk_string_list_free).
+// The match is the server's, a string prefix: "/a" also finds "/ab". ZooKeeper 3.6+.
+zk_result zk_get_ephemerals(struct zk_client *client,
+                            const char *prefix,
+                            uint32_t timeout_ms,
+                            struct zk_string_list **out);
+
+// Writes to *out how many nodes are below path, at any depth, path itself not counted.
+// ZooKeeper 3.6+.
+zk_result zk_get_all_children_number(struct zk_client *client,
+                                     const char *path,
+                                     uint32_t timeout_ms,
+                                     uint32_t *out);
+
 // Sets a node's data if its version is version (-1: any). Its new Stat goes to *stat_out
 // (optional).
 zk_result zk_set(struct zk_client *client,
@@ -814,6 +832,30 @@ zk_result zk_get_children_async(struct zk_client *client,
                                 zk_children_completion_fn callback,
                                 void *userdata,
                                 zk_finalizer_fn finalizer);
+
+// zk_get_ephemerals, async: the callback gets the paths, and NULL for the Stat.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_get_ephemerals_async(struct zk_client *client,
+                                  const char *prefix,
+                                  uint32_t timeout_ms,
+                                  zk_children_completion_fn callback,
+                                  void *userdata,
+                                  zk_finalizer_fn finalizer);
+
+// zk_get_all_children_number, async: the callback gets the count.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_get_all_children_number_async(struct zk_client *client,
+                                           const char *path,
+                                           uint32_t timeout_ms,
+                                           zk_count_completion_fn callback,
+                                           void *userdata,
+                                           zk_finalizer_fn finalizer);
 
 // zk_set, async: the callback gets the new Stat.
 // Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,

@@ -868,3 +868,69 @@ fn server_version_is_3_8() {
     let (major, minor, _) = c.server_version(None).unwrap();
     assert_eq!((major, minor), (3, 8));
 }
+
+// ----- getEphemerals, getAllChildrenNumber ---------------------------------------------------
+
+/// The session's own ephemerals, by prefix (the server's string match), relative to a
+/// chroot, none of another session's; and the count of every node below a path.
+#[test]
+fn ephemerals_of_this_session_and_the_count_of_all_descendants() {
+    let other = client();
+    let r = root(&other, "ephemerals");
+    // /it-ops-ephemerals-x shares the string prefix of the chroot but is outside it.
+    let sibling = format!("{r}-x");
+    other.ensure_path(&sibling, None, None).unwrap();
+    let c = connect(&format!("{}{r}", hosts()));
+    let eph = CreateOptions {
+        ephemeral: true,
+        ..plain()
+    };
+    c.ensure_path("/a/deep", None, None).unwrap();
+    for p in ["/a/e1", "/a/deep/e2", "/ab"] {
+        c.create(p, b"", &eph, false, None).unwrap();
+    }
+    // Another session's ephemerals, inside the chroot and in the sibling outside it, are
+    // never listed.
+    other
+        .create(&format!("{sibling}/theirs"), b"", &eph, false, None)
+        .unwrap();
+    other
+        .create(&format!("{r}/a/theirs"), b"", &eph, false, None)
+        .unwrap();
+
+    assert_eq!(
+        sorted(c.get_ephemerals("/", None).unwrap()),
+        ["/a/deep/e2", "/a/e1", "/ab"]
+    );
+    assert_eq!(
+        sorted(c.get_ephemerals("/a", None).unwrap()),
+        ["/a/deep/e2", "/a/e1", "/ab"]
+    );
+    assert_eq!(c.get_ephemerals("/a/", None), Err(Error::InvalidPath));
+    assert_eq!(c.get_ephemerals("/a/deep", None).unwrap(), ["/a/deep/e2"]);
+    assert!(c.get_ephemerals("/none", None).unwrap().is_empty());
+
+    // below /: a, a/deep, a/e1, a/deep/e2, ab, a/theirs
+    assert_eq!(c.get_all_children_number("/", None).unwrap(), 6);
+    assert_eq!(c.get_all_children_number("/a", None).unwrap(), 4);
+    assert_eq!(c.get_all_children_number("/ab", None).unwrap(), 0);
+    assert_eq!(c.get_all_children_number("/none", None), Err(Error::NoNode));
+
+    // The async forms give the same answers.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let t = tx.clone();
+    c.get_ephemerals_async(
+        "/a/deep",
+        None,
+        Box::new(move |r| t.send(format!("{r:?}")).unwrap()),
+    )
+    .unwrap();
+    c.get_all_children_number_async(
+        "/a",
+        None,
+        Box::new(move |r| tx.send(format!("{r:?}")).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), r#"Ok(["/a/deep/e2"])"#);
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), "Ok(4)");
+}

@@ -8,7 +8,9 @@
 
 use std::time::Duration;
 
-use super::{created_from, decode_body, Client, CreateOptions, Created};
+use super::{
+    count_from, created_from, decode_body, ephemerals_from, Client, CreateOptions, Created,
+};
 use crate::error::{Error, Result};
 use crate::proto::consts::OpCode;
 use crate::proto::wire::Encode;
@@ -237,6 +239,47 @@ impl Client {
             Ok(chroot.strip(&r.path).to_string())
         };
         self.submit(OpCode::Sync, &req, None, None, timeout, then(finish, cb));
+        Ok(())
+    }
+
+    /// `get_ephemerals` without blocking.
+    pub fn get_ephemerals_async(
+        &self,
+        prefix: &str,
+        timeout: Option<Duration>,
+        cb: Callback<Vec<String>>,
+    ) -> Result<()> {
+        let req = GetEphemeralsRequest {
+            prefix_path: self.server_path(prefix, false)?.into_owned(),
+        };
+        let chroot = self.session.chroot().clone();
+        let max = self.session.max_frame();
+        let finish = move |r: Result<Reply>| ephemerals_from(&ok_reply(r)?, &chroot, max);
+        self.submit(
+            OpCode::GetEphemerals,
+            &req,
+            None,
+            None,
+            timeout,
+            then(finish, cb),
+        );
+        Ok(())
+    }
+
+    /// `get_all_children_number` without blocking.
+    pub fn get_all_children_number_async(
+        &self,
+        path: &str,
+        timeout: Option<Duration>,
+        cb: Callback<u32>,
+    ) -> Result<()> {
+        let req = GetAllChildrenNumberRequest {
+            path: self.server_path(path, false)?.into_owned(),
+        };
+        let max = self.session.max_frame();
+        let finish = move |r: Result<Reply>| count_from(&ok_reply(r)?, max);
+        let op = OpCode::GetAllChildrenNumber;
+        self.submit(op, &req, None, None, timeout, then(finish, cb));
         Ok(())
     }
 

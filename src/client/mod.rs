@@ -20,7 +20,7 @@ use crate::session::{
     ConnectString, Reply, Session, SessionConfig, TlsConfig, WatchKind, WatchRequest, Watcher,
 };
 
-use ops::{created_from, decode_body, CreateReq};
+use ops::{count_from, created_from, decode_body, ephemerals_from, CreateReq};
 
 pub use crate::proto::consts::{EventType, WatcherType};
 pub use crate::proto::{Acl, Id, Stat};

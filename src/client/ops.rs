@@ -246,6 +246,41 @@ impl Client {
         })
     }
 
+    /// The ephemeral nodes this session owns whose path starts with `prefix` (a path; "/"
+    /// for all), relative to the chroot, unsorted (getEphemerals, ZooKeeper 3.6+). The match
+    /// is the server's: a string prefix, so "/a" also finds "/ab".
+    pub fn get_ephemerals(&self, prefix: &str, timeout: Option<Duration>) -> Result<Vec<String>> {
+        let sp = self.server_path(prefix, false)?;
+        let deadline = self.deadline(timeout);
+        self.retrying(deadline, || {
+            let req = GetEphemeralsRequest {
+                prefix_path: sp.to_string(),
+            };
+            let rep = self.request(OpCode::GetEphemerals, &req, None, &mut None, deadline)?;
+            ephemerals_from(&rep, self.session.chroot(), self.session.max_frame())
+        })
+    }
+
+    /// How many nodes are below `path`, at any depth, `path` itself not counted
+    /// (getAllChildrenNumber, ZooKeeper 3.6+).
+    pub fn get_all_children_number(&self, path: &str, timeout: Option<Duration>) -> Result<u32> {
+        let sp = self.server_path(path, false)?;
+        let deadline = self.deadline(timeout);
+        self.retrying(deadline, || {
+            let req = GetAllChildrenNumberRequest {
+                path: sp.to_string(),
+            };
+            let rep = self.request(
+                OpCode::GetAllChildrenNumber,
+                &req,
+                None,
+                &mut None,
+                deadline,
+            )?;
+            count_from(&rep, self.session.max_frame())
+        })
+    }
+
     /// Adds a persistent watch (ZooKeeper 3.6+): `f` is called on the event thread for every
     /// event on `path` — or, with `recursive`, on `path` and every node below it, except
     /// child events — until `remove_watches(path, WatcherType::Any, ..)` or the end of the
@@ -528,6 +563,27 @@ pub(super) enum CreateReq {
 pub(super) fn decode_body<T: Decode>(rep: &Reply, max_frame: usize) -> Result<T> {
     let mut r = Reader::with_max_len(rep.body(), max_frame);
     T::decode(&mut r).map_err(|_| Error::Protocol)
+}
+
+/// getEphemerals' paths from its reply, relative to the chroot. With a chroot the server
+/// matches the prefix as a string, so "/app" would also find "/apple/x": those are left out.
+pub(super) fn ephemerals_from(
+    rep: &Reply,
+    chroot: &Chroot,
+    max_frame: usize,
+) -> Result<Vec<String>> {
+    let r: GetEphemeralsResponse = decode_body(rep, max_frame)?;
+    Ok(r.ephemerals
+        .iter()
+        .filter(|p| chroot.contains(p))
+        .map(|p| chroot.strip(p).to_string())
+        .collect())
+}
+
+/// getAllChildrenNumber's count from its reply; a negative one is the server's fault.
+pub(super) fn count_from(rep: &Reply, max_frame: usize) -> Result<u32> {
+    let r: GetAllChildrenNumberResponse = decode_body(rep, max_frame)?;
+    u32::try_from(r.total_number).map_err(|_| Error::Protocol)
 }
 
 /// A create's result from its reply: create answers a path, the others a path and a Stat.

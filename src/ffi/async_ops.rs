@@ -47,6 +47,9 @@ pub type zk_string_completion_fn = Option<
         stat: *const zk_stat,
     ),
 >;
+/// A completion with a count: 0 unless rc is ZK_RESULT_OK.
+pub type zk_count_completion_fn =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, rc: zk_result, count: u32)>;
 /// A completion with an ACL list (freed by the library after the call) and the node's
 /// Stat: NULL unless rc is ZK_RESULT_OK.
 pub type zk_acl_completion_fn = Option<
@@ -276,6 +279,64 @@ pub unsafe extern "C" fn zk_get_children_async(
         // SAFETY: the caller's contract.
         let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
         c.get_children_async(path, w, true, timeout(timeout_ms), done)
+    })
+}
+
+/// zk_get_ephemerals, async: the callback gets the paths, and NULL for the Stat.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
+#[no_mangle]
+pub unsafe extern "C" fn zk_get_ephemerals_async(
+    client: *mut zk_client,
+    prefix: *const c_char,
+    timeout_ms: u32,
+    callback: zk_children_completion_fn,
+    userdata: *mut c_void,
+    finalizer: zk_finalizer_fn,
+) -> zk_result {
+    let ud = UserData::new(userdata, finalizer);
+    guard(move || {
+        let done = completion(callback, ud, |cb, ud, r: Result<Vec<String>>| {
+            let list = r.and_then(zk_string_list::new);
+            let lp = list.as_ref().map_or(std::ptr::null_mut(), |l| *l);
+            // SAFETY: a C function pointer and its userdata; the list lives for the call.
+            unsafe {
+                cb(ud, rc(&list), lp, std::ptr::null());
+                zk_string_list_free(lp);
+            }
+        })?;
+        // SAFETY: the caller's contract.
+        let (c, prefix) = unsafe { (client_arg(client)?, str_arg(prefix)?) };
+        c.get_ephemerals_async(prefix, timeout(timeout_ms), done)
+    })
+}
+
+/// zk_get_all_children_number, async: the callback gets the count.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
+#[no_mangle]
+pub unsafe extern "C" fn zk_get_all_children_number_async(
+    client: *mut zk_client,
+    path: *const c_char,
+    timeout_ms: u32,
+    callback: zk_count_completion_fn,
+    userdata: *mut c_void,
+    finalizer: zk_finalizer_fn,
+) -> zk_result {
+    let ud = UserData::new(userdata, finalizer);
+    guard(move || {
+        let done = completion(callback, ud, |cb, ud, r: Result<u32>| {
+            let n = *r.as_ref().unwrap_or(&0);
+            // SAFETY: a C function pointer and its userdata.
+            unsafe { cb(ud, rc(&r), n) }
+        })?;
+        // SAFETY: the caller's contract.
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
+        c.get_all_children_number_async(path, timeout(timeout_ms), done)
     })
 }
 

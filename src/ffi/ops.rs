@@ -169,6 +169,47 @@ pub unsafe extern "C" fn zk_get_children(
     })
 }
 
+/// Lists the ephemeral nodes this session owns whose path starts with prefix (a path; "/"
+/// for all), relative to the chroot, unsorted, into *out (free with zk_string_list_free).
+/// The match is the server's, a string prefix: "/a" also finds "/ab". ZooKeeper 3.6+.
+#[no_mangle]
+pub unsafe extern "C" fn zk_get_ephemerals(
+    client: *mut zk_client,
+    prefix: *const c_char,
+    timeout_ms: u32,
+    out: *mut *mut zk_string_list,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (c, prefix) = unsafe { (client_arg(client)?, str_arg(prefix)?) };
+        out_arg(out)?;
+        let list = zk_string_list::new(c.get_ephemerals(prefix, timeout(timeout_ms))?)?;
+        // SAFETY: the caller's contract.
+        unsafe { write_opt(out, list) };
+        Ok(())
+    })
+}
+
+/// Writes to *out how many nodes are below path, at any depth, path itself not counted.
+/// ZooKeeper 3.6+.
+#[no_mangle]
+pub unsafe extern "C" fn zk_get_all_children_number(
+    client: *mut zk_client,
+    path: *const c_char,
+    timeout_ms: u32,
+    out: *mut u32,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
+        out_arg(out)?;
+        let n = c.get_all_children_number(path, timeout(timeout_ms))?;
+        // SAFETY: the caller's contract.
+        unsafe { write_opt(out, n) };
+        Ok(())
+    })
+}
+
 /// Sets a node's data if its version is version (-1: any). Its new Stat goes to *stat_out
 /// (optional).
 #[no_mangle]

@@ -85,6 +85,16 @@ impl Chroot {
         }
     }
 
+    /// Whether a server path is the chroot or below it (every path is, without a chroot).
+    pub fn contains(&self, server_path: &str) -> bool {
+        match &self.0 {
+            None => true,
+            Some(root) => server_path
+                .strip_prefix(root.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
+        }
+    }
+
     /// The client path for a server path. Paths outside the chroot come back unchanged, as
     /// Java does for watch events.
     pub fn strip<'a>(&self, server_path: &'a str) -> &'a str {
@@ -101,6 +111,15 @@ impl Chroot {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn contains_stops_at_a_path_boundary() {
+        let c = Chroot::parse("/app").unwrap();
+        assert!(c.contains("/app") && c.contains("/app/x"));
+        assert!(!c.contains("/apple/x") && !c.contains("/ap") && !c.contains("/"));
+        assert!(Chroot::parse("").unwrap().contains("/anything"));
+    }
+
     use super::*;
 
     #[test]

@@ -610,6 +610,57 @@ func (c *Client) children(ctx context.Context, path string, watch bool) ([]strin
 	return children, stat, events, nil
 }
 
+// Ephemerals lists, sorted, the ephemeral nodes this session owns whose path starts with
+// prefix (a path; "/" for all), relative to the chroot. The match is the server's, a string
+// prefix: "/a" also finds "/ab". ZooKeeper 3.6+.
+func (c *Client) Ephemerals(ctx context.Context, prefix string) ([]string, error) {
+	const op = "ephemerals"
+	if err := pathArg(op, prefix); err != nil {
+		return nil, err
+	}
+	var paths []string
+	err := c.core.do(ctx, op, prefix, func(p *C.zk_client, ms C.uint32_t) C.zk_result {
+		cprefix := C.CString(prefix)
+		defer C.free(unsafe.Pointer(cprefix))
+		var list *C.zk_string_list
+		r := C.zk_get_ephemerals(p, cprefix, ms, &list)
+		if r == C.ZK_RESULT_OK {
+			paths = make([]string, int(C.zk_string_list_len(list)))
+			for i := range paths {
+				paths[i] = C.GoString(C.zk_string_list_get(list, C.size_t(i)))
+			}
+			C.zk_string_list_free(list)
+			slices.Sort(paths)
+		}
+		return r
+	})
+	runtime.KeepAlive(c)
+	if err != nil {
+		return nil, err
+	}
+	return paths, nil
+}
+
+// AllChildrenNumber counts the nodes below path at any depth, path itself not counted.
+// ZooKeeper 3.6+.
+func (c *Client) AllChildrenNumber(ctx context.Context, path string) (int, error) {
+	const op = "all children number"
+	if err := pathArg(op, path); err != nil {
+		return 0, err
+	}
+	var n C.uint32_t
+	err := c.core.do(ctx, op, path, func(p *C.zk_client, ms C.uint32_t) C.zk_result {
+		cpath := C.CString(path)
+		defer C.free(unsafe.Pointer(cpath))
+		return C.zk_get_all_children_number(p, cpath, ms, &n)
+	})
+	runtime.KeepAlive(c)
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
 // Set replaces a node's data if its version is version (AnyVersion matches any) and
 // returns its new Stat.
 func (c *Client) Set(ctx context.Context, path string, data []byte, version int32) (*Stat, error) {

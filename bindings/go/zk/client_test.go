@@ -160,6 +160,30 @@ func TestChildrenAreSortedWithParentStat(t *testing.T) {
 	}
 }
 
+func TestEphemeralsAndAllChildrenNumber(t *testing.T) {
+	c := connect(t)
+	other := connect(t)
+	root := testRoot(t, c)
+	ctx := t.Context()
+	mustCreate(t, c, root+"/a", nil)
+	mustCreate(t, c, root+"/a/e2", nil, Ephemeral)
+	mustCreate(t, c, root+"/a/e1", nil, Ephemeral)
+	mustCreate(t, other, root+"/a/theirs", nil, Ephemeral)
+	eph, err := c.Ephemerals(ctx, root+"/a")
+	if err != nil || strings.Join(eph, ",") != root+"/a/e1,"+root+"/a/e2" {
+		t.Fatalf("Ephemerals = %v %v", eph, err)
+	}
+	if _, err := c.Ephemerals(ctx, "a"); !errors.Is(err, ErrInvalidPath) {
+		t.Fatalf("Ephemerals(bad path): %v", err)
+	}
+	if n, err := c.AllChildrenNumber(ctx, root); err != nil || n != 4 {
+		t.Fatalf("AllChildrenNumber = %d %v", n, err)
+	}
+	if _, err := c.AllChildrenNumber(ctx, root+"/none"); !errors.Is(err, ErrNoNode) {
+		t.Fatalf("AllChildrenNumber(missing): %v", err)
+	}
+}
+
 func TestExists(t *testing.T) {
 	c := connect(t)
 	root := testRoot(t, c)
