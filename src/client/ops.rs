@@ -515,10 +515,7 @@ impl Client {
         credential: &[u8],
         timeout: Option<Duration>,
     ) -> Result<()> {
-        if credential.len() > self.session.max_frame() {
-            return Err(Error::TooLarge);
-        }
-        super::options::check_auth(scheme, credential)?;
+        super::options::check_auth(scheme, credential, self.session.max_frame())?;
         let req = AuthPacket {
             auth_type: 0,
             scheme: scheme.to_string(),

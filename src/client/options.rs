@@ -115,10 +115,7 @@ impl Options {
             super::acl::check(a)?;
         }
         for (scheme, cred) in &self.auth {
-            if cred.len() > self.max_frame {
-                return Err(Error::TooLarge);
-            }
-            check_auth(scheme, cred)?;
+            check_auth(scheme, cred, self.max_frame)?;
         }
         if let Some(t) = &self.tls {
             if t.cert_file.is_some() != t.key_file.is_some()
@@ -129,24 +126,24 @@ impl Options {
         }
         Ok(())
     }
-}
 
-impl Options {
-    /// Adds a credential sent after every connect. Its length is checked against the frame
-    /// limit before a byte is read or copied, then its form as `validate` checks it.
+    /// Adds a credential sent after every connect, checked (`check_auth`) before a byte of
+    /// it is copied.
     pub fn add_auth(&mut self, scheme: &str, cred: &[u8]) -> Result<()> {
-        if cred.len() > self.max_frame {
-            return Err(Error::TooLarge);
-        }
-        check_auth(scheme, cred)?;
+        check_auth(scheme, cred, self.max_frame)?;
         self.auth.push((scheme.to_string(), cred.to_vec()));
         Ok(())
     }
 }
 
-/// A credential the server can take: a scheme, and for "digest" a "user:password" whose
-/// user has no ':' (ZooKeeper splits at the first one).
-pub fn check_auth(scheme: &str, cred: &[u8]) -> Result<()> {
+/// A credential the server can take: no longer than the frame limit (checked first, so a
+/// C caller's wrong length is refused before anything behind the pointer is read), a
+/// scheme, and for "digest" a "user:password" whose user has no ':' (ZooKeeper splits at
+/// the first one).
+pub fn check_auth(scheme: &str, cred: &[u8], max_frame: usize) -> Result<()> {
+    if cred.len() > max_frame {
+        return Err(Error::TooLarge);
+    }
     if scheme.is_empty() || scheme.contains('\0') {
         return Err(Error::InvalidArgument);
     }

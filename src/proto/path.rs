@@ -111,6 +111,7 @@ impl Chroot {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn contains_stops_at_a_path_boundary() {
@@ -119,8 +120,6 @@ mod tests {
         assert!(!c.contains("/apple/x") && !c.contains("/ap") && !c.contains("/"));
         assert!(Chroot::parse("").unwrap().contains("/anything"));
     }
-
-    use super::*;
 
     #[test]
     fn path_validation_table() {
