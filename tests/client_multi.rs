@@ -4,8 +4,10 @@ mod harness;
 
 use std::time::Duration;
 
-use zkclient::multi::{Op, OpResult};
-use zkclient::{Client, CreateOptions, Error, Options};
+use std::sync::mpsc;
+
+use zkclient::multi::{Op, OpResult, ReadOp, ReadResult};
+use zkclient::{Client, CreateOptions, Error, Options, Stat};
 
 fn connect(hosts: &str) -> Client {
     let c = Client::new(Options::new(hosts)).unwrap();
@@ -57,12 +59,34 @@ fn a_transaction_applies_every_op_and_reports_each() {
         },
     ];
     let r = c.multi(&ops, None).unwrap();
-    assert_eq!(r[0], OpResult::Created("/multi-ok/a".into()));
+    let a = c.exists("/multi-ok/a", None, None).unwrap().unwrap();
+    // Creates go as create2: ZooKeeper 3.9 answers with the Stat, 3.8 without.
+    let want_stat = |s: Stat| harness::shared().is_39().then_some(s);
+    match &r[0] {
+        OpResult::Created { path, stat } => {
+            assert_eq!(path, "/multi-ok/a");
+            // The Stat is the node's as created, before the set below.
+            let created = Stat {
+                version: 0,
+                mzxid: a.czxid,
+                mtime: a.ctime,
+                data_length: 1,
+                ..a
+            };
+            assert_eq!(*stat, want_stat(created));
+        }
+        other => panic!("{other:?}"),
+    }
     match &r[1] {
-        OpResult::Created(p) => assert!(
-            p.starts_with("/multi-ok/seq-") && p.len() == "/multi-ok/seq-".len() + 10,
-            "{p}"
-        ),
+        OpResult::Created { path, stat } => {
+            assert!(
+                path.starts_with("/multi-ok/seq-") && path.len() == "/multi-ok/seq-".len() + 10,
+                "{path}"
+            );
+            let s = c.exists(path, None, None).unwrap().unwrap();
+            assert_eq!(*stat, want_stat(s));
+            assert_eq!(s.ephemeral_owner, c.client_id().unwrap().session_id);
+        }
         other => panic!("{other:?}"),
     }
     match &r[2] {
@@ -113,10 +137,97 @@ fn created_paths_are_chroot_relative() {
     fresh(&root, "/multi-chroot");
     let c = connect(&format!("{}/multi-chroot", harness::shared().hosts()));
     let r = c.multi(&[Op::create("/x", "")], None).unwrap();
-    assert_eq!(r, vec![OpResult::Created("/x".into())]);
+    match &r[..] {
+        [OpResult::Created { path, .. }] => assert_eq!(path, "/x"),
+        other => panic!("{other:?}"),
+    }
     assert!(root
         .exists("/multi-chroot/x", None, None)
         .unwrap()
         .is_some());
     root.delete("/multi-chroot", -1, true, None).unwrap();
+}
+
+#[test]
+fn a_read_batch_answers_each_read_on_its_own() {
+    let root = connect(harness::shared().hosts());
+    fresh(&root, "/mread");
+    root.create("/mread/a", b"alpha", &CreateOptions::default(), false, None)
+        .unwrap();
+    root.create("/mread/a/x", b"", &CreateOptions::default(), false, None)
+        .unwrap();
+    root.create("/mread/a/y", b"", &CreateOptions::default(), false, None)
+        .unwrap();
+    // Through a chroot: paths in, nothing chroot-shaped out.
+    let c = connect(&format!("{}/mread", harness::shared().hosts()));
+    let ops = [
+        ReadOp::get_data("/a"),
+        ReadOp::get_children("/a"),
+        ReadOp::get_data("/missing"),
+        ReadOp::get_children("/"),
+    ];
+    let r = c.multi_read(&ops, None).unwrap();
+    assert_eq!(r.len(), 4);
+    let (data, stat) = c.get("/a", None, None).unwrap();
+    assert_eq!(r[0], ReadResult::Data { data, stat });
+    match &r[1] {
+        ReadResult::Children(k) => {
+            let mut k = k.clone();
+            k.sort();
+            assert_eq!(k, ["x", "y"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A failed read fails alone.
+    assert_eq!(r[2], ReadResult::Failed(Error::NoNode));
+    assert_eq!(r[3], ReadResult::Children(vec!["a".into()]));
+
+    // Bad arguments are refused before anything is sent; an empty batch sends nothing.
+    assert_eq!(
+        c.multi_read(&[ReadOp::get_data("no-slash")], None),
+        Err(Error::InvalidPath)
+    );
+    assert_eq!(c.multi_read(&[], None), Ok(vec![]));
+
+    // The same without blocking, its callback on the event thread.
+    let (tx, rx) = mpsc::channel();
+    c.multi_read_async(&ops, None, Box::new(move |r| tx.send(r).unwrap()))
+        .unwrap();
+    let got = rx.recv_timeout(Duration::from_secs(10)).unwrap().unwrap();
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[0], r[0]);
+    assert_eq!(got[2], ReadResult::Failed(Error::NoNode));
+    root.delete("/mread", -1, true, None).unwrap();
+}
+
+#[test]
+fn a_read_batch_reports_no_auth_per_read_and_closed_after_close() {
+    let c = connect(harness::shared().hosts());
+    fresh(&c, "/mread-acl");
+    let secret = vec![zkclient::acl::make_digest_acl("u", "p", zkclient::acl::perms::ALL).unwrap()];
+    let o = CreateOptions {
+        acl: Some(&secret),
+        ..Default::default()
+    };
+    c.create("/mread-acl/s", b"x", &o, false, None).unwrap();
+    let r = c
+        .multi_read(
+            &[
+                ReadOp::get_data("/mread-acl/s"),
+                ReadOp::get_data("/mread-acl"),
+            ],
+            None,
+        )
+        .unwrap();
+    assert_eq!(r[0], ReadResult::Failed(Error::NoAuth));
+    assert!(matches!(r[1], ReadResult::Data { .. }));
+    // The recursive delete lists /mread-acl/s, which needs its READ.
+    c.add_auth("digest", b"u:p", None).unwrap();
+    c.delete("/mread-acl", -1, true, None).unwrap();
+    c.close();
+    assert_eq!(
+        c.multi_read(&[ReadOp::get_data("/")], None),
+        Err(Error::Closed)
+    );
+    assert_eq!(c.multi_read(&[], None), Err(Error::Closed));
 }

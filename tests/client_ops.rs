@@ -934,3 +934,32 @@ fn ephemerals_of_this_session_and_the_count_of_all_descendants() {
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), r#"Ok(["/a/deep/e2"])"#);
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), "Ok(4)");
 }
+
+#[test]
+fn who_am_i_names_the_address_then_the_digest_user() {
+    let c = connect(harness::shared().hosts());
+    let ids = c.who_am_i(None).unwrap();
+    assert_eq!(
+        ids,
+        vec![zkclient::ClientInfo {
+            auth_scheme: "ip".into(),
+            user: "127.0.0.1".into()
+        }],
+    );
+    c.add_auth("digest", b"whoami-user:pw", None).unwrap();
+    let mut ids = c.who_am_i(None).unwrap();
+    ids.sort_by(|a, b| a.auth_scheme.cmp(&b.auth_scheme));
+    let schemes: Vec<(&str, &str)> = ids
+        .iter()
+        .map(|i| (i.auth_scheme.as_str(), i.user.as_str()))
+        .collect();
+    assert_eq!(schemes, [("digest", "whoami-user"), ("ip", "127.0.0.1")]);
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    c.who_am_i_async(None, Box::new(move |r| tx.send(r).unwrap()))
+        .unwrap();
+    let got = rx.recv_timeout(Duration::from_secs(10)).unwrap().unwrap();
+    assert_eq!(got.len(), 2);
+    c.close();
+    assert_eq!(c.who_am_i(None), Err(Error::Closed));
+}

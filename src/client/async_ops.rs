@@ -9,7 +9,8 @@
 use std::time::Duration;
 
 use super::{
-    count_from, created_from, decode_body, ephemerals_from, Client, CreateOptions, Created,
+    count_from, created_from, decode_body, ephemerals_from, identities_from, Client, CreateOptions,
+    Created,
 };
 use crate::error::{Error, Result};
 use crate::proto::consts::OpCode;
@@ -22,7 +23,7 @@ pub type Callback<T> = Box<dyn FnOnce(Result<T>) + Send + 'static>;
 
 impl Client {
     /// Sends one request; `done` gets the raw reply on the event thread (see `then`).
-    fn submit(
+    pub(super) fn submit(
         &self,
         op: OpCode,
         body: &dyn Encode,
@@ -261,6 +262,25 @@ impl Client {
             None,
             None,
             timeout,
+            then(finish, cb),
+        );
+        Ok(())
+    }
+
+    /// `who_am_i` without blocking.
+    pub fn who_am_i_async(
+        &self,
+        timeout: Option<Duration>,
+        cb: Callback<Vec<ClientInfo>>,
+    ) -> Result<()> {
+        let max = self.session.max_frame();
+        let finish = move |r: Result<Reply>| identities_from(&r?, max);
+        self.session.submit(
+            OpCode::WhoAmI,
+            None,
+            None,
+            None,
+            self.deadline(timeout),
             then(finish, cb),
         );
         Ok(())

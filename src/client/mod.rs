@@ -20,10 +20,10 @@ use crate::session::{
     ConnectString, Reply, Session, SessionConfig, TlsConfig, WatchKind, WatchRequest, Watcher,
 };
 
-use ops::{count_from, created_from, decode_body, ephemerals_from, CreateReq};
+use ops::{count_from, created_from, decode_body, ephemerals_from, identities_from, CreateReq};
 
 pub use crate::proto::consts::{EventType, WatcherType};
-pub use crate::proto::{Acl, Id, Stat};
+pub use crate::proto::{Acl, ClientInfo, Id, Stat};
 pub use crate::session::{
     ClientId, KeeperState, ListenerFn, PersistentFn, RetryPolicy, State, TlsOptions, WatchFn,
     WatchedEvent,

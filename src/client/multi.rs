@@ -1,15 +1,23 @@
-//! Transactions: several writes that the server applies all or nothing (ZooKeeper's multi,
-//! op 14; kazoo's `transaction()`, the C client's `zoo_multi`). A failed transaction is not
-//! an `Err`: every op gets its own result — the failing op its error, the others
-//! `RolledBack` (before it) or `Failed(RuntimeInconsistency)` (after it) — as the server
-//! reports them. `Err` means the request itself failed (connection loss, bad argument).
+//! Batches of operations in one request:
+//! - transactions: several writes that the server applies all or nothing (ZooKeeper's
+//!   multi, op 14; kazoo's `transaction()`, the C client's `zoo_multi`). A failed
+//!   transaction is not an `Err`: every op gets its own result — the failing op its error,
+//!   the others `RolledBack` (before it) or `Failed(RuntimeInconsistency)` (after it) — as
+//!   the server reports them.
+//! - read batches: several gets and child listings answered together (multiRead, op 22,
+//!   ZooKeeper 3.6+; Curator's and the Java client's `multi` of reads). Each read succeeds or
+//!   fails on its own; nothing is atomic about them beyond being answered in one reply.
+//!
+//! In both, `Err` means the request itself failed (connection loss, bad argument).
 
 use std::time::Duration;
 
+use super::async_ops::{ok_reply, Callback};
 use super::{decode_body, Client, CreateOptions, CreateReq};
 use crate::error::{Error, Result};
 use crate::proto::consts::OpCode;
 use crate::proto::*;
+use crate::session::Reply;
 
 /// One write of a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,8 +63,14 @@ impl Op {
 /// What one op of a transaction did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpResult {
-    /// The created path (sequence suffix included, chroot stripped).
-    Created(String),
+    /// The created path (sequence suffix included, chroot stripped) and the new node's
+    /// Stat when the server sends it: ZooKeeper 3.9 does for every create in a transaction,
+    /// 3.8 only for containers and TTL nodes (it answers a plain create with the path
+    /// alone, ZOOKEEPER-4026).
+    Created {
+        path: String,
+        stat: Option<Stat>,
+    },
     Deleted,
     Set(Stat),
     Checked,
@@ -91,9 +105,14 @@ impl Client {
             .results
             .into_iter()
             .map(|r| match r {
-                MultiResult::Create { path } | MultiResult::Create2 { path, .. } => {
-                    OpResult::Created(chroot.strip(&path).to_string())
-                }
+                MultiResult::Create { path } => OpResult::Created {
+                    path: chroot.strip(&path).to_string(),
+                    stat: None,
+                },
+                MultiResult::Create2 { path, stat } => OpResult::Created {
+                    path: chroot.strip(&path).to_string(),
+                    stat: Some(stat),
+                },
                 MultiResult::Delete => OpResult::Deleted,
                 MultiResult::SetData { stat } => OpResult::Set(stat),
                 MultiResult::Check => OpResult::Checked,
@@ -126,7 +145,9 @@ impl Client {
                 };
                 match self.create_parts(path, data, &o, false)? {
                     CreateReq::Plain(OpCode::CreateContainer, r) => MultiOp::CreateContainer(r),
-                    CreateReq::Plain(_, r) => MultiOp::Create(r),
+                    // create2 rather than create: a server that can answers with the
+                    // Stat (3.9), one that cannot answers as for create (3.6-3.8).
+                    CreateReq::Plain(_, r) => MultiOp::Create2(r),
                     CreateReq::Ttl(r) => MultiOp::CreateTtl(r),
                 }
             }
@@ -152,4 +173,118 @@ impl Client {
             }),
         })
     }
+}
+
+/// One read of a read batch (`Client::multi_read`). No watches: the server sets none from
+/// a multiRead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadOp {
+    /// A node's data and Stat, as `get`.
+    GetData { path: String },
+    /// A node's children, as `get_children`.
+    GetChildren { path: String },
+}
+
+impl ReadOp {
+    pub fn get_data(path: impl Into<String>) -> ReadOp {
+        ReadOp::GetData { path: path.into() }
+    }
+
+    pub fn get_children(path: impl Into<String>) -> ReadOp {
+        ReadOp::GetChildren { path: path.into() }
+    }
+}
+
+/// What one read of a read batch gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadResult {
+    Data {
+        data: Vec<u8>,
+        stat: Stat,
+    },
+    /// Child names, unsorted, as the server sent them.
+    Children(Vec<String>),
+    /// This read failed (NO_NODE, NO_AUTH, ...); the others are unaffected.
+    Failed(Error),
+}
+
+impl Client {
+    /// Reads `ops` in one request and round trip (multiRead, ZooKeeper 3.6+), each with its
+    /// own result in the order given. Retried as the single reads are (command retry
+    /// policy); an empty batch sends nothing.
+    pub fn multi_read(&self, ops: &[ReadOp], timeout: Option<Duration>) -> Result<Vec<ReadResult>> {
+        if ops.is_empty() {
+            self.session.terminal_error()?;
+            return Ok(Vec::new());
+        }
+        let req = self.read_request(ops)?;
+        let deadline = self.deadline(timeout);
+        let max = self.session.max_frame();
+        self.retrying(deadline, || {
+            let rep = self.request(OpCode::MultiRead, &req, None, &mut None, deadline)?;
+            read_results_from(&rep, ops.len(), max)
+        })
+    }
+
+    /// `multi_read` without blocking: `cb` runs on the event thread (see `async_ops`).
+    pub fn multi_read_async(
+        &self,
+        ops: &[ReadOp],
+        timeout: Option<Duration>,
+        cb: Callback<Vec<ReadResult>>,
+    ) -> Result<()> {
+        if ops.is_empty() {
+            self.session.terminal_error()?;
+            cb(Ok(Vec::new()));
+            return Ok(());
+        }
+        let req = self.read_request(ops)?;
+        let (n, max) = (ops.len(), self.session.max_frame());
+        self.submit(
+            OpCode::MultiRead,
+            &req,
+            None,
+            None,
+            timeout,
+            Box::new(move |r| cb(ok_reply(r).and_then(|rep| read_results_from(&rep, n, max)))),
+        );
+        Ok(())
+    }
+
+    fn read_request(&self, ops: &[ReadOp]) -> Result<MultiRequest> {
+        let mut req = MultiRequest {
+            ops: Vec::with_capacity(ops.len()),
+        };
+        for op in ops {
+            req.ops.push(match op {
+                ReadOp::GetData { path } => MultiOp::GetData(GetDataRequest {
+                    path: self.server_path(path, false)?.into_owned(),
+                    watch: false,
+                }),
+                ReadOp::GetChildren { path } => MultiOp::GetChildren(GetChildrenRequest {
+                    path: self.server_path(path, false)?.into_owned(),
+                    watch: false,
+                }),
+            });
+        }
+        Ok(req)
+    }
+}
+
+/// A read batch's results from its reply: one per op, each a read's answer or its error.
+fn read_results_from(rep: &Reply, n: usize, max_frame: usize) -> Result<Vec<ReadResult>> {
+    let resp: MultiResponse = decode_body(rep, max_frame)?;
+    if resp.results.len() != n {
+        return Err(Error::Protocol);
+    }
+    resp.results
+        .into_iter()
+        .map(|r| match r {
+            MultiResult::GetData { data, stat } => Ok(ReadResult::Data { data, stat }),
+            MultiResult::GetChildren { children } => Ok(ReadResult::Children(children)),
+            MultiResult::Error { err } if err != 0 => Ok(ReadResult::Failed(Error::from_code(err))),
+            // A write's result, or an error result without an error, cannot answer reads.
+            _ => Err(Error::Protocol),
+        })
+        .collect()
 }

@@ -281,6 +281,19 @@ impl Client {
         })
     }
 
+    /// The identities the server has for this connection (whoAmI, ZooKeeper 3.7+): one per
+    /// scheme it authenticated, e.g. `ip` with the client's address, `digest` with the user
+    /// name after addAuth, `sasl` after SASL, `x509` with the certificate's name over TLS.
+    pub fn who_am_i(&self, timeout: Option<Duration>) -> Result<Vec<ClientInfo>> {
+        let deadline = self.deadline(timeout);
+        self.retrying(deadline, || {
+            let rep = self
+                .session
+                .call(OpCode::WhoAmI, None, None, &mut None, deadline)?;
+            identities_from(&rep, self.session.max_frame())
+        })
+    }
+
     /// Adds a persistent watch (ZooKeeper 3.6+): `f` is called on the event thread for every
     /// event on `path` — or, with `recursive`, on `path` and every node below it, except
     /// child events — until `remove_watches(path, WatcherType::Any, ..)` or the end of the
@@ -575,6 +588,15 @@ pub(super) fn ephemerals_from(
         .filter(|p| chroot.contains(p))
         .map(|p| chroot.strip(p).to_string())
         .collect())
+}
+
+/// whoAmI's identities from its reply.
+pub(super) fn identities_from(rep: &Reply, max_frame: usize) -> Result<Vec<ClientInfo>> {
+    if rep.err != 0 {
+        return Err(Error::from_code(rep.err));
+    }
+    let r: WhoAmIResponse = decode_body(rep, max_frame)?;
+    Ok(r.client_info)
 }
 
 /// getAllChildrenNumber's count from its reply; a negative one is the server's fault.

@@ -155,7 +155,9 @@ pub unsafe extern "C" fn zk_txn_commit(
         let mut items = Vec::with_capacity(results.len());
         for r in results {
             let item = match r {
-                OpResult::Created(p) => (Error::Ok, Some(to_cstring(p)?), None),
+                OpResult::Created { path, stat } => {
+                    (Error::Ok, Some(to_cstring(path)?), stat.map(zk_stat::from))
+                }
                 OpResult::Set(s) => (Error::Ok, None, Some(zk_stat::from(s))),
                 OpResult::Deleted | OpResult::Checked => (Error::Ok, None, None),
                 OpResult::RolledBack => (Error::RuntimeInconsistency, None, None),
@@ -191,8 +193,11 @@ pub unsafe extern "C" fn zk_txn_results_len(r: *const zk_txn_results) -> usize {
 /// Reads the outcome of op index (ZK_RESULT_INVALID_ARGUMENT if out of range). *rc gets
 /// ZK_RESULT_OK for an applied op, the op's error for the failing one, and
 /// ZK_RESULT_RUNTIME_INCONSISTENCY for ops not applied because another failed. *path gets
-/// a create's path (borrowed from r, valid until it is freed) or NULL; *stat gets a set's
-/// new Stat and is left alone otherwise. Each out-parameter is optional.
+/// a create's path (borrowed from r, valid until it is freed) or NULL. *stat gets the op's
+/// Stat: a set's new one, and a create's where the server sends it (ZooKeeper 3.9 for every
+/// create; 3.8 only for container and TTL nodes); it is zero-filled when the op has none
+/// (a node's czxid is never 0, so czxid == 0 means "no Stat"). Each out-parameter is
+/// optional.
 #[no_mangle]
 pub unsafe extern "C" fn zk_txn_results_get(
     r: *const zk_txn_results,
@@ -209,9 +214,7 @@ pub unsafe extern "C" fn zk_txn_results_get(
         unsafe {
             write_opt(rc, *code);
             write_opt(path, p.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()));
-            if let Some(s) = s {
-                write_opt(stat, *s);
-            }
+            write_opt(stat, s.unwrap_or_default());
         }
         Ok(())
     })

@@ -319,6 +319,31 @@ impl Cluster {
             .map(|m| m.trim().to_string())
     }
 
+    /// The running servers' version as (major, minor), from the first answering server's
+    /// `srvr` ("Zookeeper version: 3.9.5-..."). Panics if none answers.
+    pub fn version(&self) -> (u32, u32) {
+        for s in &self.servers {
+            let Ok(reply) = self.try_four_letter(s.id, "srvr") else {
+                continue;
+            };
+            let v = reply
+                .lines()
+                .find_map(|l| l.strip_prefix("Zookeeper version:"))
+                .map(|v| v.trim().to_string());
+            if let Some(v) = v {
+                let mut parts = v.split(['.', '-']).map(|p| p.parse::<u32>().unwrap_or(0));
+                return (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+            }
+        }
+        panic!("no server of {} tells its version", self.hosts);
+    }
+
+    /// Whether the servers are ZooKeeper 3.9 or newer (the protocol differences the tests
+    /// check: notification zxids, create2 in multi, watch modes on one path).
+    pub fn is_39(&self) -> bool {
+        self.version() >= (3, 9)
+    }
+
     /// Polls `mode(id)` until it is one of `want`; panics after `timeout`.
     pub fn wait_mode(&self, id: usize, want: &[&str], timeout: Duration) -> String {
         let deadline = Instant::now() + timeout;
