@@ -106,6 +106,22 @@ static void never_acl(void *ud, zk_result rc, const zk_acl_list *l, const zk_sta
     zkt_fail(__FILE__, __LINE__, "a refused call's callback ran");
 }
 
+static void never_count(void *ud, zk_result rc, uint32_t n)
+{
+    (void)ud, (void)rc, (void)n;
+    zkt_fail(__FILE__, __LINE__, "a refused call's callback ran");
+}
+static void never_identity(void *ud, zk_result rc, const zk_identity_list *l)
+{
+    (void)ud, (void)rc, (void)l;
+    zkt_fail(__FILE__, __LINE__, "a refused call's callback ran");
+}
+static void never_reads(void *ud, zk_result rc, const zk_read_results *res)
+{
+    (void)ud, (void)rc, (void)res;
+    zkt_fail(__FILE__, __LINE__, "a refused call's callback ran");
+}
+
 static void null_client_is_refused_everywhere(void)
 {
     zk_buffer b = { NULL, 0 };
@@ -142,6 +158,21 @@ static void null_client_is_refused_everywhere(void)
     CHECK_RC(zk_set_hosts(NULL, "127.0.0.1:1"), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_connect_error(NULL, &s), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_remove_watches(NULL, "/a", ZK_WATCHER_TYPE_ANY, false, 0), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_get_ephemerals(NULL, "/", 0, &l), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_get_all_children_number(NULL, "/", 0, &v), ZK_RESULT_NULL_ARGUMENT);
+    {
+        zk_identity_list *il = NULL;
+        CHECK_RC(zk_who_am_i(NULL, 0, &il), ZK_RESULT_NULL_ARGUMENT);
+        CHECK(il == NULL);
+    }
+    {
+        zk_read_batch *batch = zk_read_batch_new();
+        zk_read_results *res = NULL;
+        CHECK_OK(zk_read_batch_get(batch, "/"));
+        CHECK_RC(zk_multi_read(NULL, batch, 0, &res), ZK_RESULT_NULL_ARGUMENT);
+        CHECK(res == NULL);
+        zk_read_batch_free(batch);
+    }
     {
         zk_txn *txn = zk_txn_new();
         zk_txn_results *res = NULL;
@@ -176,7 +207,19 @@ static void null_client_is_refused_everywhere(void)
                  ZK_RESULT_NULL_ARGUMENT);
         CHECK_RC(zk_set_acl_async(NULL, "/a", &OPEN, 1, -1, 0, never_stat, &r, zkt_on_final),
                  ZK_RESULT_NULL_ARGUMENT);
-        CHECK_EQ(zkt_rec_finals(&r), finals + 10);
+        CHECK_RC(zk_get_ephemerals_async(NULL, "/", 0, never_children, &r, zkt_on_final),
+                 ZK_RESULT_NULL_ARGUMENT);
+        CHECK_RC(zk_get_all_children_number_async(NULL, "/", 0, never_count, &r, zkt_on_final),
+                 ZK_RESULT_NULL_ARGUMENT);
+        CHECK_RC(zk_who_am_i_async(NULL, 0, never_identity, &r, zkt_on_final),
+                 ZK_RESULT_NULL_ARGUMENT);
+        {
+            zk_read_batch *batch = zk_read_batch_new();
+            CHECK_RC(zk_multi_read_async(NULL, batch, 0, never_reads, &r, zkt_on_final),
+                     ZK_RESULT_NULL_ARGUMENT);
+            zk_read_batch_free(batch);
+        }
+        CHECK_EQ(zkt_rec_finals(&r), finals + 14);
     }
 
     /* The accessors answer for NULL with their documented defaults. */

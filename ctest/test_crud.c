@@ -697,7 +697,71 @@ static void max_frame_limits_requests_and_replies(void)
     zkt_teardown(c, root);
 }
 
+struct who_done {
+    struct zkt_rec rec;
+    zk_result rc;
+    size_t n;
+};
+
+static void on_who(void *ud, zk_result rc, const zk_identity_list *l)
+{
+    struct who_done *d = ud;
+    d->rc = rc;
+    d->n = zk_identity_list_len(l);
+    zkt_on_final(&d->rec);
+}
+
+/* whoAmI: the connection's address, then the digest user after zk_add_auth. */
+static void who_am_i_names_the_address_then_the_digest_user(void)
+{
+    zk_identity_list *l = NULL;
+    zk_identity id;
+    struct who_done d;
+    int saw_digest = 0, saw_ip = 0;
+    zk_client *c = zkt_connect();
+    REQUIRE(c != NULL);
+    CHECK_OK(zk_who_am_i(c, 0, &l));
+    CHECK_EQ(zk_identity_list_len(l), 1);
+    CHECK_OK(zk_identity_list_get(l, 0, &id));
+    CHECK_STR(id.scheme, "ip");
+    CHECK_STR(id.user, "127.0.0.1");
+    CHECK_RC(zk_identity_list_get(l, 1, &id), ZK_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(zk_identity_list_get(l, 0, NULL), ZK_RESULT_NULL_ARGUMENT);
+    zk_identity_list_free(l);
+
+    CHECK_OK(zk_add_auth(c, "digest", (const uint8_t *)"who:pw", 6, 0));
+    CHECK_OK(zk_who_am_i(c, 0, &l));
+    CHECK_EQ(zk_identity_list_len(l), 2);
+    for (size_t i = 0; i < zk_identity_list_len(l); i++) {
+        CHECK_OK(zk_identity_list_get(l, i, &id));
+        if (strcmp(id.scheme, "digest") == 0 && strcmp(id.user, "who") == 0)
+            saw_digest = 1;
+        if (strcmp(id.scheme, "ip") == 0)
+            saw_ip = 1;
+    }
+    CHECK(saw_digest && saw_ip);
+    zk_identity_list_free(l);
+
+    zkt_rec_init(&d.rec);
+    d.rc = ZK_RESULT_SYSTEM_ERROR;
+    d.n = 0;
+    CHECK_OK(zk_who_am_i_async(c, 0, on_who, &d, NULL));
+    CHECK(zkt_wait_finals(&d.rec, 1, 10000));
+    CHECK_EQ(d.rc, ZK_RESULT_OK);
+    CHECK_EQ(d.n, 2);
+    zkt_rec_destroy(&d.rec);
+
+    CHECK_RC(zk_who_am_i(c, 0, NULL), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_who_am_i(NULL, 0, &l), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_EQ(zk_identity_list_len(NULL), 0);
+    zk_identity_list_free(NULL);
+    CHECK_OK(zk_stop(c));
+    CHECK_RC(zk_who_am_i(c, 0, &l), ZK_RESULT_CLOSED);
+    zk_client_free(c);
+}
+
 ZKT_SUITE(crud) = {
+    ZKT_CASE(who_am_i_names_the_address_then_the_digest_user),
     ZKT_CASE(create_plain_then_get_returns_the_data),
     ZKT_CASE(create_fills_path_out_and_stat_out),
     ZKT_CASE(create_with_empty_data_reads_back_empty),

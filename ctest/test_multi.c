@@ -249,11 +249,157 @@ static void multi_without_results_leaks_nothing(void)
     zkt_teardown(c, root);
 }
 
+/* A transaction's create gives its Stat on servers that send one (3.9); on 3.8 the Stat is
+ * zero-filled (czxid 0: no Stat). */
+static void multi_create_gives_its_stat_on_39(void)
+{
+    char root[ZKT_PATH_MAX], a[ZKT_PATH_MAX];
+    zk_txn *t = zk_txn_new();
+    zk_txn_results *r = NULL;
+    zk_stat st, now;
+    zk_result rc;
+    zk_client *c = zkt_setup(root);
+    REQUIRE(c != NULL && t != NULL);
+    CHECK_OK(zk_txn_create(t, zkt_path(a, "%s/a", root), (const uint8_t *)"abc", 3, NULL, 0, 0, 0));
+    CHECK_OK(zk_txn_commit(c, t, 0, &r));
+    memset(&st, 0xff, sizeof st);
+    CHECK_OK(zk_txn_results_get(r, 0, &rc, NULL, &st));
+    CHECK_OK(zk_exists(c, a, NULL, 0, &now));
+    if (zkt_server_is_39(c)) {
+        CHECK(st.czxid == now.czxid && st.czxid > 0);
+        CHECK_EQ(st.data_length, 3);
+    } else {
+        CHECK_EQ(st.czxid, 0);
+        CHECK_EQ(st.data_length, 0);
+    }
+    zk_txn_results_free(r);
+    zk_txn_free(t);
+    zkt_teardown(c, root);
+}
+
+/* Reads `i` of a read batch's results and checks its code. */
+static void check_read(const zk_read_results *r, size_t i, zk_result want, int line)
+{
+    zk_result rc = ZK_RESULT_SYSTEM_ERROR;
+    zk_result got = zk_read_results_get(r, i, &rc, NULL, NULL, NULL, NULL);
+    if (got != ZK_RESULT_OK)
+        zkt_fail(__FILE__, line, "read_results_get(%zu): %s", i, zk_result_message(got));
+    else if (rc != want)
+        zkt_fail(__FILE__, line, "read %zu: rc %d (%s), want %d (%s)", i, (int)rc,
+                 zk_result_message(rc), (int)want, zk_result_message(want));
+}
+
+/* Checks a read batch's results for the batch multi_read_answers_each_read builds. */
+static void check_read_batch(const zk_read_results *r, const char *a_data)
+{
+    const uint8_t *data = NULL;
+    size_t len = 99;
+    zk_stat st;
+    const zk_string_list *kids = NULL;
+    zk_result rc;
+    CHECK_EQ(zk_read_results_len(r), 4);
+    check_read(r, 0, ZK_RESULT_OK, __LINE__);
+    CHECK_OK(zk_read_results_get(r, 0, &rc, &data, &len, &st, &kids));
+    CHECK(len == strlen(a_data) && memcmp(data, a_data, len) == 0);
+    CHECK_EQ(st.data_length, (int64_t)strlen(a_data));
+    CHECK(kids == NULL);
+    CHECK_OK(zk_read_results_get(r, 1, &rc, &data, &len, &st, &kids));
+    CHECK_EQ(rc, ZK_RESULT_OK);
+    CHECK(data == NULL && len == 0 && st.czxid == 0);
+    REQUIRE(kids != NULL);
+    CHECK_EQ(zk_string_list_len(kids), 1);
+    CHECK_STR(zk_string_list_get(kids, 0), "k");
+    check_read(r, 2, ZK_RESULT_NO_NODE, __LINE__);
+    CHECK_OK(zk_read_results_get(r, 2, &rc, &data, &len, &st, &kids));
+    CHECK(data == NULL && len == 0 && kids == NULL);
+    check_read(r, 3, ZK_RESULT_NO_NODE, __LINE__);
+    CHECK_RC(zk_read_results_get(r, 4, &rc, NULL, NULL, NULL, NULL), ZK_RESULT_INVALID_ARGUMENT);
+}
+
+struct read_done {
+    struct zkt_rec rec;
+    zk_result rc;
+    const char *a_data;
+};
+
+static void on_reads(void *ud, zk_result rc, const zk_read_results *r)
+{
+    struct read_done *d = ud;
+    d->rc = rc;
+    if (rc == ZK_RESULT_OK)
+        check_read_batch(r, d->a_data);
+    else
+        CHECK(r == NULL);
+    zkt_on_final(&d->rec); /* counts the completion */
+}
+
+/* multiRead: one request, a result per read, a failing read failing alone; blocking and
+ * async. */
+static void multi_read_answers_each_read(void)
+{
+    char root[ZKT_PATH_MAX], a[ZKT_PATH_MAX], k[ZKT_PATH_MAX], m[ZKT_PATH_MAX];
+    zk_read_batch *b = zk_read_batch_new();
+    zk_read_results *r = NULL;
+    struct read_done d;
+    zk_client *c = zkt_setup(root);
+    REQUIRE(c != NULL && b != NULL);
+    CHECK_OK(zkt_create(c, zkt_path(a, "%s/a", root), "alpha"));
+    CHECK_OK(zkt_create(c, zkt_path(k, "%s/a/k", root), ""));
+    zkt_path(m, "%s/missing", root);
+    CHECK_OK(zk_read_batch_get(b, a));
+    CHECK_OK(zk_read_batch_get_children(b, a));
+    CHECK_OK(zk_read_batch_get(b, m));
+    CHECK_OK(zk_read_batch_get_children(b, m));
+    CHECK_OK(zk_multi_read(c, b, 0, &r));
+    REQUIRE(r != NULL);
+    check_read_batch(r, "alpha");
+    zk_read_results_free(r);
+
+    zkt_rec_init(&d.rec);
+    d.rc = ZK_RESULT_SYSTEM_ERROR;
+    d.a_data = "alpha";
+    CHECK_OK(zk_multi_read_async(c, b, 0, on_reads, &d, NULL));
+    CHECK(zkt_wait_finals(&d.rec, 1, 10000));
+    CHECK_EQ(d.rc, ZK_RESULT_OK);
+    zkt_rec_destroy(&d.rec);
+
+    /* Bad input: NULLs, a bad path (found when the batch is read), an empty batch. */
+    CHECK_RC(zk_read_batch_get(NULL, a), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_read_batch_get(b, NULL), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_multi_read(c, NULL, 0, &r), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_multi_read(c, b, 0, NULL), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_multi_read_async(c, b, 0, NULL, NULL, NULL), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_EQ(zk_read_results_len(NULL), 0);
+    zk_read_batch_free(b);
+    b = zk_read_batch_new();
+    CHECK_OK(zk_multi_read(c, b, 0, &r));
+    CHECK_EQ(zk_read_results_len(r), 0);
+    zk_read_results_free(r);
+    CHECK_OK(zk_read_batch_get(b, "no-slash"));
+    CHECK_RC(zk_multi_read(c, b, 0, &r), ZK_RESULT_INVALID_PATH);
+    zk_read_batch_free(b);
+    zk_read_batch_free(NULL);
+    zk_read_results_free(NULL);
+
+    /* After stop: CLOSED, from both. */
+    b = zk_read_batch_new();
+    CHECK_OK(zk_read_batch_get(b, "/"));
+    zkt_teardown(c, root);
+    c = zkt_connect();
+    REQUIRE(c != NULL);
+    CHECK_OK(zk_stop(c));
+    CHECK_RC(zk_multi_read(c, b, 0, &r), ZK_RESULT_CLOSED);
+    zk_read_batch_free(b);
+    zk_client_free(c);
+}
+
 ZKT_SUITE(multi) = {
     ZKT_CASE(multi_applies_every_op),
     ZKT_CASE(a_failed_multi_applies_nothing),
     ZKT_CASE(multi_under_a_chroot_reports_chroot_relative_paths),
     ZKT_CASE(multi_refuses_bad_input),
     ZKT_CASE(multi_without_results_leaks_nothing),
+    ZKT_CASE(multi_create_gives_its_stat_on_39),
+    ZKT_CASE(multi_read_answers_each_read),
     ZKT_END,
 };

@@ -64,6 +64,43 @@ static void data_watch_fires_changed_on_set(void)
     zkt_rec_destroy(&r);
 }
 
+/* zk_event.zxid: the set's zxid on ZooKeeper 3.9, -1 (unknown) on 3.8 and for the session
+ * event that ends a watch at stop. */
+static void events_carry_the_zxid_of_their_change_on_39(void)
+{
+    char root[ZKT_PATH_MAX], p[ZKT_PATH_MAX], q[ZKT_PATH_MAX];
+    struct zkt_rec r, r2;
+    zk_watcher w, w2;
+    zk_buffer b = { NULL, 0 };
+    zk_stat st;
+    zk_client *c = zkt_setup(root);
+    REQUIRE(c != NULL);
+    zkt_rec_init(&r);
+    zkt_rec_init(&r2);
+    w = zkt_watcher(&r);
+    w2 = zkt_watcher(&r2);
+
+    CHECK_OK(zkt_create(c, zkt_path(p, "%s/n", root), "a"));
+    CHECK_OK(zk_get(c, p, &w, 0, &b, NULL));
+    zk_buffer_free(&b);
+    CHECK_OK(zk_set(c, p, (const uint8_t *)"b", 1, -1, 0, &st));
+    CHECK(zkt_wait_finals(&r, 1, EVENT_WAIT_MS));
+    check_event(&r, 0, ZK_EVENT_TYPE_CHANGED, ZK_KEEPER_STATE_CONNECTED, p);
+    if (zkt_server_is_39(c))
+        CHECK_EQ(r.events[0].zxid, st.mzxid);
+    else
+        CHECK_EQ(r.events[0].zxid, -1);
+
+    CHECK_RC(zk_exists(c, zkt_path(q, "%s/never", root), &w2, 0, NULL), ZK_RESULT_NO_NODE);
+    zkt_teardown(c, root); /* frees the client: the exists watch ends with a session event */
+    CHECK(zkt_wait_finals(&r2, 1, EVENT_WAIT_MS));
+    CHECK_EQ(zkt_rec_events(&r2), 1);
+    CHECK_EQ(r2.events[0].type, ZK_EVENT_TYPE_NONE);
+    CHECK_EQ(r2.events[0].zxid, -1);
+    zkt_rec_destroy(&r);
+    zkt_rec_destroy(&r2);
+}
+
 static void data_watch_fires_deleted_on_delete(void)
 {
     char root[ZKT_PATH_MAX], p[ZKT_PATH_MAX];
@@ -536,6 +573,7 @@ static void callback_may_free_the_client(void)
 ZKT_SUITE(watch) = {
     ZKT_CASE(data_watch_fires_changed_on_set),
     ZKT_CASE(data_watch_fires_deleted_on_delete),
+    ZKT_CASE(events_carry_the_zxid_of_their_change_on_39),
     ZKT_CASE(exists_watch_on_missing_node_fires_created),
     ZKT_CASE(exists_watch_on_existing_node_fires_changed),
     ZKT_CASE(child_watch_fires_child_on_create_and_delete),

@@ -218,6 +218,21 @@ zk_result zkt_set_str(zk_client *c, const char *path, const char *data)
     return zk_set(c, path, (const uint8_t *)data, strlen(data), -1, 0, NULL);
 }
 
+bool zkt_server_is_39(zk_client *c)
+{
+    char *out = NULL;
+    int major = 0, minor = 0;
+    if (zk_command(c, "srvr", 0, &out) != ZK_RESULT_OK || out == NULL) {
+        zkt_fail(__FILE__, __LINE__, "srvr failed: cannot tell the server's version");
+        return false;
+    }
+    const char *v = strstr(out, "version: ");
+    if (v == NULL || sscanf(v, "version: %d.%d", &major, &minor) != 2)
+        zkt_fail(__FILE__, __LINE__, "no version in srvr's answer: %s", out);
+    zk_string_free(out);
+    return major > 3 || (major == 3 && minor >= 9);
+}
+
 /* ------------------------------------------------------------------ event recording */
 
 void zkt_rec_init(struct zkt_rec *r)
@@ -251,6 +266,7 @@ void zkt_on_watch(void *ud, const zk_event *e)
         x->type = e->event_type;
         x->state = e->state;
         snprintf(x->path, sizeof x->path, "%s", e->path ? e->path : "(null)");
+        x->zxid = e->zxid;
     }
     r->n_events++;
     pthread_cond_broadcast(&r->cv);

@@ -156,6 +156,10 @@ zk_result zkt_get_str(zk_client *c, const char *path, char **out, zk_stat *stat)
 /* zk_set with a string's bytes, any version. */
 zk_result zkt_set_str(zk_client *c, const char *path, const char *data);
 
+/* Whether the server c is connected to is ZooKeeper 3.9 or newer (from `srvr`), for the
+ * tests whose expectations differ by version. */
+bool zkt_server_is_39(zk_client *c);
+
 /* ------------------------------------------------------------------ connection cutter */
 
 /* A TCP proxy on 127.0.0.1 in front of the first server of ZK_HOSTS, run by its own
@@ -185,6 +189,7 @@ struct zkt_event {
     zk_event_type type;
     zk_keeper_state state;
     char path[ZKT_PATH_MAX];
+    int64_t zxid;
 };
 
 /* Collects watch events, listener transitions and finalizer runs from library threads;

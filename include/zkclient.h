@@ -1,7 +1,8 @@
 /*
  * libzkclient: a ZooKeeper client. This header is read top down: version and results,
- * options, the client's life cycle, blocking operations, async operations, transactions,
- * value types and their free functions (C wants the types declared first, so they are).
+ * options, the client's life cycle, blocking operations, async operations, transactions
+ * and read batches, value types and their free functions (C wants the types declared
+ * first, so they are).
  *
  * Results. A fallible function returns a zk_result: ZK_RESULT_OK (0), one of ZooKeeper's
  * own codes with its own number (ZK_RESULT_NO_NODE is -101, ...), or one of the client's,
@@ -15,9 +16,10 @@
  * Ownership. The caller keeps what it passes; the library copies what it keeps, so any
  * argument may be freed once the call returns. What the library allocates for the caller
  * has one free function each: zk_options_free, zk_client_free, zk_txn_free,
- * zk_txn_results_free, zk_buffer_free, zk_string_free, zk_string_list_free and
- * zk_acl_list_free. Each takes NULL as a no-op. Pointers handed to a callback are
- * borrowed for the call only.
+ * zk_txn_results_free, zk_read_batch_free, zk_read_results_free, zk_buffer_free,
+ * zk_string_free, zk_string_list_free, zk_acl_list_free and zk_identity_list_free.
+ * Each takes NULL as a no-op. Pointers handed to a callback are borrowed for the call
+ * only.
  *
  * Strings and bytes. Paths and other strings are NUL-terminated UTF-8 (else
  * ZK_RESULT_INVALID_UTF8). Paths are relative to the chroot and checked as the server
@@ -28,7 +30,7 @@
  *
  * Threads. A zk_client is thread-safe: any number of threads share one, and their calls
  * are pipelined on its one connection; a blocking call waits for its reply on the calling
- * thread. zk_options and zk_txn are not thread-safe: one thread at a time.
+ * thread. zk_options, zk_txn and zk_read_batch are not thread-safe: one thread at a time.
  * Lists and results are read-only and may be read from any thread until freed.
  *
  * Callbacks. Watch callbacks, state listeners and async completions take void *userdata
@@ -277,8 +279,19 @@ typedef struct zk_acl_list zk_acl_list;
 // A ZooKeeper client (opaque). Thread-safe: share one between threads.
 typedef struct zk_client zk_client;
 
+// The identities of a connection (opaque). Read it with zk_identity_list_len and
+// zk_identity_list_get; free it with zk_identity_list_free.
+typedef struct zk_identity_list zk_identity_list;
+
 // Client settings (opaque). Not thread-safe. zk_client_new copies them.
 typedef struct zk_options zk_options;
+
+// A read batch being built (opaque): gets and child listings that zk_multi_read sends in
+// one request. Not thread-safe. Free with zk_read_batch_free.
+typedef struct zk_read_batch zk_read_batch;
+
+// The per-read results of zk_multi_read (opaque). Free with zk_read_results_free.
+typedef struct zk_read_results zk_read_results;
 
 // A list of strings: a node's children (opaque). Read it with zk_string_list_len and
 // zk_string_list_get; free it with zk_string_list_free.
@@ -358,6 +371,9 @@ typedef struct zk_event {
   zk_keeper_state state;
   // The node's path, relative to the chroot; "" for session events.
   const char *path;
+  // The zxid of the change that triggered the event: ZooKeeper 3.9 sends it; 3.8 sends
+  // -1, as do session events and watch removals (-1 = unknown).
+  int64_t zxid;
 } zk_event;
 
 // A watch callback, run on the client's event thread. It may call back into the library,
@@ -410,6 +426,12 @@ typedef void (*zk_children_completion_fn)(void *userdata,
                                           const struct zk_string_list *children,
                                           const struct zk_stat *stat);
 
+// A completion with a connection's identities (freed by the library after the call):
+// NULL unless rc is ZK_RESULT_OK.
+typedef void (*zk_identity_completion_fn)(void *userdata,
+                                          zk_result rc,
+                                          const struct zk_identity_list *list);
+
 // A completion with a count: 0 unless rc is ZK_RESULT_OK.
 typedef void (*zk_count_completion_fn)(void *userdata, zk_result rc, uint32_t count);
 
@@ -419,6 +441,20 @@ typedef void (*zk_acl_completion_fn)(void *userdata,
                                      zk_result rc,
                                      const struct zk_acl_list *acl,
                                      const struct zk_stat *stat);
+
+// A completion with a read batch's results (freed by the library after the call): NULL
+// unless rc is ZK_RESULT_OK.
+typedef void (*zk_read_completion_fn)(void *userdata,
+                                      zk_result rc,
+                                      const struct zk_read_results *results);
+
+// One identity the server has for a connection (zk_who_am_i): its scheme ("ip", "digest",
+// "sasl", "x509", ...) and the user within it. The strings belong to the list it was read
+// from.
+typedef struct zk_identity {
+  const char *scheme;
+  const char *user;
+} zk_identity;
 
 #ifdef __cplusplus
 extern "C" {
@@ -667,6 +703,12 @@ zk_result zk_get_ephemerals(struct zk_client *client,
                             uint32_t timeout_ms,
                             struct zk_string_list **out);
 
+// Writes to *out the identities the server has for this connection (free with
+// zk_identity_list_free): "ip" with the client's address, "digest" with the user after
+// zk_add_auth, "sasl" after SASL, "x509" with the certificate's name over TLS.
+// ZooKeeper 3.7+.
+zk_result zk_who_am_i(struct zk_client *client, uint32_t timeout_ms, struct zk_identity_list **out);
+
 // Writes to *out how many nodes are below path, at any depth, path itself not counted.
 // ZooKeeper 3.6+.
 zk_result zk_get_all_children_number(struct zk_client *client,
@@ -845,6 +887,17 @@ zk_result zk_get_ephemerals_async(struct zk_client *client,
                                   void *userdata,
                                   zk_finalizer_fn finalizer);
 
+// zk_who_am_i, async: the callback gets the identities.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_who_am_i_async(struct zk_client *client,
+                            uint32_t timeout_ms,
+                            zk_identity_completion_fn callback,
+                            void *userdata,
+                            zk_finalizer_fn finalizer);
+
 // zk_get_all_children_number, async: the callback gets the count.
 // Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
 // on the event thread, in reply order; a stop or close before the reply gives it
@@ -958,8 +1011,11 @@ size_t zk_txn_results_len(const struct zk_txn_results *r);
 // Reads the outcome of op index (ZK_RESULT_INVALID_ARGUMENT if out of range). *rc gets
 // ZK_RESULT_OK for an applied op, the op's error for the failing one, and
 // ZK_RESULT_RUNTIME_INCONSISTENCY for ops not applied because another failed. *path gets
-// a create's path (borrowed from r, valid until it is freed) or NULL; *stat gets a set's
-// new Stat and is left alone otherwise. Each out-parameter is optional.
+// a create's path (borrowed from r, valid until it is freed) or NULL. *stat gets the op's
+// Stat: a set's new one, and a create's where the server sends it (ZooKeeper 3.9 for every
+// create; 3.8 only for container and TTL nodes); it is zero-filled when the op has none
+// (a node's czxid is never 0, so czxid == 0 means "no Stat"). Each out-parameter is
+// optional.
 zk_result zk_txn_results_get(const struct zk_txn_results *r,
                              size_t index,
                              zk_result *rc,
@@ -968,6 +1024,62 @@ zk_result zk_txn_results_get(const struct zk_txn_results *r,
 
 // Frees results. NULL is a no-op.
 void zk_txn_results_free(struct zk_txn_results *r);
+
+// A new, empty read batch; never NULL. Free it with zk_read_batch_free.
+struct zk_read_batch *zk_read_batch_new(void);
+
+// Frees a read batch. NULL is a no-op.
+void zk_read_batch_free(struct zk_read_batch *batch);
+
+// Adds a read of path's data and Stat, as zk_get (without a watch). Paths are checked
+// when the batch is read.
+zk_result zk_read_batch_get(struct zk_read_batch *batch, const char *path);
+
+// Adds a listing of path's children, as zk_get_children (without a watch).
+zk_result zk_read_batch_get_children(struct zk_read_batch *batch, const char *path);
+
+// Reads batch in one request and round trip (multiRead, ZooKeeper 3.6+) and writes each
+// read's result to *out (free with zk_read_results_free), in the order the reads were
+// added. ZK_RESULT_OK means the server answered: each read then has its own result, and
+// one failing (ZK_RESULT_NO_NODE, ...) does not fail the others. batch is not changed.
+// An empty batch sends nothing: ZK_RESULT_OK with no results, or ZK_RESULT_CLOSED before
+// zk_start and after zk_close.
+zk_result zk_multi_read(struct zk_client *client,
+                        const struct zk_read_batch *batch,
+                        uint32_t timeout_ms,
+                        struct zk_read_results **out);
+
+// zk_multi_read, async: the callback gets the results.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_multi_read_async(struct zk_client *client,
+                              const struct zk_read_batch *batch,
+                              uint32_t timeout_ms,
+                              zk_read_completion_fn callback,
+                              void *userdata,
+                              zk_finalizer_fn finalizer);
+
+// The number of per-read results; 0 for NULL.
+size_t zk_read_results_len(const struct zk_read_results *r);
+
+// Reads the result of read index (ZK_RESULT_INVALID_ARGUMENT if out of range). *rc gets
+// ZK_RESULT_OK or that read's error. For a get that succeeded, *data and *len get the
+// node's data (borrowed from r, valid until it is freed; len 0 for an empty node) and
+// *stat its Stat; for a child listing, *children gets the list (borrowed from r: do not
+// free it). What a read did not give is written as NULL, 0 and a zero-filled Stat. Each
+// out-parameter is optional.
+zk_result zk_read_results_get(const struct zk_read_results *r,
+                              size_t index,
+                              zk_result *rc,
+                              const uint8_t **data,
+                              size_t *len,
+                              struct zk_stat *stat,
+                              const struct zk_string_list **children);
+
+// Frees results, their data and child lists. NULL is a no-op.
+void zk_read_results_free(struct zk_read_results *r);
 
 // Frees the bytes of a buffer the library filled and sets it to {NULL, 0}. NULL, a zeroed
 // buffer or one already freed is a no-op.
@@ -1001,6 +1113,18 @@ void zk_acl_list_free(struct zk_acl_list *list);
 // (free with zk_string_free), for a {perms, "digest", id} ACL entry.
 // ZK_RESULT_INVALID_ARGUMENT if user contains ':'.
 zk_result zk_digest_id(const char *user, const char *password, char **out);
+
+// The number of identities; 0 for NULL.
+size_t zk_identity_list_len(const struct zk_identity_list *list);
+
+// Writes identity index to *out; its strings are borrowed from the list (valid until it
+// is freed). ZK_RESULT_INVALID_ARGUMENT when index is out of range.
+zk_result zk_identity_list_get(const struct zk_identity_list *list,
+                               size_t index,
+                               struct zk_identity *out);
+
+// Frees a list and its strings. NULL is a no-op.
+void zk_identity_list_free(struct zk_identity_list *list);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -432,7 +432,8 @@ fn server_restart_suspends_then_resumes_the_same_session() {
         WatchedEvent {
             event_type: EventType::NodeDataChanged,
             keeper_state: KeeperState::Connected,
-            path: "/watched".into()
+            path: "/watched".into(),
+            zxid: -1,
         }
     );
 }
@@ -563,6 +564,7 @@ fn changes_made_while_disconnected_fire_the_restored_watches() {
         event_type: ty,
         keeper_state: KeeperState::Connected,
         path: p.into(),
+        zxid: -1,
     };
     assert_eq!(wc.next(), ev(EventType::NodeDataChanged, &changed));
     assert_eq!(wd.next(), ev(EventType::NodeDeleted, &deleted));

@@ -35,6 +35,7 @@ fn event(ty: EventType, path: &str) -> WatchedEvent {
         event_type: ty,
         keeper_state: KeeperState::Connected,
         path: path.into(),
+        zxid: -1,
     }
 }
 
@@ -220,6 +221,7 @@ fn stop_ends_every_registered_watch_once_with_a_closed_session_event() {
             event_type: EventType::None,
             keeper_state: KeeperState::Closed,
             path: String::new(),
+            zxid: -1,
         };
         assert_eq!(e, &want, "{name}");
     }
@@ -321,7 +323,59 @@ fn a_blocking_call_made_inside_a_watch_callback_works() {
     assert_eq!(got.unwrap(), Ok(b"first".to_vec()));
     rootc.set(&format!("{r}/n"), b"second", -1, None).unwrap();
     let got = rx.recv_timeout(WAIT).expect("re-armed watch ran");
-    assert_eq!(got.unwrap_err(), event(EventType::NodeDataChanged, "/n"));
+    let got = got.unwrap_err();
+    assert_eq!(
+        WatchedEvent { zxid: -1, ..got },
+        event(EventType::NodeDataChanged, "/n")
+    );
+}
+
+#[test]
+fn node_events_carry_the_zxid_of_their_change_on_39_and_minus_one_on_38() {
+    let (c, rootc, r) = chrooted("event-zxid");
+    let is_39 = harness::shared().is_39();
+    // On 3.9 the zxid is the change's; on 3.8 the server sends -1 (unknown).
+    let want = |zxid: i64| if is_39 { zxid } else { -1 };
+
+    let (w, f) = Watch::pair();
+    c.exists("/n", Some(f), None).unwrap();
+    let created = rootc
+        .create(
+            &format!("{r}/n"),
+            b"",
+            &CreateOptions::default(),
+            true,
+            None,
+        )
+        .unwrap()
+        .stat
+        .unwrap();
+    let ev = w.next_raw();
+    assert_eq!(ev.event_type, EventType::NodeCreated);
+    assert_eq!(ev.zxid, want(created.czxid));
+
+    let (w, f) = Watch::pair();
+    c.get("/n", Some(f), None).unwrap();
+    let set = rootc.set(&format!("{r}/n"), b"x", -1, None).unwrap();
+    let ev = w.next_raw();
+    assert_eq!(ev.event_type, EventType::NodeDataChanged);
+    assert_eq!(ev.zxid, want(set.mzxid));
+
+    // A delete's zxid is the parent's pzxid afterwards.
+    let (w, f) = Watch::pair();
+    c.get("/n", Some(f), None).unwrap();
+    rootc.delete(&format!("{r}/n"), -1, false, None).unwrap();
+    let parent = rootc.exists(&r, None, None).unwrap().unwrap();
+    let ev = w.next_raw();
+    assert_eq!(ev.event_type, EventType::NodeDeleted);
+    assert_eq!(ev.zxid, want(parent.pzxid));
+
+    // Events the client makes itself never have one.
+    let (w, f) = Watch::pair();
+    c.exists("/never", Some(f), None).unwrap();
+    c.close();
+    let ev = w.next_raw();
+    assert_eq!((ev.event_type, ev.zxid), (EventType::None, -1));
 }
 
 #[test]

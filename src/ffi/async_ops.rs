@@ -8,7 +8,7 @@ use super::convert::*;
 use super::types::*;
 use super::zk_result;
 use crate::client::async_ops::Callback;
-use crate::client::{Acl, Created, Stat};
+use crate::client::{Acl, ClientInfo, Created, Stat};
 use crate::error::{Error, Result};
 
 /// The completion of an async call with no value. It runs on the event thread and may
@@ -47,6 +47,11 @@ pub type zk_string_completion_fn = Option<
         stat: *const zk_stat,
     ),
 >;
+/// A completion with a connection's identities (freed by the library after the call):
+/// NULL unless rc is ZK_RESULT_OK.
+pub type zk_identity_completion_fn = Option<
+    unsafe extern "C" fn(userdata: *mut c_void, rc: zk_result, list: *const zk_identity_list),
+>;
 /// A completion with a count: 0 unless rc is ZK_RESULT_OK.
 pub type zk_count_completion_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, rc: zk_result, count: u32)>;
@@ -63,7 +68,7 @@ pub type zk_acl_completion_fn = Option<
 
 /// Wraps a C callback as a Rust completion that owns the userdata: the finalizer runs right
 /// after the callback, or when the completion is dropped unrun (a call that failed).
-fn completion<T: 'static, F>(
+pub(super) fn completion<T: 'static, F>(
     callback: Option<F>,
     ud: UserData,
     call: fn(F, *mut c_void, Result<T>),
@@ -80,7 +85,7 @@ where
     }))
 }
 
-fn rc<T>(r: &Result<T>) -> zk_result {
+pub(super) fn rc<T>(r: &Result<T>) -> zk_result {
     match r {
         Ok(_) => Error::Ok,
         Err(e) => *e,
@@ -310,6 +315,36 @@ pub unsafe extern "C" fn zk_get_ephemerals_async(
         // SAFETY: the caller's contract.
         let (c, prefix) = unsafe { (client_arg(client)?, str_arg(prefix)?) };
         c.get_ephemerals_async(prefix, timeout(timeout_ms), done)
+    })
+}
+
+/// zk_who_am_i, async: the callback gets the identities.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
+#[no_mangle]
+pub unsafe extern "C" fn zk_who_am_i_async(
+    client: *mut zk_client,
+    timeout_ms: u32,
+    callback: zk_identity_completion_fn,
+    userdata: *mut c_void,
+    finalizer: zk_finalizer_fn,
+) -> zk_result {
+    let ud = UserData::new(userdata, finalizer);
+    guard(move || {
+        let done = completion(callback, ud, |cb, ud, r: Result<Vec<ClientInfo>>| {
+            let list = r.and_then(zk_identity_list::new);
+            let lp = list.as_ref().map_or(std::ptr::null_mut(), |l| *l);
+            // SAFETY: a C function pointer and its userdata; the list lives for the call.
+            unsafe {
+                cb(ud, rc(&list), lp);
+                zk_identity_list_free(lp);
+            }
+        })?;
+        // SAFETY: the caller's contract.
+        let c = unsafe { client_arg(client)? };
+        c.who_am_i_async(timeout(timeout_ms), done)
     })
 }
 

@@ -309,6 +309,7 @@ fn call_watch(
         event_type: ev.event_type.into(),
         state: ev.keeper_state,
         path: path.as_ptr(),
+        zxid: ev.zxid,
     };
     // SAFETY: a C function pointer and the userdata it came with; `e` lives for the call.
     unsafe { cb(ud.ptr(), &e) };

@@ -190,6 +190,27 @@ pub unsafe extern "C" fn zk_get_ephemerals(
     })
 }
 
+/// Writes to *out the identities the server has for this connection (free with
+/// zk_identity_list_free): "ip" with the client's address, "digest" with the user after
+/// zk_add_auth, "sasl" after SASL, "x509" with the certificate's name over TLS.
+/// ZooKeeper 3.7+.
+#[no_mangle]
+pub unsafe extern "C" fn zk_who_am_i(
+    client: *mut zk_client,
+    timeout_ms: u32,
+    out: *mut *mut zk_identity_list,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let c = unsafe { client_arg(client)? };
+        out_arg(out)?;
+        let list = zk_identity_list::new(c.who_am_i(timeout(timeout_ms))?)?;
+        // SAFETY: the caller's contract.
+        unsafe { write_opt(out, list) };
+        Ok(())
+    })
+}
+
 /// Writes to *out how many nodes are below path, at any depth, path itself not counted.
 /// ZooKeeper 3.6+.
 #[no_mangle]

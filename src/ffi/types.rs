@@ -6,7 +6,7 @@ use std::ffi::{c_char, c_void, CString};
 
 use super::convert::*;
 use super::zk_result;
-use crate::client::{Acl, KeeperState, LogLevel, State};
+use crate::client::{Acl, ClientInfo, KeeperState, LogLevel, State};
 use crate::error::{Error, Result};
 
 /// The coarse state: ZK_STATE_LOST, ZK_STATE_SUSPENDED, ZK_STATE_CONNECTED.
@@ -140,6 +140,9 @@ pub struct zk_event {
     pub state: zk_keeper_state,
     /// The node's path, relative to the chroot; "" for session events.
     pub path: *const c_char,
+    /// The zxid of the change that triggered the event: ZooKeeper 3.9 sends it; 3.8 sends
+    /// -1, as do session events and watch removals (-1 = unknown).
+    pub zxid: i64,
 }
 
 /// Releases userdata: the library calls it exactly once, when it is done with the
@@ -249,8 +252,13 @@ pub struct zk_string_list {
 
 impl zk_string_list {
     pub(crate) fn new(v: Vec<String>) -> Result<*mut zk_string_list> {
+        Ok(to_handle(zk_string_list::from_strings(v)?))
+    }
+
+    /// The list itself, for a value that holds one (a read batch's results).
+    pub(crate) fn from_strings(v: Vec<String>) -> Result<zk_string_list> {
         let items = v.into_iter().map(to_cstring).collect::<Result<Vec<_>>>()?;
-        Ok(to_handle(zk_string_list { items }))
+        Ok(zk_string_list { items })
     }
 }
 
@@ -403,4 +411,73 @@ mod tests {
             unsafe { zk_buffer_free(&mut b) }; // twice is fine
         }
     }
+}
+
+/// One identity the server has for a connection (zk_who_am_i): its scheme ("ip", "digest",
+/// "sasl", "x509", ...) and the user within it. The strings belong to the list it was read
+/// from.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct zk_identity {
+    pub scheme: *const c_char,
+    pub user: *const c_char,
+}
+
+/// The identities of a connection (opaque). Read it with zk_identity_list_len and
+/// zk_identity_list_get; free it with zk_identity_list_free.
+pub struct zk_identity_list {
+    items: Vec<(CString, CString)>,
+}
+
+impl zk_identity_list {
+    pub(crate) fn new(v: Vec<ClientInfo>) -> Result<*mut zk_identity_list> {
+        let items = v
+            .into_iter()
+            .map(|i| Ok((to_cstring(i.auth_scheme)?, to_cstring(i.user)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(to_handle(zk_identity_list { items }))
+    }
+}
+
+/// The number of identities; 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn zk_identity_list_len(list: *const zk_identity_list) -> usize {
+    // SAFETY: the caller's contract.
+    guard_value(0, || {
+        unsafe { ref_arg(list) }.map(|l| l.items.len()).unwrap_or(0)
+    })
+}
+
+/// Writes identity index to *out; its strings are borrowed from the list (valid until it
+/// is freed). ZK_RESULT_INVALID_ARGUMENT when index is out of range.
+#[no_mangle]
+pub unsafe extern "C" fn zk_identity_list_get(
+    list: *const zk_identity_list,
+    index: usize,
+    out: *mut zk_identity,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let l = unsafe { ref_arg(list) }?;
+        out_arg(out)?;
+        let (scheme, user) = l.items.get(index).ok_or(Error::InvalidArgument)?;
+        // SAFETY: non-null, writable by the caller's contract.
+        unsafe {
+            write_opt(
+                out,
+                zk_identity {
+                    scheme: scheme.as_ptr(),
+                    user: user.as_ptr(),
+                },
+            )
+        };
+        Ok(())
+    })
+}
+
+/// Frees a list and its strings. NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn zk_identity_list_free(list: *mut zk_identity_list) {
+    // SAFETY: the caller's contract.
+    unsafe { free_handle(list) }
 }

@@ -477,6 +477,7 @@ fn run_one(ev: Event) {
                 event_type: crate::proto::consts::EventType::None,
                 keeper_state,
                 path: String::new(),
+                zxid: -1,
             };
             // one callback's panic must not cost the others their event
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || match w {

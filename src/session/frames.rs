@@ -309,6 +309,7 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
                         event_type: ty,
                         keeper_state: keeper,
                         path: path.clone(),
+                        zxid: hdr.zxid,
                     },
                 );
             }

@@ -589,6 +589,7 @@ impl Session {
                     event_type: ev,
                     keeper_state: keeper,
                     path: user_path.to_string(),
+                    zxid: -1,
                 },
             );
         }

@@ -78,6 +78,10 @@ pub struct WatchedEvent {
     pub keeper_state: KeeperState,
     /// The path relative to the chroot; empty for session events.
     pub path: String,
+    /// The zxid of the change that triggered the event, as the server sent it. ZooKeeper
+    /// 3.9 sends it; 3.8 and older send -1, which is also what events the client makes
+    /// itself (session events, watch removals) carry: -1 means unknown.
+    pub zxid: i64,
 }
 
 /// A one-shot watch callback. It is called exactly once (with its event, or with a

@@ -381,6 +381,7 @@ mod tests {
                     event_type: EventType::NodeDataChanged,
                     keeper_state: KeeperState::Connected,
                     path: "/o".into(),
+                    zxid: -1,
                 });
             }
         }

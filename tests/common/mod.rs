@@ -142,7 +142,18 @@ impl Watch {
         )
     }
 
+    /// The next event with its zxid set to -1, so that tests compare events the same way
+    /// on ZooKeeper 3.8 (which sends -1) and 3.9 (which sends the change's zxid); the
+    /// tests about the zxid use `next_raw`.
     pub fn next(&self) -> WatchedEvent {
+        WatchedEvent {
+            zxid: -1,
+            ..self.next_raw()
+        }
+    }
+
+    /// The next event as delivered.
+    pub fn next_raw(&self) -> WatchedEvent {
         self.events.recv_timeout(WAIT).expect("watch event")
     }
 
