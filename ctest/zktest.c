@@ -220,16 +220,8 @@ zk_result zkt_set_str(zk_client *c, const char *path, const char *data)
 
 bool zkt_server_is_39(zk_client *c)
 {
-    char *out = NULL;
-    int major = 0, minor = 0;
-    if (zk_command(c, "srvr", 0, &out) != ZK_RESULT_OK || out == NULL) {
-        zkt_fail(__FILE__, __LINE__, "srvr failed: cannot tell the server's version");
-        return false;
-    }
-    const char *v = strstr(out, "version: ");
-    if (v == NULL || sscanf(v, "version: %d.%d", &major, &minor) != 2)
-        zkt_fail(__FILE__, __LINE__, "no version in srvr's answer: %s", out);
-    zk_string_free(out);
+    uint32_t major = 0, minor = 0, patch = 0;
+    CHECK_OK(zk_server_version(c, 0, &major, &minor, &patch));
     return major > 3 || (major == 3 && minor >= 9);
 }
 

@@ -66,6 +66,9 @@ type Event struct {
 	State KeeperState
 	// Path is the node's path relative to the chroot; "" for EventNone.
 	Path string
+	// Zxid is the zxid of the change that triggered the event: ZooKeeper 3.9 sends it;
+	// 3.8 sends -1, as do EventNone and watch removals (-1 = unknown).
+	Zxid int64
 }
 
 func (e Event) String() string {
@@ -77,6 +80,7 @@ func eventFromC(ev *C.zk_event) Event {
 		Type:  EventType(ev.event_type),
 		State: KeeperState(ev.state),
 		Path:  C.GoString(ev.path),
+		Zxid:  int64(ev.zxid),
 	}
 }
 

@@ -44,7 +44,7 @@ func TestStatesFollowALostConnectionAndWatchesSurviveIt(t *testing.T) {
 	if c.SessionID() != session {
 		t.Fatalf("session %x became %x across a short disconnect", session, c.SessionID())
 	}
-	expectEvent(t, ch, Event{EventNodeDataChanged, KeeperConnected, root})
+	expectEvent(t, ch, Event{Type: EventNodeDataChanged, State: KeeperConnected, Path: root})
 }
 
 // Away longer than the session timeout: the session expires, pending watches end with
@@ -67,7 +67,7 @@ func TestSessionExpiry(t *testing.T) {
 			time.Sleep(c.SessionTimeout() + 500*time.Millisecond)
 			p.restore()
 			waitState(t, states, StateChange{StateLost, KeeperExpiredSession}, 10*time.Second)
-			expectEvent(t, ch, Event{EventNone, KeeperExpiredSession, ""})
+			expectEvent(t, ch, Event{Type: EventNone, State: KeeperExpiredSession, Path: ""})
 			if final {
 				if _, _, err := c.Get(t.Context(), "/"); !errors.Is(err, ErrSessionExpired) {
 					t.Fatalf("Get after a final expiry: %v", err)
