@@ -263,6 +263,12 @@ enum zk_watcher_type
   ZK_WATCHER_TYPE_DATA = 2,
   // All of the above and persistent watches (zk_add_watch).
   ZK_WATCHER_TYPE_ANY = 3,
+  // Persistent watches (zk_add_watch, not recursive). ZooKeeper 3.9; on older servers
+  // only where the path holds no other kind of watch of this client, else
+  // ZK_RESULT_UNIMPLEMENTED.
+  ZK_WATCHER_TYPE_PERSISTENT = 4,
+  // Persistent recursive watches (zk_add_watch, recursive); as Persistent.
+  ZK_WATCHER_TYPE_PERSISTENT_RECURSIVE = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -743,8 +749,10 @@ zk_result zk_sync(struct zk_client *client, const char *path, uint32_t timeout_m
 // the session, then once more with ZK_EVENT_TYPE_PERSISTENT_WATCH_REMOVED or a session
 // event (ZK_EVENT_TYPE_NONE), then its finalizer runs. If this fails the callback never
 // runs. The watch is restored after a reconnect; events from while the client was away
-// are not replayed. ZooKeeper 3.8 keeps one watch mode per path and session: do not mix a
-// persistent watch and one-shot watches on one path.
+// are not replayed. On ZooKeeper 3.9 every kind of watch on a path is kept apart. 3.8 keeps
+// one watch mode per path and session: a one-shot watch set on the path afterwards (or a
+// second persistent mode) replaces this one on the server, which then drops it when the
+// one-shot watch fires; on 3.8 do not mix modes on one path.
 zk_result zk_add_watch(struct zk_client *client,
                        const char *path,
                        bool recursive,

@@ -221,3 +221,89 @@ fn removing_one_shot_watches_by_kind_tells_each_watcher() {
     assert_eq!(c.watch_count(), 0);
     c.delete("/pw-remove", -1, true, None).unwrap();
 }
+
+#[test]
+fn one_persistent_mode_is_removed_alone_on_39_and_where_unambiguous_on_38() {
+    let cluster = harness::shared();
+    let is_39 = cluster.is_39();
+    let c = connect(cluster.hosts());
+    let other = connect(cluster.hosts());
+    fresh(&c, "/pw-kinds");
+    let drops = Arc::new(AtomicUsize::new(0));
+
+    // Only a persistent watch on the path: removable by its own type on both servers (3.8
+    // is asked for Any, which removes exactly it).
+    let (f, rx) = recorder(&drops);
+    c.add_watch("/pw-kinds", false, f, None).unwrap();
+    c.remove_watches("/pw-kinds", WatcherType::Persistent, false, None)
+        .unwrap();
+    assert_eq!(
+        next(&rx),
+        (EventType::PersistentWatchRemoved, "/pw-kinds".into())
+    );
+    assert_eq!(
+        c.remove_watches("/pw-kinds", WatcherType::Persistent, false, None),
+        Err(Error::NoWatcher)
+    );
+    other.set("/pw-kinds", b"1", -1, None).unwrap();
+    quiet(&rx);
+
+    // Both persistent modes on one path: 3.9 removes one and keeps the other; 3.8, which
+    // keeps one mode per path, cannot.
+    let (p, prx) = recorder(&drops);
+    let (r, rrx) = recorder(&drops);
+    c.add_watch("/pw-kinds", false, p, None).unwrap();
+    c.add_watch("/pw-kinds", true, r, None).unwrap();
+    let removed = c.remove_watches("/pw-kinds", WatcherType::PersistentRecursive, false, None);
+    if is_39 {
+        removed.unwrap();
+        assert_eq!(
+            next(&rrx),
+            (EventType::PersistentWatchRemoved, "/pw-kinds".into())
+        );
+        other.set("/pw-kinds", b"2", -1, None).unwrap();
+        assert_eq!(next(&prx), (EventType::NodeDataChanged, "/pw-kinds".into()));
+        quiet(&rrx);
+    } else {
+        assert_eq!(removed, Err(Error::Unimplemented));
+    }
+    c.remove_watches("/pw-kinds", WatcherType::Any, false, None)
+        .unwrap();
+    assert_eq!(c.watch_count(), 0);
+    c.delete("/pw-kinds", -1, true, None).unwrap();
+}
+
+#[test]
+fn a_one_shot_watch_beside_a_persistent_one_coexists_on_39_and_takes_over_on_38() {
+    let cluster = harness::shared();
+    let is_39 = cluster.is_39();
+    let c = connect(cluster.hosts());
+    let other = connect(cluster.hosts());
+    fresh(&c, "/pw-mix");
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (p, prx) = recorder(&drops);
+    c.add_watch("/pw-mix", false, p, None).unwrap();
+    let (tx, once) = mpsc::channel();
+    c.get(
+        "/pw-mix",
+        Some(Box::new(move |e| tx.send(e.event_type).unwrap())),
+        None,
+    )
+    .unwrap();
+    other.set("/pw-mix", b"1", -1, None).unwrap();
+    assert_eq!(once.recv_timeout(WAIT).unwrap(), EventType::NodeDataChanged);
+    assert_eq!(next(&prx), (EventType::NodeDataChanged, "/pw-mix".into()));
+    other.set("/pw-mix", b"2", -1, None).unwrap();
+    if is_39 {
+        // Each mode is kept apart: the persistent watch stays.
+        assert_eq!(next(&prx), (EventType::NodeDataChanged, "/pw-mix".into()));
+    } else {
+        // 3.8 keeps one mode per path: the one-shot registration replaced the persistent
+        // one on the server, which dropped it when it fired (ZOOKEEPER-4466). The client
+        // documents this on add_watch: do not mix modes on one path on 3.8.
+        quiet(&prx);
+    }
+    c.remove_watches("/pw-mix", WatcherType::Any, false, None)
+        .unwrap();
+    c.delete("/pw-mix", -1, true, None).unwrap();
+}

@@ -300,8 +300,11 @@ impl Client {
     /// session; then once more with the removal (PersistentWatchRemoved) or session event
     /// (None), and dropped. It is restored after a reconnect (SetWatches2), but events that
     /// happened while disconnected are not replayed: the server does not keep them.
-    /// ZooKeeper 3.8 keeps one watch mode per path and session (ZOOKEEPER-4466): do not mix
-    /// a persistent watch and one-shot watches on the same path.
+    /// On ZooKeeper 3.9 every kind of watch on a path is kept apart. 3.8 keeps one watch mode
+    /// per path and session (ZOOKEEPER-4466): a one-shot watch set on the path afterwards
+    /// (or the other persistent mode) replaces this one on the server, which drops it when
+    /// the one-shot watch fires, while this client still holds it; on 3.8 do not mix modes
+    /// on one path.
     pub fn add_watch(
         &self,
         path: &str,
@@ -338,10 +341,15 @@ impl Client {
     }
 
     /// Removes the client's watches of a kind on a path (removeWatches): Data ends data and
-    /// exist watches, Children child watches, Any those and the persistent ones. Each removed
-    /// watcher gets its removal event (DataWatchRemoved, ChildWatchRemoved,
-    /// PersistentWatchRemoved) and is dropped. NoWatcher if the client holds none. With
-    /// `local`, they are removed here even if the server cannot be told (no connection).
+    /// exist watches, Children child watches, Persistent and PersistentRecursive the
+    /// persistent watches of that mode, Any all of them. Each removed watcher gets its
+    /// removal event (DataWatchRemoved, ChildWatchRemoved, PersistentWatchRemoved) and is
+    /// dropped. NoWatcher if the client holds none. With `local`, they are removed here even
+    /// if the server cannot be told (no connection).
+    ///
+    /// Persistent and PersistentRecursive are ZooKeeper 3.9's; on older servers they work
+    /// when the path holds no other kind of watch of this client (then the client asks for
+    /// Any), and are Unimplemented otherwise.
     pub fn remove_watches(
         &self,
         path: &str,
@@ -357,17 +365,32 @@ impl Client {
         if !self.session.has_watches(ty, &sp) {
             return Err(Error::NoWatcher);
         }
-        let req = RemoveWatchesRequest {
-            path: sp.to_string(),
-            watcher_type: ty as i32,
+        let deadline = self.deadline(timeout);
+        let send = |ty: WatcherType| {
+            let req = RemoveWatchesRequest {
+                path: sp.to_string(),
+                watcher_type: ty as i32,
+            };
+            self.request(OpCode::RemoveWatches, &req, None, &mut None, deadline)
         };
-        match self.request(
-            OpCode::RemoveWatches,
-            &req,
-            None,
-            &mut None,
-            self.deadline(timeout),
-        ) {
+        let mut sent = send(ty);
+        if matches!(sent, Err(Error::MarshallingError))
+            && matches!(
+                ty,
+                WatcherType::Persistent | WatcherType::PersistentRecursive
+            )
+        {
+            // A server before 3.9 knows only types 1-3 and refuses the type itself. It also
+            // keeps one watch mode per path, so when every watch of ours on the path is of
+            // this kind, removing them all (Any) removes exactly them; otherwise it cannot
+            // be done on this server.
+            sent = if self.session.has_only_watches(ty, &sp) {
+                send(WatcherType::Any)
+            } else {
+                Err(Error::Unimplemented)
+            };
+        }
+        match sent {
             Ok(_) => {}
             // The server may have fired (and so dropped) the watch meanwhile.
             Err(Error::NoWatcher) => {}

@@ -322,6 +322,8 @@ pub(crate) fn watcher_type_arg(t: u32) -> Result<WatcherType> {
         1 => Ok(WatcherType::Children),
         2 => Ok(WatcherType::Data),
         3 => Ok(WatcherType::Any),
+        4 => Ok(WatcherType::Persistent),
+        5 => Ok(WatcherType::PersistentRecursive),
         _ => Err(Error::InvalidArgument),
     }
 }

@@ -291,8 +291,10 @@ pub unsafe extern "C" fn zk_sync(
 /// the session, then once more with ZK_EVENT_TYPE_PERSISTENT_WATCH_REMOVED or a session
 /// event (ZK_EVENT_TYPE_NONE), then its finalizer runs. If this fails the callback never
 /// runs. The watch is restored after a reconnect; events from while the client was away
-/// are not replayed. ZooKeeper 3.8 keeps one watch mode per path and session: do not mix a
-/// persistent watch and one-shot watches on one path.
+/// are not replayed. On ZooKeeper 3.9 every kind of watch on a path is kept apart. 3.8 keeps
+/// one watch mode per path and session: a one-shot watch set on the path afterwards (or a
+/// second persistent mode) replaces this one on the server, which then drops it when the
+/// one-shot watch fires; on 3.8 do not mix modes on one path.
 #[no_mangle]
 pub unsafe extern "C" fn zk_add_watch(
     client: *mut zk_client,

@@ -44,6 +44,12 @@ pub enum zk_watcher_type {
     Data = 2,
     /// All of the above and persistent watches (zk_add_watch).
     Any = 3,
+    /// Persistent watches (zk_add_watch, not recursive). ZooKeeper 3.9; on older servers
+    /// only where the path holds no other kind of watch of this client, else
+    /// ZK_RESULT_UNIMPLEMENTED.
+    Persistent = 4,
+    /// Persistent recursive watches (zk_add_watch, recursive); as Persistent.
+    PersistentRecursive = 5,
 }
 
 /// Watch event types, with ZooKeeper's numbers.

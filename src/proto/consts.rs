@@ -121,8 +121,9 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The `type` of checkWatches / removeWatches.
-    WatcherType { Children = 1, Data = 2, Any = 3 }
+    /// The `type` of checkWatches / removeWatches. Persistent and PersistentRecursive
+    /// remove one kind of addWatch watch; servers before 3.9 refuse them.
+    WatcherType { Children = 1, Data = 2, Any = 3, Persistent = 4, PersistentRecursive = 5 }
 }
 
 wire_enum! {

@@ -571,6 +571,15 @@ impl Session {
         self.inner.watches.lock().covers(ty, server_path)
     }
 
+    /// Whether the path's watches are all of the kind `ty` (see `WatchTable::only`).
+    pub fn has_only_watches(
+        &self,
+        ty: crate::proto::consts::WatcherType,
+        server_path: &str,
+    ) -> bool {
+        self.inner.watches.lock().only(ty, server_path)
+    }
+
     /// Ends the watches of `ty` on a path locally: each gets its removal event (with
     /// `user_path`) on the event thread and is dropped. Returns how many there were.
     pub fn remove_watches(

@@ -181,8 +181,14 @@ impl WatchTable {
         if matches!(ty, WatcherType::Children | WatcherType::Any) {
             once(&mut self.child, EventType::ChildWatchRemoved, &mut out);
         }
-        if ty == WatcherType::Any {
-            for m in [&mut self.persistent, &mut self.recursive] {
+        let persistent: &mut [&mut HashMap<Box<str>, Slot<PersistentFn>>] = match ty {
+            WatcherType::Any => &mut [&mut self.persistent, &mut self.recursive],
+            WatcherType::Persistent => &mut [&mut self.persistent],
+            WatcherType::PersistentRecursive => &mut [&mut self.recursive],
+            WatcherType::Data | WatcherType::Children => &mut [],
+        };
+        {
+            for m in persistent.iter_mut() {
                 if let Some(v) = m.remove(server_path) {
                     out.extend(
                         v.into_iter()
@@ -198,13 +204,30 @@ impl WatchTable {
     pub fn covers(&self, ty: WatcherType, server_path: &str) -> bool {
         let data = self.data.contains_key(server_path) || self.exist.contains_key(server_path);
         let child = self.child.contains_key(server_path);
-        let persistent =
-            self.persistent.contains_key(server_path) || self.recursive.contains_key(server_path);
+        let persistent = self.persistent.contains_key(server_path);
+        let recursive = self.recursive.contains_key(server_path);
         match ty {
             WatcherType::Data => data,
             WatcherType::Children => child,
-            WatcherType::Any => data || child || persistent,
+            WatcherType::Any => data || child || persistent || recursive,
+            WatcherType::Persistent => persistent,
+            WatcherType::PersistentRecursive => recursive,
         }
+    }
+
+    /// Whether the path's watches are all of the one kind `ty` names: then a server that
+    /// cannot remove that kind alone (before 3.9) can be asked to remove them all.
+    pub fn only(&self, ty: WatcherType, server_path: &str) -> bool {
+        let any = |ty| self.covers(ty, server_path);
+        let mut others = [
+            WatcherType::Data,
+            WatcherType::Children,
+            WatcherType::Persistent,
+            WatcherType::PersistentRecursive,
+        ]
+        .into_iter()
+        .filter(|&t| t != ty);
+        any(ty) && !others.any(any)
     }
 
     /// Hands every registration to `f`, one at a time, freeing the table as it goes: a

@@ -27,6 +27,12 @@ const (
 	WatchData WatcherType = 2
 	// WatchAny: all of the above and the persistent watches (AddWatch).
 	WatchAny WatcherType = 3
+	// WatchPersistent: the persistent watches (AddWatch, not recursive). ZooKeeper 3.9;
+	// on older servers only where the path holds no other kind of watch of this client,
+	// else ErrUnimplemented.
+	WatchPersistent WatcherType = 4
+	// WatchPersistentRecursive: the persistent recursive watches; as WatchPersistent.
+	WatchPersistentRecursive WatcherType = 5
 )
 
 // zkclient.h's values: the build fails if one of them changes.
@@ -34,6 +40,8 @@ var (
 	_ = [1]struct{}{}[WatchChildren-C.ZK_WATCHER_TYPE_CHILDREN]
 	_ = [1]struct{}{}[WatchData-C.ZK_WATCHER_TYPE_DATA]
 	_ = [1]struct{}{}[WatchAny-C.ZK_WATCHER_TYPE_ANY]
+	_ = [1]struct{}{}[WatchPersistent-C.ZK_WATCHER_TYPE_PERSISTENT]
+	_ = [1]struct{}{}[WatchPersistentRecursive-C.ZK_WATCHER_TYPE_PERSISTENT_RECURSIVE]
 )
 
 func (t WatcherType) String() string {
@@ -44,6 +52,10 @@ func (t WatcherType) String() string {
 		return "Data"
 	case WatchAny:
 		return "Any"
+	case WatchPersistent:
+		return "Persistent"
+	case WatchPersistentRecursive:
+		return "PersistentRecursive"
 	}
 	return fmt.Sprintf("WatcherType(%d)", uint32(t))
 }
@@ -99,8 +111,10 @@ func newPersistentWatch(core *clientCore) (chan Event, C.zk_watcher) {
 // events, and while it is full further events are dropped (and counted by
 // DroppedWatchEvents); the final event and the close are never lost. Read it promptly.
 //
-// ZooKeeper 3.8 keeps one watch mode per path and session: do not mix a persistent watch
-// and one-shot watches (GetW, ExistsW, ChildrenW) on one path. If ctx is done while the
+// On ZooKeeper 3.9 every kind of watch on a path is kept apart. 3.8 keeps one watch mode
+// per path and session: a one-shot watch (GetW, ExistsW, ChildrenW) set on the path
+// afterwards replaces this one on the server, which drops it when the one-shot watch
+// fires; on 3.8 do not mix modes on one path. If ctx is done while the
 // call is in flight the watch may still be set; RemoveWatches removes it.
 func (c *Client) AddWatch(ctx context.Context, path string, recursive bool) (<-chan Event, error) {
 	ch, err := c.addWatch(ctx, path, recursive)

@@ -84,11 +84,16 @@ func TestRemoveWatchesEndsAPersistentWatch(t *testing.T) {
 	c := connect(t)
 	root := testRoot(t, c)
 	ctx := t.Context()
-	ch, err := c.AddWatch(ctx, root, false)
+	ch, err := c.AddWatch(ctx, root, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RemoveWatches(ctx, root, WatchAny, false); err != nil {
+	if err := c.RemoveWatches(ctx, root, WatchPersistent, false); !errors.Is(err, ErrNoWatcher) {
+		t.Fatalf("RemoveWatches of the other mode = %v, want ErrNoWatcher", err)
+	}
+	// Its own type: 3.9 removes that mode alone; 3.8, with only this watch on the path,
+	// is asked for WatchAny.
+	if err := c.RemoveWatches(ctx, root, WatchPersistentRecursive, false); err != nil {
 		t.Fatal(err)
 	}
 	expectEvent(t, ch, Event{Type: EventPersistentWatchRemoved, State: KeeperConnected, Path: root})
