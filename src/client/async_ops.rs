@@ -22,7 +22,7 @@ pub type Callback<T> = Box<dyn FnOnce(Result<T>) + Send + 'static>;
 
 impl Client {
     /// Sends one request; `done` gets the raw reply on the event thread (see `then`).
-    fn submit(
+    pub(super) fn submit(
         &self,
         op: OpCode,
         body: &dyn Encode,
@@ -332,7 +332,7 @@ impl Client {
 }
 
 /// Turns the raw reply into the caller's result with `finish`, then hands it to `cb`.
-fn then<T: 'static>(
+pub(super) fn then<T: 'static>(
     finish: impl FnOnce(Result<Reply>) -> Result<T> + Send + 'static,
     cb: Callback<T>,
 ) -> Box<dyn FnOnce(Result<Reply>) + Send + 'static> {
