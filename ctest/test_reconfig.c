@@ -45,10 +45,14 @@ static int count_ids(const int *ids)
     return n;
 }
 
-/* A client on the members, 4 s sessions. */
+/* A client on the members, 4 s sessions, synced with the leader: a config read through
+ * it is the latest, not a lagging server's. */
 static zk_client *on_members(void)
 {
-    return client_on(&rc, members, false, false);
+    zk_client *c = client_on(&rc, members, false, false);
+    if (c != NULL)
+        CHECK_OK(zk_sync(c, "/", 0));
+    return c;
 }
 
 /* zk_get_config, parsed; NULL after recording why. */
@@ -429,6 +433,7 @@ static void reconfig_a_following_client_moves_with_the_ensemble(void)
     zkt_path(node, "%s/n", root);
     CHECK_OK(zkt_create(admin, node, "v0"));
     wt = zkt_watcher(&w);
+    CHECK_OK(zk_sync(c, node, 0)); /* written through another server */
     CHECK_OK(zk_get(c, node, &wt, 0, &b, NULL));
     zk_buffer_free(&b);
 
@@ -485,6 +490,7 @@ static void reconfig_a_following_client_moves_with_the_ensemble(void)
         CHECK(on != rc.port[at] && on != rc.port[1] && on != 0);
         CHECK_OK(zk_get_client_id(c, &now));
         CHECK_EQ(now.session_id, id.session_id);
+        CHECK_OK(zk_sync(c, node, 0));
         CHECK_OK(zkt_get_str(c, node, &data, NULL));
         CHECK_STR(data, "v1");
         free(data);

@@ -66,6 +66,14 @@ fn host_list(c: &Client) -> Vec<String> {
     sorted(c.hosts().split(',').map(str::to_string).collect())
 }
 
+/// A client on the members, synced with the leader: a config read through it is the
+/// latest, not a lagging server's.
+fn synced_client(e: &Ensemble) -> Client {
+    let c = connect(&e.hosts());
+    c.sync("/", None).unwrap();
+    c
+}
+
 fn parse(data: &[u8]) -> EnsembleConfig {
     EnsembleConfig::parse(data)
         .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(data)))
@@ -92,7 +100,7 @@ fn expected_ids_and_ports(e: &Ensemble) -> Vec<(u64, u16)> {
 #[test]
 fn get_config_lists_the_members_with_their_client_addresses() {
     let e = ensemble();
-    let c = connect(&e.hosts());
+    let c = synced_client(&e);
     let (data, stat) = c.get_config(None, None).unwrap();
     let cfg = parse(&data);
     assert_eq!(ids_and_ports(&cfg), expected_ids_and_ports(&e));
@@ -113,9 +121,10 @@ fn get_config_lists_the_members_with_their_client_addresses() {
 #[test]
 fn get_config_ignores_the_chroot_and_its_watch_fires_there_too() {
     let e = ensemble();
-    let plain = connect(&e.hosts());
+    let plain = synced_client(&e);
     plain.ensure_path("/reconfig-chroot", None, None).unwrap();
     let c = connect(&format!("{}/reconfig-chroot", e.hosts()));
+    c.sync("/", None).unwrap();
     let (data, _) = c.get_config(None, None).unwrap();
     assert_eq!(ids_and_ports(&parse(&data)), expected_ids_and_ports(&e));
     // A node of that name inside the chroot is not what getConfig reads.
@@ -140,7 +149,7 @@ fn get_config_ignores_the_chroot_and_its_watch_fires_there_too() {
 #[test]
 fn a_whole_membership_reconfig_makes_a_new_version_and_fires_the_config_watch() {
     let e = ensemble();
-    let c = connect(&e.hosts());
+    let c = synced_client(&e);
     let (before, _) = c.get_config(None, None).unwrap();
     let old = parse(&before).version.unwrap();
     let (w, f) = Watch::pair();
@@ -183,7 +192,7 @@ fn a_whole_membership_reconfig_makes_a_new_version_and_fires_the_config_watch() 
 #[test]
 fn reconfig_errors_of_the_server_come_back_as_their_codes() {
     let e = ensemble();
-    let c = connect(&e.hosts());
+    let c = synced_client(&e);
     let before = c.get_config(None, None).unwrap().0;
     // Servers that do not run cannot be a quorum of the new membership.
     let nobody = [
@@ -281,6 +290,8 @@ fn a_following_client_keeps_its_session_and_watches_while_the_ensemble_is_replac
         .create("/follow", b"v0", &CreateOptions::default(), false, None)
         .unwrap();
     let (w, f) = Watch::pair();
+    // Written through another server: sync, so this one has it too.
+    c.sync("/follow", None).unwrap();
     c.get("/follow", Some(f), None).unwrap();
 
     // Grow: a fourth server joins, a reconfig makes it a member.
@@ -348,6 +359,7 @@ fn a_following_client_keeps_its_session_and_watches_while_the_ensemble_is_replac
         "reconnected to server {on}"
     );
     assert_eq!(c.client_id().unwrap().session_id, session);
+    c.sync("/follow", None).unwrap();
     assert_eq!(c.get("/follow", None, None).unwrap().0, b"v1");
     let said = logs.lock().unwrap().clone();
     assert!(

@@ -19,6 +19,7 @@ use super::reconfig::CONFIG_NODE;
 use super::{Client, KeeperState, LogLevel, WeakClient};
 use crate::error::Result;
 use crate::proto::config::EnsembleConfig;
+use crate::proto::consts::EventType;
 use crate::proto::Stat;
 use crate::session::{WatchFn, WatchedEvent};
 
@@ -97,9 +98,14 @@ impl Follower {
                 Some(t) if t != token => return,
                 _ => st.armed = None,
             }
+            if ev.event_type == EventType::None {
+                // The session ended (close, expiry, auth failure): the next one may be on
+                // another ensemble, whose versions start over.
+                st.version = None;
+            }
         }
-        // A session event (close, expiry, auth failure) ended the watch: the next connect
-        // reads again, or this one if the client is connected already (a new session).
+        // After a session event the next connect reads again, or this one if the client
+        // is connected already (a new session).
         let Some(client) = self.client.upgrade() else {
             return;
         };
