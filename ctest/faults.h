@@ -10,11 +10,17 @@
 #define N_SERVERS 3
 #define EVENT_WAIT_MS 10000
 
+/* Room for one server beyond N_SERVERS: a joiner (cluster_add). */
+#define MAX_SERVERS (N_SERVERS + 1)
+
 struct cluster {
     bool up;
     char dir[128];
-    int port[N_SERVERS + 1];
-    bool killed[N_SERVERS + 1], paused[N_SERVERS + 1];
+    int n; /* servers started so far: N_SERVERS, or one more after cluster_add */
+    int port[MAX_SERVERS + 1];
+    /* With --reconfig only: each server's quorum and election ports. */
+    int quorum_port[MAX_SERVERS + 1], election_port[MAX_SERVERS + 1];
+    bool killed[MAX_SERVERS + 1], paused[MAX_SERVERS + 1];
 };
 
 /* One blocking call on its own thread, to catch it in flight: a get (with `watcher` if
@@ -56,6 +62,14 @@ int leader_and_followers(struct cluster *cl, int *x, int *y);
 bool cluster_start(struct cluster *cl, const char *flags);
 
 void cluster_stop(struct cluster *cl);
+
+/* On a --reconfig cluster: starts one more server, which joins as a non-voting follower
+ * until a reconfig adds member_line(id); returns its id, or 0 after recording why. */
+int cluster_add(struct cluster *cl);
+
+/* Server `id`'s line for a reconfig: "server.<id>=127.0.0.1:<quorum>:<election>:
+ * participant;127.0.0.1:<port>". */
+void member_line(struct cluster *cl, int id, char *out, size_t len);
 
 /* The shared ensemble (global sessions, as deployed: a local session could not move),
  * started on first use and healed; NULL after recording why not. */

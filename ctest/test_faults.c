@@ -162,12 +162,46 @@ int leader_and_followers(struct cluster *cl, int *x, int *y)
     return leader;
 }
 
+/* Reads the ports of servers 1..n from the cluster's cluster.env; false (recorded) if
+ * one has no client port. */
+static bool read_ports(struct cluster *cl, int n)
+{
+    char path[256], line[256];
+    FILE *env;
+    int i;
+    snprintf(path, sizeof path, "%s/cluster.env", cl->dir);
+    env = fopen(path, "r");
+    if (env == NULL) {
+        zkt_fail(__FILE__, __LINE__, "no %s", path);
+        return false;
+    }
+    while (fgets(line, sizeof line, env) != NULL)
+        for (i = 1; i <= n; i++) {
+            char key[64];
+            int k = snprintf(key, sizeof key, "ZK_SERVER_%d_PORT=", i);
+            if (strncmp(line, key, (size_t)k) == 0)
+                cl->port[i] = atoi(line + k);
+            k = snprintf(key, sizeof key, "ZK_SERVER_%d_QUORUM_PORT=", i);
+            if (strncmp(line, key, (size_t)k) == 0)
+                cl->quorum_port[i] = atoi(line + k);
+            k = snprintf(key, sizeof key, "ZK_SERVER_%d_ELECTION_PORT=", i);
+            if (strncmp(line, key, (size_t)k) == 0)
+                cl->election_port[i] = atoi(line + k);
+        }
+    fclose(env);
+    for (i = 1; i <= n; i++)
+        if (cl->port[i] == 0) {
+            zkt_fail(__FILE__, __LINE__, "no port for server %d in %s", i, path);
+            return false;
+        }
+    cl->n = n;
+    return true;
+}
+
 /* Starts `N_SERVERS` servers with `flags` (extra zkharness start arguments). */
 bool cluster_start(struct cluster *cl, const char *flags)
 {
-    char args[1024], path[256], line[256];
-    FILE *env;
-    int i;
+    char args[1024];
     memset(cl, 0, sizeof *cl);
     snprintf(cl->dir, sizeof cl->dir, "%s/zkfaults-XXXXXX",
              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -181,27 +215,31 @@ bool cluster_start(struct cluster *cl, const char *flags)
         zkt_fail(__FILE__, __LINE__, "zkharness start failed");
         return false;
     }
-    snprintf(path, sizeof path, "%s/cluster.env", cl->dir);
-    env = fopen(path, "r");
-    if (env == NULL) {
-        zkt_fail(__FILE__, __LINE__, "no %s", path);
+    if (!read_ports(cl, N_SERVERS))
         return false;
-    }
-    while (fgets(line, sizeof line, env) != NULL)
-        for (i = 1; i <= N_SERVERS; i++) {
-            char key[64];
-            int n = snprintf(key, sizeof key, "ZK_SERVER_%d_PORT=", i);
-            if (strncmp(line, key, (size_t)n) == 0)
-                cl->port[i] = atoi(line + n);
-        }
-    fclose(env);
-    for (i = 1; i <= N_SERVERS; i++)
-        if (cl->port[i] == 0) {
-            zkt_fail(__FILE__, __LINE__, "no port for server %d in %s", i, path);
-            return false;
-        }
     cl->up = true;
     return true;
+}
+
+int cluster_add(struct cluster *cl)
+{
+    char args[512];
+    if (cl->n >= MAX_SERVERS) {
+        zkt_fail(__FILE__, __LINE__, "no room for server %d", cl->n + 1);
+        return 0;
+    }
+    snprintf(args, sizeof args, "add --dir '%s'", cl->dir);
+    if (!run_harness(args)) {
+        zkt_fail(__FILE__, __LINE__, "zkharness add failed");
+        return 0;
+    }
+    return read_ports(cl, cl->n + 1) ? cl->n : 0;
+}
+
+void member_line(struct cluster *cl, int id, char *out, size_t len)
+{
+    snprintf(out, len, "server.%d=127.0.0.1:%d:%d:participant;127.0.0.1:%d", id,
+             cl->quorum_port[id], cl->election_port[id], cl->port[id]);
 }
 
 void cluster_stop(struct cluster *cl)

@@ -1,8 +1,8 @@
 /*
  * libzkclient: a ZooKeeper client. This header is read top down: version and results,
  * options, the client's life cycle, blocking operations, async operations, transactions
- * and read batches, value types and their free functions (C wants the types declared
- * first, so they are).
+ * and read batches, the ensemble's configuration, value types and their free functions (C
+ * wants the types declared first, so they are).
  *
  * Results. A fallible function returns a zk_result: ZK_RESULT_OK (0), one of ZooKeeper's
  * own codes with its own number (ZK_RESULT_NO_NODE is -101, ...), or one of the client's,
@@ -16,10 +16,10 @@
  * Ownership. The caller keeps what it passes; the library copies what it keeps, so any
  * argument may be freed once the call returns. What the library allocates for the caller
  * has one free function each: zk_options_free, zk_client_free, zk_txn_free,
- * zk_txn_results_free, zk_read_batch_free, zk_read_results_free, zk_buffer_free,
- * zk_string_free, zk_string_list_free, zk_acl_list_free and zk_identity_list_free.
- * Each takes NULL as a no-op. Pointers handed to a callback are borrowed for the call
- * only.
+ * zk_txn_results_free, zk_read_batch_free, zk_read_results_free, zk_config_free,
+ * zk_buffer_free, zk_string_free, zk_string_list_free, zk_acl_list_free and
+ * zk_identity_list_free. Each takes NULL as a no-op. Pointers handed to a callback are
+ * borrowed for the call only.
  *
  * Strings and bytes. Paths and other strings are NUL-terminated UTF-8 (else
  * ZK_RESULT_INVALID_UTF8). Paths are relative to the chroot and checked as the server
@@ -92,6 +92,25 @@ enum zk_event_type
 typedef enum zk_event_type zk_event_type;
 #else
 typedef int32_t zk_event_type;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// A member's part in the quorum.
+enum zk_member_role
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Votes.
+  ZK_MEMBER_ROLE_PARTICIPANT = 1,
+  // Follows the leader without voting.
+  ZK_MEMBER_ROLE_OBSERVER = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zk_member_role zk_member_role;
+#else
+typedef uint32_t zk_member_role;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -285,6 +304,11 @@ typedef struct zk_acl_list zk_acl_list;
 // A ZooKeeper client (opaque). Thread-safe: share one between threads.
 typedef struct zk_client zk_client;
 
+// A parsed ensemble configuration (opaque). Make one with zk_config_parse; read it with
+// zk_config_version, zk_config_member_count, zk_config_member_get and
+// zk_config_connect_string; free it with zk_config_free.
+typedef struct zk_config zk_config;
+
 // The identities of a connection (opaque). Read it with zk_identity_list_len and
 // zk_identity_list_get; free it with zk_identity_list_free.
 typedef struct zk_identity_list zk_identity_list;
@@ -454,6 +478,23 @@ typedef void (*zk_read_completion_fn)(void *userdata,
                                       zk_result rc,
                                       const struct zk_read_results *results);
 
+// One member of a zk_config. Its strings belong to the zk_config (valid until it is
+// freed).
+typedef struct zk_config_member {
+  // The server id, N of "server.N".
+  uint64_t id;
+  zk_member_role role;
+  // The host the other members reach it at, and its quorum and election ports (the
+  // first of its addresses when the line gives several, ZooKeeper 3.6's "a|b").
+  const char *host;
+  uint16_t quorum_port;
+  uint16_t election_port;
+  // Where clients connect, as the line says ("0.0.0.0" for a port alone): NULL and 0
+  // when the line names no client port.
+  const char *client_host;
+  uint16_t client_port;
+} zk_config_member;
+
 // One identity the server has for a connection (zk_who_am_i): its scheme ("ip", "digest",
 // "sasl", "x509", ...) and the user within it. The strings belong to the list it was read
 // from.
@@ -513,6 +554,15 @@ zk_result zk_options_set_read_only(struct zk_options *opts, bool read_only);
 
 // Whether to shuffle the host list on every pass; default true.
 zk_result zk_options_set_randomize_hosts(struct zk_options *opts, bool randomize);
+
+// Whether to follow the ensemble; default false. When on, the client watches the
+// servers' /zookeeper/config and, when a reconfig changes the members, replaces its host
+// list with the members' client addresses (as zk_set_hosts does: the session and its
+// watches stay, and the client moves at once only if its server left the list), logging
+// the change at ZK_LOG_LEVEL_INFO. The watch is set again after every event and the config
+// read again after every reconnect. With TLS, the members' secure client addresses are
+// used, which only configs of ZooKeeper 3.10 and later name; without them the list is kept.
+zk_result zk_options_set_follow_ensemble(struct zk_options *opts, bool follow);
 
 // Writes kazoo's default policy to *out: tries without end, 100 ms doubling, 40 % jitter,
 // 60 s ceiling, no deadline.
@@ -606,6 +656,11 @@ zk_result zk_restart(struct zk_client *client, uint32_t timeout_ms);
 // zk_stop, then ends the event thread once every queued callback has run. The handle
 // stays valid until zk_client_free; later calls fail with ZK_RESULT_CLOSED.
 zk_result zk_close(struct zk_client *client);
+
+// Writes the host list in use to *out (free with zk_string_free), as a connect string
+// without the chroot, "host:port,host:port": the options' hosts, or those of the last
+// zk_set_hosts, or of the ensemble follower (zk_options_set_follow_ensemble).
+zk_result zk_get_hosts(const struct zk_client *client, char **out);
 
 // Replaces the host list (the syntax of zk_options_set_hosts; the chroot must stay the
 // same, else ZK_RESULT_INVALID_ARGUMENT). If the current server is not in the new list,
@@ -809,6 +864,47 @@ zk_result zk_server_version(struct zk_client *client,
                             uint32_t *minor,
                             uint32_t *patch);
 
+// Reads the ensemble's configuration, the text of the servers' /zookeeper/config as the
+// server this client talks to knows it, into *data_out (free with zk_buffer_free), and its
+// Stat into *stat_out (optional). The node lies outside any chroot: it is read as it is.
+// Parse it with zk_config_parse. A standalone server's config is empty. watcher
+// (optional) sets a one-shot watch that fires (ZK_EVENT_TYPE_CHANGED, path
+// "/zookeeper/config") when a reconfig changes it. Like any read it may lag the leader;
+// zk_sync first for the latest.
+zk_result zk_get_config(struct zk_client *client,
+                        const struct zk_watcher *watcher,
+                        uint32_t timeout_ms,
+                        struct zk_buffer *data_out,
+                        struct zk_stat *stat_out);
+
+// Changes the ensemble's membership, if its config version is from_config (-1: any; see
+// zk_config_version), and writes the new config to *data_out (free with zk_buffer_free)
+// and its Stat to *stat_out (optional). The change is either incremental, the joining
+// servers added (or changed: ports, role) and the members whose ids are in leaving
+// removed (one of the two lists may be empty), or, with members non-empty, that whole new
+// membership (joining and leaving then empty). Each server is one config line, "server.<id>=<host>:<quorum
+// port>:<election port>[:participant|:observer];[<host>:]<client port>", without ',' or
+// a line break. Empty lists are NULL with 0. The servers need reconfigEnabled=true.
+// Besides the usual results: ZK_RESULT_RECONFIG_DISABLED (reconfig is off),
+// ZK_RESULT_NO_AUTH (only the super user may write /zookeeper/config, unless the servers
+// skip ACLs), ZK_RESULT_BAD_VERSION (from_config is stale), ZK_RESULT_NEW_CONFIG_NO_QUORUM
+// (no quorum of the new membership is connected and in sync with the leader),
+// ZK_RESULT_RECONFIG_IN_PROGRESS, ZK_RESULT_BAD_ARGUMENTS (a membership the server cannot
+// take), ZK_RESULT_UNIMPLEMENTED (a standalone server); ZK_RESULT_INVALID_ARGUMENT for no
+// change at all, both forms at once, a bad line, or from_config below -1. Never repeated
+// by the command retry.
+zk_result zk_reconfig(struct zk_client *client,
+                      const char *const *joining,
+                      size_t joining_len,
+                      const uint64_t *leaving,
+                      size_t leaving_len,
+                      const char *const *members,
+                      size_t members_len,
+                      int64_t from_config,
+                      uint32_t timeout_ms,
+                      struct zk_buffer *data_out,
+                      struct zk_stat *stat_out);
+
 // zk_create, async: the callback gets the created path and its Stat.
 // ZK_CREATE_FLAG_MAKEPATH is refused (ZK_RESULT_INVALID_ARGUMENT): use zk_ensure_path.
 // Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
@@ -972,6 +1068,38 @@ zk_result zk_set_acl_async(struct zk_client *client,
                            void *userdata,
                            zk_finalizer_fn finalizer);
 
+// zk_get_config, async: the callback gets the config (borrowed for the call) and its
+// Stat. watcher (optional) is taken as zk_get_config takes it.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_get_config_async(struct zk_client *client,
+                              const struct zk_watcher *watcher,
+                              uint32_t timeout_ms,
+                              zk_data_completion_fn callback,
+                              void *userdata,
+                              zk_finalizer_fn finalizer);
+
+// zk_reconfig, async: the callback gets the new config (borrowed for the call) and its
+// Stat.
+// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+// on the event thread, in reply order; a stop or close before the reply gives it
+// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+// runs exactly once: after the callback, or before this returns if it fails.
+zk_result zk_reconfig_async(struct zk_client *client,
+                            const char *const *joining,
+                            size_t joining_len,
+                            const uint64_t *leaving,
+                            size_t leaving_len,
+                            const char *const *members,
+                            size_t members_len,
+                            int64_t from_config,
+                            uint32_t timeout_ms,
+                            zk_data_completion_fn callback,
+                            void *userdata,
+                            zk_finalizer_fn finalizer);
+
 // A new, empty transaction; never NULL. Free it with zk_txn_free.
 struct zk_txn *zk_txn_new(void);
 
@@ -1088,6 +1216,34 @@ zk_result zk_read_results_get(const struct zk_read_results *r,
 
 // Frees results, their data and child lists. NULL is a no-op.
 void zk_read_results_free(struct zk_read_results *r);
+
+// Parses the bytes of an ensemble configuration (data/len from zk_get_config or
+// zk_reconfig: "server.N=..." lines and "version=...") into *out (free with
+// zk_config_free). Empty bytes (a standalone server's) are a config without members.
+// ZK_RESULT_INVALID_ARGUMENT when the text is not a configuration.
+zk_result zk_config_parse(const uint8_t *data, size_t len, struct zk_config **out);
+
+// The config's version (the zxid of the reconfig that made it; from_config of
+// zk_reconfig), or -1 when it has none (a standalone server's) or config is NULL.
+int64_t zk_config_version(const struct zk_config *config);
+
+// The number of members; 0 for NULL.
+size_t zk_config_member_count(const struct zk_config *config);
+
+// Writes member index (in the config's order) to *out; its strings are borrowed from the
+// config. ZK_RESULT_INVALID_ARGUMENT when index is out of range.
+zk_result zk_config_member_get(const struct zk_config *config,
+                               size_t index,
+                               struct zk_config_member *out);
+
+// The members' client addresses as a host list, "host:port,host:port" (a client port
+// given alone goes with the member's host), borrowed from the config: what
+// zk_set_hosts would take, and what the ensemble follower uses. "" when no member names a
+// client port; NULL for NULL.
+const char *zk_config_connect_string(const struct zk_config *config);
+
+// Frees a config. NULL is a no-op.
+void zk_config_free(struct zk_config *config);
 
 // Frees the bytes of a buffer the library filled and sets it to {NULL, 0}. NULL, a zeroed
 // buffer or one already freed is a no-op.

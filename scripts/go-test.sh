@@ -5,8 +5,10 @@
 #      ZK_TLS_DIR), TTL nodes enabled (ZK_EXTENDED_TYPES=1 makes the TTL test strict) and
 #      a container/TTL reaper that runs every 100 ms instead of every minute
 #      (ZK_FAST_REAPER=1 turns on the test that waits for it);
-#   3. runs `go vet ./...` and `go test -race -count=1 ./...` in bindings/go, with the
-#      go command's own output, then stops the server.
+#   3. starts a one-server quorum with dynamic reconfiguration (--reconfig) for the
+#      reconfig tests: ZK_RECONFIG_HOSTS, and ZK_RECONFIG_MEMBER its server line;
+#   4. runs `go vet ./...` and `go test -race -count=1 ./...` in bindings/go, with the
+#      go command's own output, then stops the servers.
 # Extra arguments go to `go test` (e.g. -run TestSessionExpiry -v).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,8 +25,10 @@ fi
 [[ -f $root/target/release/libzkclient.a ]] || die "target/release/libzkclient.a missing"
 
 zkdir=$(mktemp -d "${TMPDIR:-/tmp}/zkclient-gotest.XXXXXX")
+rcdir=$(mktemp -d "${TMPDIR:-/tmp}/zkclient-gotest-reconfig.XXXXXX")
 stop_server() {
     python3 "$root/scripts/zkharness.py" stop --dir "$zkdir" --remove >/dev/null 2>&1 || true
+    python3 "$root/scripts/zkharness.py" stop --dir "$rcdir" --remove >/dev/null 2>&1 || true
 }
 trap stop_server EXIT
 trap 'exit 130' INT TERM
@@ -36,6 +40,14 @@ python3 "$root/scripts/zkharness.py" start --dir "$zkdir" --parent-pid $$ --clea
 . "$zkdir/cluster.env"
 export ZK_HOSTS ZK_SECURE_HOSTS ZK_TLS_DIR ZK_EXTENDED_TYPES=1 ZK_FAST_REAPER=1
 say "ZK_HOSTS=$ZK_HOSTS ZK_SECURE_HOSTS=$ZK_SECURE_HOSTS"
+say "starting a reconfigurable ZooKeeper in $rcdir"
+python3 "$root/scripts/zkharness.py" start --dir "$rcdir" --reconfig --parent-pid $$ --cleanup \
+    >/dev/null || die "zkharness.py start --reconfig failed (see $rcdir/zk1/server.log)"
+# In a subshell: its cluster.env names ZK_HOSTS too.
+ZK_RECONFIG_HOSTS=$(. "$rcdir/cluster.env" && echo "$ZK_HOSTS")
+ZK_RECONFIG_MEMBER=$(. "$rcdir/cluster.env" && echo "server.1=127.0.0.1:$ZK_SERVER_1_QUORUM_PORT:$ZK_SERVER_1_ELECTION_PORT:participant;127.0.0.1:$ZK_SERVER_1_PORT")
+export ZK_RECONFIG_HOSTS ZK_RECONFIG_MEMBER
+say "ZK_RECONFIG_HOSTS=$ZK_RECONFIG_HOSTS"
 
 # The go command caches the compiled package by its own files and the CGO_* variables, not
 # by the contents of include/zkclient.h or of the library it links: a changed header or a

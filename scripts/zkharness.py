@@ -8,6 +8,7 @@ server. It owns everything under the --dir it is given:
     DIR/state.json         what this script needs to restart/stop servers later
     DIR/conf/              log4j.properties (first entry of the server class path)
     DIR/zk<i>/zoo.cfg      one config per server; data in DIR/zk<i>/data
+    DIR/zk<i>/zoo.cfg.dynamic  with --reconfig: the membership (the server rewrites both)
     DIR/zk<i>/server.log   the JVM's stdout+stderr, which is also where log4j writes
     DIR/zk<i>/pid          pid of the running JVM (absent when it is not running)
     DIR/tls/               with --tls: CA, server and client stores (password "zkharness")
@@ -15,8 +16,9 @@ server. It owns everything under the --dir it is given:
 
 Usage:
     zkharness.py start --dir DIR [--servers N] [--start-count K] [--readonly] [--tls]
-                 [--tick-ms MS] [--extra key=value ...] [--jvm-flag -Dx=y]...
+                 [--reconfig] [--tick-ms MS] [--extra key=value ...] [--jvm-flag -Dx=y]...
                  [--timeout S] [--parent-pid PID [--cleanup]]
+    zkharness.py add --dir DIR [--observer] [--timeout S]     (a --reconfig cluster only)
     zkharness.py stop --dir DIR [--remove]
     zkharness.py kill|pause|resume|restart --dir DIR --id I
     zkharness.py leader --dir DIR [--timeout S]
@@ -226,6 +228,9 @@ def env_lines(st):
     for s in servers:
         lines.append("ZK_SERVER_%d_PORT=%d" % (s["id"], s["port"]))
         lines.append("ZK_SERVER_%d_PID=%d" % (s["id"], s["pid"]))
+        if st.get("reconfig"):
+            lines.append("ZK_SERVER_%d_QUORUM_PORT=%d" % (s["id"], s["quorum_port"]))
+            lines.append("ZK_SERVER_%d_ELECTION_PORT=%d" % (s["id"], s["election_port"]))
     lines.append("ZK_SERVERS=%d" % len(servers))
     if st["tls"]:
         for s in servers:
@@ -432,10 +437,126 @@ def write_configs(st, tick_ms, extra):
                 "ssl.trustStore.password": TLS_PASSWORD,
                 "ssl.trustStore.type": "PKCS12",
             })
+        if st.get("reconfig"):
+            dynamic_config(st, s, cfg)
         for key, value in extra:
             cfg[key] = value  # later wins, so --extra can override our defaults
         text = "# Written by zkharness.py\n" + "".join("%s=%s\n" % kv for kv in cfg.items())
         write_atomic(cfg_path(d, i), text)
+
+# ---------------------------------------------------------------- dynamic reconfiguration
+#
+# With --reconfig the membership lives in a dynamic config file (each server line carries
+# its client address, so getConfig shows where clients connect), reconfig is enabled, and
+# standaloneEnabled=false lets even one server run as a quorum that can grow. The servers
+# rewrite both files on every reconfig (zoo.cfg then names zoo.cfg.dynamic.<version>).
+# `add` starts one more server that joins the running ensemble as a non-voting follower;
+# a client then makes it a member with reconfig -add, using the line
+# server.<id>=127.0.0.1:<quorum>:<election>:participant;127.0.0.1:<port> from cluster.env.
+
+# reconfig writes /zookeeper/config, whose ACL lets only the super user write. skipACL
+# lets any test client reconfig without a superDigest and an addauth in every client;
+# it turns off every ACL check, so ACL tests must not run on a --reconfig cluster.
+RECONFIG_JVM_FLAGS = ("-Dzookeeper.skipACL=yes",)
+
+
+def member_line(s, role="participant"):
+    return "server.%d=%s:%d:%d:%s;%s:%d" % (s["id"], LOOPBACK, s["quorum_port"],
+                                            s["election_port"], role, LOOPBACK, s["port"])
+
+
+def dynamic_config(st, s, cfg):
+    """Moves server s's membership and client port out of its static `cfg` into its
+    dynamic config file, and enables reconfig."""
+    sd = server_dir(st["dir"], s["id"])
+    for key in [k for k in cfg if k.startswith("server.")] + ["clientPort", "clientPortAddress"]:
+        cfg.pop(key, None)
+    dynamic = os.path.join(sd, "zoo.cfg.dynamic")
+    write_atomic(dynamic, "".join(member_line(o) + "\n" for o in st["servers"]))
+    write_atomic(os.path.join(cfg["dataDir"], "myid"), "%d\n" % s["id"])
+    cfg.update({"reconfigEnabled": "true", "standaloneEnabled": "false",
+                "dynamicConfigFile": dynamic})
+
+
+def current_members(st):
+    """The server lines of the newest membership a running server has written."""
+    for s in st["servers"]:
+        if not running_pid(st, s["id"]):
+            continue
+        static = {}
+        with open(cfg_path(st["dir"], s["id"])) as f:
+            for line in f:
+                if "=" in line and not line.startswith("#"):
+                    k, v = line.strip().split("=", 1)
+                    static[k] = v
+        path = static.get("dynamicConfigFile")
+        if path and os.path.isfile(path):
+            with open(path) as f:
+                return s, [l.strip() for l in f if l.startswith("server.")]
+    raise HarnessError("no running server to learn the membership from")
+
+
+def cmd_add(a):
+    d = os.path.abspath(a.dir)
+    st = load_state(d)
+    if not st.get("reconfig"):
+        raise HarnessError("add needs a cluster started with --reconfig")
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, _terminate)
+    donor, members = current_members(st)
+    i = len(st["servers"]) + 1
+    sd = server_dir(d, i)
+    os.makedirs(sd, exist_ok=True)
+    data = os.path.join(sd, "data")
+    shutil.rmtree(data, ignore_errors=True)
+    os.makedirs(data)
+    write_atomic(os.path.join(data, "myid"), "%d\n" % i)
+    port, quorum, election = pick_ports(3)
+    s = {"id": i, "port": port, "quorum_port": quorum, "election_port": election, "pid": 0}
+    # The joiner starts with the current members plus itself; listed as an observer it
+    # cannot form a quorum of its own with another joiner (ZooKeeper's advice). Either way
+    # it syncs with the leader as a non-voting follower until a reconfig adds it.
+    dynamic = os.path.join(sd, "zoo.cfg.dynamic")
+    write_atomic(dynamic, "".join(m + "\n" for m in members)
+                 + member_line(s, "observer" if a.observer else "participant") + "\n")
+    # The donor's static config and command line, with this server's paths: whatever
+    # the cluster was started with (TLS, extras, JVM flags) carries over.
+    text = []
+    with open(cfg_path(d, donor["id"])) as f:
+        for line in f:
+            key = line.split("=", 1)[0]
+            if key == "dataDir":
+                line = "dataDir=%s\n" % data
+            elif key == "dynamicConfigFile":
+                line = "dynamicConfigFile=%s\n" % dynamic
+            elif key == "secureClientPort":
+                s["secure_port"] = pick_ports(1)[0]
+                line = "secureClientPort=%d\n" % s["secure_port"]
+            text.append(line)
+    write_atomic(cfg_path(d, i), "".join(text))
+    own = {cfg_path(d, donor["id"]): cfg_path(d, i),
+           "-Dzookeeper.log.dir=" + server_dir(d, donor["id"]): "-Dzookeeper.log.dir=" + sd}
+    s["cmd"] = [own.get(arg, arg) for arg in donor["cmd"]]
+    st["servers"].append(s)
+    save_state(st)
+    proc = launch(st, i)
+    ok = False
+    try:
+        wait_ready(st, {i: proc}, READY_MODES + ("observer",), a.timeout)
+        ok = True
+    except PortClash:
+        raise HarnessError("server %d could not bind its ports" % i,
+                           log_tail(os.path.join(sd, "server.log")))
+    finally:
+        if not ok:
+            send_signal(proc.pid, signal.SIGKILL)
+            proc.wait()
+            set_pid(st, i, 0)
+    print("ZK_SERVER_%d_PORT=%d" % (i, port))
+    print("ZK_SERVER_%d_PID=%d" % (i, proc.pid))
+    print("ZK_SERVER_%d_QUORUM_PORT=%d" % (i, quorum))
+    print("ZK_SERVER_%d_ELECTION_PORT=%d" % (i, election))
+    return 0
 
 
 def run_tool(args, stdin=None):
@@ -633,19 +754,23 @@ def cmd_start(a):
     try:
         if a.tls:
             make_tls(d, java)
-        per_server = 1 + (2 if n > 1 else 0) + (1 if a.tls else 0)
+        quorum = n > 1 or a.reconfig
+        per_server = 1 + (2 if quorum else 0) + (1 if a.tls else 0)
+        jvm_flags = a.jvm_flag + (list(RECONFIG_JVM_FLAGS) if a.reconfig else [])
         for attempt in range(1, 4):
             ports = iter(pick_ports(per_server * n))
             servers = []
             for i in range(1, n + 1):
                 s = {"id": i, "port": next(ports), "pid": 0}
-                if n > 1:
+                if quorum:
                     s["quorum_port"], s["election_port"] = next(ports), next(ports)
                 if a.tls:
                     s["secure_port"] = next(ports)
-                s["cmd"] = java_command(java, cp, d, i, a.readonly, a.jvm_flag)
+                s["cmd"] = java_command(java, cp, d, i, a.readonly, jvm_flags)
                 servers.append(s)
             st = {"dir": d, "readonly": a.readonly, "tls": a.tls, "servers": servers}
+            if a.reconfig:
+                st["reconfig"] = True
             save_state(st)
             write_configs(st, a.tick_ms, extra)
             procs = {}
@@ -778,6 +903,9 @@ def parse_args(argv):
                         "K <= N/2 they come up read-only")
     p.add_argument("--readonly", action="store_true", help="-Dreadonlymode.enabled=true")
     p.add_argument("--tls", action="store_true")
+    p.add_argument("--reconfig", action="store_true",
+                   help="dynamic reconfiguration: membership in a dynamic config file, "
+                        "reconfigEnabled, standaloneEnabled=false, skipACL")
     p.add_argument("--tick-ms", type=int, default=500)
     p.add_argument("--extra", action="append", nargs="+", default=[], metavar="KEY=VALUE",
                    help="extra zoo.cfg line(s); overrides ours for the same key")
@@ -788,6 +916,13 @@ def parse_args(argv):
                    help="stop the cluster once this process is gone")
     p.add_argument("--cleanup", action="store_true",
                    help="with --parent-pid: also remove DIR after stopping")
+
+    p = sub.add_parser("add", help="start one more server that joins a --reconfig "
+                                   "ensemble (a client's reconfig makes it a member)")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--observer", action="store_true",
+                   help="list the joiner as an observer in its initial config")
+    p.add_argument("--timeout", type=float, default=60.0)
 
     p = sub.add_parser("stop", help="stop every server (idempotent)")
     p.add_argument("--dir", required=True)
@@ -830,7 +965,7 @@ def parse_args(argv):
 def main(argv):
     a = parse_args(argv)
     handlers = {
-        "start": cmd_start, "stop": cmd_stop, "kill": cmd_kill,
+        "start": cmd_start, "add": cmd_add, "stop": cmd_stop, "kill": cmd_kill,
         "pause": lambda a: cmd_signal(a, signal.SIGSTOP),
         "resume": lambda a: cmd_signal(a, signal.SIGCONT),
         "restart": cmd_restart, "leader": cmd_leader, "status": cmd_status,

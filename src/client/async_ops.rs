@@ -352,7 +352,7 @@ impl Client {
 }
 
 /// Turns the raw reply into the caller's result with `finish`, then hands it to `cb`.
-fn then<T: 'static>(
+pub(super) fn then<T: 'static>(
     finish: impl FnOnce(Result<Reply>) -> Result<T> + Send + 'static,
     cb: Callback<T>,
 ) -> Box<dyn FnOnce(Result<Reply>) + Send + 'static> {

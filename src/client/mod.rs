@@ -5,9 +5,11 @@
 
 pub mod acl;
 pub mod async_ops;
+mod follow;
 pub mod multi;
 mod ops;
 pub mod options;
+mod reconfig;
 
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
@@ -18,10 +20,12 @@ use crate::proto::path::validate_path;
 use crate::proto::wire::{Decode, Encode};
 use crate::session::{
     ConnectString, Reply, Session, SessionConfig, TlsConfig, WatchKind, WatchRequest, Watcher,
+    WeakSession,
 };
 
 use ops::{count_from, created_from, decode_body, ephemerals_from, identities_from, CreateReq};
 
+pub use crate::proto::config::{ConfigError, EnsembleConfig, HostAddr, Member, QuorumAddr, Role};
 pub use crate::proto::consts::{EventType, WatcherType};
 pub use crate::proto::{Acl, ClientInfo, Id, Stat};
 pub use crate::session::{
@@ -32,6 +36,7 @@ pub(crate) use ops::create_mode;
 
 pub use crate::session::{LogFn, LogLevel};
 pub use options::{CreateOptions, Options, DEFAULT_MAX_FRAME, DEFAULT_OPERATION_TIMEOUT};
+pub use reconfig::{Reconfig, CONFIG_NODE};
 
 /// A ZooKeeper client. Create it, `start` it, share it between threads, `stop` it.
 pub struct Client {
@@ -64,6 +69,26 @@ impl std::error::Error for ConnectError {}
 impl From<ConnectError> for Error {
     fn from(e: ConnectError) -> Error {
         e.code
+    }
+}
+
+/// A client that does not keep its session alive (`Client::downgrade`). A `Client` made
+/// from it by `upgrade` closes nothing when dropped: the session belongs to the original.
+struct WeakClient {
+    session: WeakSession,
+    default_acl: Vec<Acl>,
+    command_retry: RetryPolicy,
+    operation_timeout: Duration,
+}
+
+impl WeakClient {
+    fn upgrade(&self) -> Option<Client> {
+        Some(Client {
+            session: self.session.upgrade()?,
+            default_acl: self.default_acl.clone(),
+            command_retry: self.command_retry,
+            operation_timeout: self.operation_timeout,
+        })
     }
 }
 
@@ -117,12 +142,27 @@ impl Client {
         } else {
             opts.default_acl.clone()
         };
-        Ok(Client {
+        let client = Client {
             session,
             default_acl,
             command_retry: opts.command_retry,
             operation_timeout: opts.operation_timeout,
-        })
+        };
+        if opts.follow_ensemble {
+            follow::start(&client, opts.tls.is_some());
+        }
+        Ok(client)
+    }
+
+    /// A handle that does not keep the client alive, for helpers that live in the client's
+    /// own callbacks (the ensemble follower).
+    fn downgrade(&self) -> WeakClient {
+        WeakClient {
+            session: self.session.downgrade(),
+            default_acl: self.default_acl.clone(),
+            command_retry: self.command_retry,
+            operation_timeout: self.operation_timeout,
+        }
     }
 
     // ----- lifecycle -------------------------------------------------------------------
@@ -213,6 +253,13 @@ impl Client {
     /// Number of one-shot watch registrations the client holds.
     pub fn watch_count(&self) -> usize {
         self.session.watch_count()
+    }
+
+    /// The host list in use, as a connect string without the chroot ("h1:p1,h2:p2"): the
+    /// options' hosts, or those of the last `set_hosts` (the ensemble follower's too).
+    pub fn hosts(&self) -> String {
+        let hosts: Vec<String> = self.session.hosts().iter().map(|h| h.to_string()).collect();
+        hosts.join(",")
     }
 
     /// Replaces the host list (same connect-string syntax; the chroot must not change).

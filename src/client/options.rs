@@ -44,6 +44,12 @@ pub struct Options {
     pub logger: Option<(LogFn, LogLevel)>,
     /// TLS to the servers' secure client port (the hosts must name that port).
     pub tls: Option<TlsOptions>,
+    /// Follow the ensemble: watch `/zookeeper/config` and, when a reconfig changes the
+    /// members, move the host list to their client addresses, keeping the session and its
+    /// watches (Curator's ensemble tracker). With `tls`, the members' secure client
+    /// addresses are used, which only configs of ZooKeeper 3.10+ name; without them the
+    /// host list is kept.
+    pub follow_ensemble: bool,
 }
 
 /// Default frame limit: ZooKeeper's default jute.maxbuffer (0xfffff), so a request a
@@ -91,6 +97,7 @@ impl Options {
             expiry_final: false,
             logger: None,
             tls: None,
+            follow_ensemble: false,
         }
     }
 }
@@ -166,6 +173,7 @@ impl std::fmt::Debug for Options {
             .field("session_timeout", &self.session_timeout)
             .field("read_only", &self.read_only)
             .field("randomize_hosts", &self.randomize_hosts)
+            .field("follow_ensemble", &self.follow_ensemble)
             .finish_non_exhaustive()
     }
 }

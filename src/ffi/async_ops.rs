@@ -92,6 +92,20 @@ pub(super) fn rc<T>(r: &Result<T>) -> zk_result {
     }
 }
 
+/// Hands bytes and their Stat (a node's data, a config) to a data completion.
+fn call_data(
+    cb: unsafe extern "C" fn(*mut c_void, zk_result, *const u8, usize, *const zk_stat),
+    ud: *mut c_void,
+    r: Result<(Vec<u8>, Stat)>,
+) {
+    let (d, l, s) = match &r {
+        Ok((d, s)) => (d.as_ptr(), d.len(), Some(zk_stat::from(*s))),
+        Err(_) => (std::ptr::null(), 0, None),
+    };
+    // SAFETY: a C function pointer and its userdata; the data lives for the call.
+    unsafe { cb(ud, rc(&r), d, l, stat_ptr(&s)) }
+}
+
 fn call_stat(
     cb: unsafe extern "C" fn(*mut c_void, zk_result, *const zk_stat),
     ud: *mut c_void,
@@ -226,14 +240,7 @@ pub unsafe extern "C" fn zk_get_async(
     // SAFETY: the caller's contract.
     let w = unsafe { watch_arg(watcher) };
     guard(move || {
-        let done = completion(callback, ud, |cb, ud, r: Result<(Vec<u8>, Stat)>| {
-            let (d, l, s) = match &r {
-                Ok((d, s)) => (d.as_ptr(), d.len(), Some(zk_stat::from(*s))),
-                Err(_) => (std::ptr::null(), 0, None),
-            };
-            // SAFETY: a C function pointer and its userdata; the data lives for the call.
-            unsafe { cb(ud, rc(&r), d, l, stat_ptr(&s)) }
-        })?;
+        let done = completion(callback, ud, call_data)?;
         let w = w?;
         // SAFETY: the caller's contract.
         let (c, path) = unsafe { (client_arg(client)?, str_arg(path)?) };
@@ -495,5 +502,75 @@ pub unsafe extern "C" fn zk_set_acl_async(
         };
         let acl = acl.ok_or(Error::InvalidAcl)?;
         c.set_acl_async(path, &acl, version, timeout(timeout_ms), done)
+    })
+}
+
+/// zk_get_config, async: the callback gets the config (borrowed for the call) and its
+/// Stat. watcher (optional) is taken as zk_get_config takes it.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
+#[no_mangle]
+pub unsafe extern "C" fn zk_get_config_async(
+    client: *mut zk_client,
+    watcher: *const zk_watcher,
+    timeout_ms: u32,
+    callback: zk_data_completion_fn,
+    userdata: *mut c_void,
+    finalizer: zk_finalizer_fn,
+) -> zk_result {
+    let ud = UserData::new(userdata, finalizer);
+    // SAFETY: the caller's contract.
+    let w = unsafe { watch_arg(watcher) };
+    guard(move || {
+        let done = completion(callback, ud, call_data)?;
+        let w = w?;
+        // SAFETY: the caller's contract.
+        let c = unsafe { client_arg(client) }?;
+        c.get_config_async(w, timeout(timeout_ms), done)
+    })
+}
+
+/// zk_reconfig, async: the callback gets the new config (borrowed for the call) and its
+/// Stat.
+/// Returns at once. On ZK_RESULT_OK, callback(userdata, rc, ...) runs exactly once, later,
+/// on the event thread, in reply order; a stop or close before the reply gives it
+/// ZK_RESULT_CLOSED. On any other result it never runs. finalizer(userdata) (optional)
+/// runs exactly once: after the callback, or before this returns if it fails.
+#[no_mangle]
+pub unsafe extern "C" fn zk_reconfig_async(
+    client: *mut zk_client,
+    joining: *const *const c_char,
+    joining_len: usize,
+    leaving: *const u64,
+    leaving_len: usize,
+    members: *const *const c_char,
+    members_len: usize,
+    from_config: i64,
+    timeout_ms: u32,
+    callback: zk_data_completion_fn,
+    userdata: *mut c_void,
+    finalizer: zk_finalizer_fn,
+) -> zk_result {
+    let ud = UserData::new(userdata, finalizer);
+    guard(move || {
+        let done = completion(callback, ud, call_data)?;
+        // SAFETY: the caller's contract, for every argument below.
+        let (c, lists) = unsafe {
+            (
+                client_arg(client)?,
+                reconfig_lists(
+                    joining,
+                    joining_len,
+                    leaving,
+                    leaving_len,
+                    members,
+                    members_len,
+                )?,
+            )
+        };
+        let change = lists.change()?;
+        c.reconfig_async(&change, from_config, timeout(timeout_ms), done)
     })
 }

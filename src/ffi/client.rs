@@ -116,6 +116,25 @@ pub unsafe extern "C" fn zk_close(client: *mut zk_client) -> zk_result {
     })
 }
 
+/// Writes the host list in use to *out (free with zk_string_free), as a connect string
+/// without the chroot, "host:port,host:port": the options' hosts, or those of the last
+/// zk_set_hosts, or of the ensemble follower (zk_options_set_follow_ensemble).
+#[no_mangle]
+pub unsafe extern "C" fn zk_get_hosts(
+    client: *const zk_client,
+    out: *mut *mut c_char,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let c = unsafe { client_arg(client) }?;
+        out_arg(out)?;
+        let hosts = to_cstring(c.hosts())?;
+        // SAFETY: the caller's contract.
+        unsafe { write_opt(out, hosts.into_raw()) };
+        Ok(())
+    })
+}
+
 /// Replaces the host list (the syntax of zk_options_set_hosts; the chroot must stay the
 /// same, else ZK_RESULT_INVALID_ARGUMENT). If the current server is not in the new list,
 /// the client moves to the new servers now, keeping its session.

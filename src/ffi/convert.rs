@@ -12,8 +12,8 @@ use super::client::zk_client;
 use super::types::*;
 use crate::client::options::{MAX_ACL_ENTRIES, MAX_REQUEST_BYTES};
 use crate::client::{
-    Acl, Client, CreateOptions, EventType, Id, LogLevel, PersistentFn, RetryPolicy, Stat, WatchFn,
-    WatchedEvent, WatcherType,
+    Acl, Client, CreateOptions, EventType, Id, LogLevel, PersistentFn, Reconfig, RetryPolicy, Stat,
+    WatchFn, WatchedEvent, WatcherType,
 };
 use crate::error::{Error, Result};
 
@@ -95,6 +95,20 @@ unsafe fn slice_arg<'a, T>(p: *const T, len: usize, max: usize) -> Result<&'a [T
     }
     // SAFETY: non-null, `len` valid items by the caller's contract.
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
+/// Borrows an array of `len` NUL-terminated UTF-8 strings; NULL is fine when `len` is 0.
+/// Every string takes at least a byte of a request, so more than `MAX_REQUEST_BYTES` is
+/// TooLarge before an entry is read.
+///
+/// # Safety
+/// `p` is NULL or points to `len` pointers to NUL-terminated strings that outlive the
+/// borrow.
+unsafe fn str_list_arg<'a>(p: *const *const c_char, len: usize) -> Result<Vec<&'a str>> {
+    // SAFETY: the caller's contract.
+    let items = unsafe { slice_arg(p, len, MAX_REQUEST_BYTES) }?;
+    // SAFETY: each entry is a string pointer by the caller's contract.
+    items.iter().map(|&s| unsafe { str_arg(s) }).collect()
 }
 
 /// Borrows an object behind a pointer the library handed out (or a caller's struct).
@@ -236,6 +250,52 @@ pub(crate) fn create_options(
         ttl: (ttl_ms > 0).then(|| Duration::from_millis(ttl_ms as u64)),
         makepath: has(zk_create_flag::Makepath),
     })
+}
+
+/// zk_reconfig's three lists, borrowed from C (`reconfig_lists`).
+pub(crate) struct ReconfigLists<'a> {
+    joining: Vec<&'a str>,
+    leaving: &'a [u64],
+    members: Vec<&'a str>,
+}
+
+impl ReconfigLists<'_> {
+    /// The Rust API's change: the whole membership when `members` is not empty (the other
+    /// two must be), else an incremental change.
+    pub(crate) fn change(&self) -> Result<Reconfig<'_>> {
+        if self.members.is_empty() {
+            Ok(Reconfig::Incremental {
+                joining: &self.joining,
+                leaving: self.leaving,
+            })
+        } else if self.joining.is_empty() && self.leaving.is_empty() {
+            Ok(Reconfig::Members(&self.members))
+        } else {
+            Err(Error::InvalidArgument)
+        }
+    }
+}
+
+/// Borrows zk_reconfig's lists: server lines to join, ids to leave, a whole membership.
+///
+/// # Safety
+/// As `str_list_arg` for `joining` and `members`, `u64_list_arg` for `leaving`.
+pub(crate) unsafe fn reconfig_lists<'a>(
+    joining: *const *const c_char,
+    joining_len: usize,
+    leaving: *const u64,
+    leaving_len: usize,
+    members: *const *const c_char,
+    members_len: usize,
+) -> Result<ReconfigLists<'a>> {
+    // SAFETY: the caller's contract.
+    unsafe {
+        Ok(ReconfigLists {
+            joining: str_list_arg(joining, joining_len)?,
+            leaving: slice_arg(leaving, leaving_len, MAX_REQUEST_BYTES)?,
+            members: str_list_arg(members, members_len)?,
+        })
+    }
 }
 
 /// One caller's ACL entry as the Rust API's.

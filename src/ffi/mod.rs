@@ -24,6 +24,8 @@ pub mod async_ops;
 
 pub mod txn;
 
+pub mod config;
+
 pub mod types;
 
 use std::ffi::c_char;

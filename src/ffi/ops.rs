@@ -455,3 +455,92 @@ pub unsafe extern "C" fn zk_server_version(
         Ok(())
     })
 }
+
+/// Reads the ensemble's configuration, the text of the servers' /zookeeper/config as the
+/// server this client talks to knows it, into *data_out (free with zk_buffer_free), and its
+/// Stat into *stat_out (optional). The node lies outside any chroot: it is read as it is.
+/// Parse it with zk_config_parse. A standalone server's config is empty. watcher
+/// (optional) sets a one-shot watch that fires (ZK_EVENT_TYPE_CHANGED, path
+/// "/zookeeper/config") when a reconfig changes it. Like any read it may lag the leader;
+/// zk_sync first for the latest.
+#[no_mangle]
+pub unsafe extern "C" fn zk_get_config(
+    client: *mut zk_client,
+    watcher: *const zk_watcher,
+    timeout_ms: u32,
+    data_out: *mut zk_buffer,
+    stat_out: *mut zk_stat,
+) -> zk_result {
+    // SAFETY: the caller's contract.
+    let w = unsafe { watch_arg(watcher) };
+    guard(move || {
+        let w = w?;
+        // SAFETY: the caller's contract.
+        let c = unsafe { client_arg(client) }?;
+        out_arg(data_out)?;
+        let (data, stat) = c.get_config(w, timeout(timeout_ms))?;
+        // SAFETY: the caller's contract.
+        unsafe {
+            write_opt(data_out, zk_buffer::from_vec(data));
+            write_opt(stat_out, stat.into());
+        }
+        Ok(())
+    })
+}
+
+/// Changes the ensemble's membership, if its config version is from_config (-1: any; see
+/// zk_config_version), and writes the new config to *data_out (free with zk_buffer_free)
+/// and its Stat to *stat_out (optional). The change is either incremental, the joining
+/// servers added (or changed: ports, role) and the members whose ids are in leaving
+/// removed (one of the two lists may be empty), or, with members non-empty, that whole new
+/// membership (joining and leaving then empty). Each server is one config line, "server.<id>=<host>:<quorum
+/// port>:<election port>[:participant|:observer];[<host>:]<client port>", without ',' or
+/// a line break. Empty lists are NULL with 0. The servers need reconfigEnabled=true.
+/// Besides the usual results: ZK_RESULT_RECONFIG_DISABLED (reconfig is off),
+/// ZK_RESULT_NO_AUTH (only the super user may write /zookeeper/config, unless the servers
+/// skip ACLs), ZK_RESULT_BAD_VERSION (from_config is stale), ZK_RESULT_NEW_CONFIG_NO_QUORUM
+/// (no quorum of the new membership is connected and in sync with the leader),
+/// ZK_RESULT_RECONFIG_IN_PROGRESS, ZK_RESULT_BAD_ARGUMENTS (a membership the server cannot
+/// take), ZK_RESULT_UNIMPLEMENTED (a standalone server); ZK_RESULT_INVALID_ARGUMENT for no
+/// change at all, both forms at once, a bad line, or from_config below -1. Never repeated
+/// by the command retry.
+#[no_mangle]
+pub unsafe extern "C" fn zk_reconfig(
+    client: *mut zk_client,
+    joining: *const *const c_char,
+    joining_len: usize,
+    leaving: *const u64,
+    leaving_len: usize,
+    members: *const *const c_char,
+    members_len: usize,
+    from_config: i64,
+    timeout_ms: u32,
+    data_out: *mut zk_buffer,
+    stat_out: *mut zk_stat,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract, for every argument below.
+        let (c, lists) = unsafe {
+            (
+                client_arg(client)?,
+                reconfig_lists(
+                    joining,
+                    joining_len,
+                    leaving,
+                    leaving_len,
+                    members,
+                    members_len,
+                )?,
+            )
+        };
+        out_arg(data_out)?;
+        let change = lists.change()?;
+        let (data, stat) = c.reconfig(&change, from_config, timeout(timeout_ms))?;
+        // SAFETY: the caller's contract.
+        unsafe {
+            write_opt(data_out, zk_buffer::from_vec(data));
+            write_opt(stat_out, stat.into());
+        }
+        Ok(())
+    })
+}

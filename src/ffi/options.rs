@@ -171,6 +171,27 @@ pub unsafe extern "C" fn zk_options_set_randomize_hosts(
     }
 }
 
+/// Whether to follow the ensemble; default false. When on, the client watches the
+/// servers' /zookeeper/config and, when a reconfig changes the members, replaces its host
+/// list with the members' client addresses (as zk_set_hosts does: the session and its
+/// watches stay, and the client moves at once only if its server left the list), logging
+/// the change at ZK_LOG_LEVEL_INFO. The watch is set again after every event and the config
+/// read again after every reconnect. With TLS, the members' secure client addresses are
+/// used, which only configs of ZooKeeper 3.10 and later name; without them the list is kept.
+#[no_mangle]
+pub unsafe extern "C" fn zk_options_set_follow_ensemble(
+    opts: *mut zk_options,
+    follow: bool,
+) -> zk_result {
+    // SAFETY: the caller's contract.
+    unsafe {
+        with(opts, |o| {
+            o.follow_ensemble = follow;
+            Ok(())
+        })
+    }
+}
+
 /// Writes kazoo's default policy to *out: tries without end, 100 ms doubling, 40 % jitter,
 /// 60 s ceiling, no deadline.
 #[no_mangle]

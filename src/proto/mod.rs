@@ -20,12 +20,15 @@
 //! - `multi`: `MultiHeader`, `MultiOp`, `MultiRequest`, `MultiResult`, `MultiResponse`.
 //! - `frame`: `frame_len`, `split_frame`, `FrameError`.
 //! - `path`: `validate_path`, `Chroot`, `PathError`.
+//! - `config`: `EnsembleConfig` (the text of `/zookeeper/config`), `Member`, `Role`,
+//!   `QuorumAddr`, `HostAddr`, `ConfigError`.
 //!
 //! Records are named in Rust case (`GetAclRequest` for jute's `GetACLRequest`, `CreateTtlRequest`
 //! for `CreateTTLRequest`). Field names are snake_case jute names; jute's `type` fields are
 //! `op`, `event_type`, `auth_type` or `watcher_type`. Null strings, buffers and vectors decode
 //! as empty.
 
+pub mod config;
 pub mod consts;
 pub mod data;
 pub mod frame;

@@ -111,10 +111,13 @@ record! {
 }
 
 record! {
+    /// The server tells the two forms apart by null: `new_members` set is a whole new
+    /// membership, null an incremental change, where a null list means none. Lists are
+    /// comma-separated; `cur_config_id` is the config version it applies to, -1 any.
     ReconfigRequest {
-        joining_servers: String = ustring,
-        leaving_servers: String = ustring,
-        new_members: String = ustring,
+        joining_servers: Option<String> = opt_ustring,
+        leaving_servers: Option<String> = opt_ustring,
+        new_members: Option<String> = opt_ustring,
         cur_config_id: i64 = long,
     }
 }
@@ -291,6 +294,28 @@ mod tests {
     }
 
     #[test]
+    fn reconfig_golden_sends_absent_lists_as_null_not_empty() {
+        // An empty new_members would be a whole new (empty) membership to the server.
+        let leave = ReconfigRequest {
+            joining_servers: None,
+            leaving_servers: Some("1".into()),
+            new_members: None,
+            cur_config_id: -1,
+        };
+        assert_golden(&leave, "ffffffff 00000001 31 ffffffff ffffffffffffffff");
+        let replace = ReconfigRequest {
+            joining_servers: None,
+            leaving_servers: None,
+            new_members: Some("server.1=h:1:2;3".into()),
+            cur_config_id: 0x1_0000_0000,
+        };
+        assert_golden(
+            &replace,
+            "ffffffff ffffffff 00000010 7365727665722e313d683a313a323b33 0000000100000000",
+        );
+    }
+
+    #[test]
     fn truncated_requests_fail() {
         // The connect prefix missing only the read-only byte is valid, so stop before it.
         let connect = hex(CONNECT_HEX);
@@ -377,9 +402,9 @@ mod tests {
             watcher_type: 3,
         });
         assert_round_trip(&ReconfigRequest {
-            joining_servers: s("server.4=h:2888:3888"),
-            leaving_servers: s("1"),
-            new_members: s(""),
+            joining_servers: Some(s("server.4=h:2888:3888")),
+            leaving_servers: Some(s("1")),
+            new_members: None,
             cur_config_id: -1,
         });
         assert_round_trip(&GetSaslRequest { token: vec![1, 2] });

@@ -353,8 +353,9 @@ impl Decode for String {
 
 /// Declares a record struct with public fields and derives its `Encode`/`Decode` from the
 /// field list, so field order is written once. Each field names its jute kind:
-/// `int long bool buffer ustring vec record`, or `trailing_bool` for the hand-appended
-/// readOnly byte that old peers omit. Invoke from a direct child module of `proto`.
+/// `int long bool buffer ustring vec record`, `opt_ustring` for a string whose null (length
+/// -1) means something else than empty, or `trailing_bool` for the hand-appended readOnly
+/// byte that old peers omit. Invoke from a direct child module of `proto`.
 macro_rules! record {
     (@put $w:ident, int, $v:expr) => { $w.write_i32($v) };
     (@put $w:ident, long, $v:expr) => { $w.write_i64($v) };
@@ -362,6 +363,7 @@ macro_rules! record {
     (@put $w:ident, trailing_bool, $v:expr) => { $w.write_bool($v) };
     (@put $w:ident, buffer, $v:expr) => { $w.write_buffer(&$v) };
     (@put $w:ident, ustring, $v:expr) => { $w.write_ustring(&$v) };
+    (@put $w:ident, opt_ustring, $v:expr) => { $w.write_opt_ustring($v.as_deref()) };
     (@put $w:ident, vec, $v:expr) => { $w.write_vec(&$v) };
     (@put $w:ident, record, $v:expr) => { super::wire::Encode::encode(&$v, $w) };
     (@get $r:ident, int) => { $r.read_i32()? };
@@ -370,6 +372,7 @@ macro_rules! record {
     (@get $r:ident, trailing_bool) => { !$r.is_empty() && $r.read_bool()? };
     (@get $r:ident, buffer) => { $r.read_buffer()? };
     (@get $r:ident, ustring) => { $r.read_ustring()? };
+    (@get $r:ident, opt_ustring) => { $r.read_opt_ustring()? };
     (@get $r:ident, vec) => { $r.read_vec()? };
     (@get $r:ident, record) => { super::wire::Decode::decode($r)? };
     ($(#[$meta:meta])* $name:ident { $($field:ident: $ty:ty = $kind:ident),* $(,)? }) => {

@@ -11,10 +11,11 @@
 //! transition, what wakes whom, the lock order) and `reader/model.rs` model-checks it.
 //!
 //! What the layers above use (`client`, and for now `ffi`), all named from here: `Session`
-//! and its methods; the records that go in and out of it (`SessionConfig`, `ClientId`,
-//! `Reply`, `WatchRequest` with `WatchKind` and `Watcher`, `ConnectString`, `RetryPolicy`,
-//! `TlsOptions` and `TlsConfig`, `LogFn`, `LogLevel`); the states and callback types users
-//! see (`State`, `KeeperState`, `WatchedEvent`, `WatchFn`, `PersistentFn`, `ListenerFn`);
+//! and its methods, and `WeakSession`; the records that go in and out of it
+//! (`SessionConfig`, `ClientId`, `Reply`, `WatchRequest` with `WatchKind` and `Watcher`,
+//! `ConnectString`, `RetryPolicy`, `TlsOptions` and `TlsConfig`, `LogFn`, `LogLevel`); the
+//! states and callback types users see (`State`, `KeeperState`, `WatchedEvent`, `WatchFn`,
+//! `PersistentFn`, `ListenerFn`);
 //! `encode_request` and `parse_version`. Everything else is the session's own.
 
 pub(crate) mod events;
@@ -75,9 +76,27 @@ thread_local! {
 /// A frame buffer grown past this by a large request is not kept for the next call.
 const FRAME_KEEP: usize = 16 * 1024;
 
-/// A session: cheap to share between threads (`Arc` inside).
+/// A session: cheap to share between threads (`Arc` inside). The one `Session::new` makes
+/// owns it: dropping that one closes the session. Handles from `WeakSession::upgrade` do
+/// not, so a helper that holds a weak handle (the ensemble follower) never keeps the
+/// session alive or closes it behind its owner's back.
 pub struct Session {
     inner: Arc<Inner>,
+    owner: bool,
+}
+
+/// A session handle that does not keep it alive (`Session::downgrade`).
+#[derive(Clone)]
+pub struct WeakSession(std::sync::Weak<Inner>);
+
+impl WeakSession {
+    /// A handle on the session while its owner lives; dropping it closes nothing.
+    pub fn upgrade(&self) -> Option<Session> {
+        self.0.upgrade().map(|inner| Session {
+            inner,
+            owner: false,
+        })
+    }
 }
 
 impl Session {
@@ -145,7 +164,12 @@ impl Session {
                 weak.upgrade()
                     .is_some_and(|i| reader::event_thread_read(&*i, wake_fd, timeout))
             }));
-        Ok(Session { inner })
+        Ok(Session { inner, owner: true })
+    }
+
+    /// A handle that does not keep the session alive.
+    pub fn downgrade(&self) -> WeakSession {
+        WeakSession(Arc::downgrade(&self.inner))
     }
 
     pub fn chroot(&self) -> &Chroot {
@@ -616,6 +640,8 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        self.close();
+        if self.owner {
+            self.close();
+        }
     }
 }

@@ -31,6 +31,9 @@ pub struct Server {
     pub pid: u32,
     /// The TLS client port, with `ClusterOpts::tls`.
     pub secure_port: Option<u16>,
+    /// With `ClusterOpts::reconfig`: the quorum and election ports, for the server's line
+    /// in a reconfig (`Cluster::member_line`).
+    pub quorum_ports: Option<(u16, u16)>,
 }
 
 pub struct Cluster {
@@ -54,6 +57,11 @@ pub struct ClusterOpts {
     pub start_count: Option<usize>,
     /// Add a TLS port per server and make certificates (about 3 s more).
     pub tls: bool,
+    /// Dynamic reconfiguration: the membership in a dynamic config file whose lines name
+    /// each client address, `reconfigEnabled`, `standaloneEnabled=false` (one server is a
+    /// quorum that can grow) and `skipACL` (so any client may reconfig: no ACL tests on
+    /// such a cluster). `Cluster::add_server` starts joiners.
+    pub reconfig: bool,
     /// `tickTime`; the script's default is 500 ms (session timeouts 1..10 s).
     pub tick_ms: Option<u32>,
     /// Extra zoo.cfg lines; a key the script also writes is overridden.
@@ -140,6 +148,24 @@ fn env_num<T: std::str::FromStr>(env: &HashMap<String, String>, key: &str) -> T 
         .unwrap_or_else(|| panic!("cluster.env: missing or bad {key}"))
 }
 
+fn server_from_env(env: &HashMap<String, String>, id: usize, tls: bool) -> Server {
+    let quorum = env
+        .contains_key(&format!("ZK_SERVER_{id}_QUORUM_PORT"))
+        .then(|| {
+            (
+                env_num(env, &format!("ZK_SERVER_{id}_QUORUM_PORT")),
+                env_num(env, &format!("ZK_SERVER_{id}_ELECTION_PORT")),
+            )
+        });
+    Server {
+        id,
+        port: env_num(env, &format!("ZK_SERVER_{id}_PORT")),
+        pid: env_num(env, &format!("ZK_SERVER_{id}_PID")),
+        secure_port: tls.then(|| env_num(env, &format!("ZK_SECURE_PORT_{id}"))),
+        quorum_ports: quorum,
+    }
+}
+
 fn keep_dirs() -> bool {
     std::env::var_os("ZKHARNESS_KEEP").is_some_and(|v| !v.is_empty() && v != "0")
 }
@@ -166,6 +192,9 @@ impl Cluster {
         }
         if opts.tls {
             args.push("--tls".into());
+        }
+        if opts.reconfig {
+            args.push("--reconfig".into());
         }
         if let Some(k) = opts.start_count {
             args.extend(["--start-count".into(), k.to_string()]);
@@ -194,14 +223,7 @@ impl Cluster {
         let env = read_env(&dir);
         let n: usize = env_num(&env, "ZK_SERVERS");
         let tls = env.contains_key("ZK_TLS_DIR");
-        let servers = (1..=n)
-            .map(|id| Server {
-                id,
-                port: env_num(&env, &format!("ZK_SERVER_{id}_PORT")),
-                pid: env_num(&env, &format!("ZK_SERVER_{id}_PID")),
-                secure_port: tls.then(|| env_num(&env, &format!("ZK_SECURE_PORT_{id}"))),
-            })
-            .collect();
+        let servers = (1..=n).map(|id| server_from_env(&env, id, tls)).collect();
         Cluster {
             hosts: env.get("ZK_HOSTS").cloned().expect("cluster.env: ZK_HOSTS"),
             secure_hosts: env.get("ZK_SECURE_HOSTS").cloned(),
@@ -213,6 +235,38 @@ impl Cluster {
 
     pub fn hosts(&self) -> &str {
         &self.hosts
+    }
+
+    /// With `ClusterOpts::reconfig`: starts one more server, which joins the running
+    /// ensemble as a non-voting follower (its initial config is the current members and
+    /// itself, as `observer` or participant), and returns its id. A reconfig that adds
+    /// `member_line(id)` makes it a member.
+    pub fn add_server(&mut self, observer: bool) -> usize {
+        let dir = self.dir_str().to_string();
+        let mut args = vec!["add", "--dir", &dir];
+        if observer {
+            args.push("--observer");
+        }
+        run_or_panic(&args);
+        let env = read_env(&self.dir);
+        let id = self.servers.len() + 1;
+        self.servers
+            .push(server_from_env(&env, id, self.secure_hosts.is_some()));
+        self.hosts = env.get("ZK_HOSTS").cloned().expect("cluster.env: ZK_HOSTS");
+        id
+    }
+
+    /// Server `id`'s line for a reconfig, as a participant:
+    /// `server.<id>=127.0.0.1:<quorum>:<election>:participant;127.0.0.1:<port>`.
+    pub fn member_line(&self, id: usize) -> String {
+        let s = self.server(id);
+        let (q, e) = s
+            .quorum_ports
+            .unwrap_or_else(|| panic!("server {id}: no quorum ports (not a reconfig cluster)"));
+        format!(
+            "server.{id}=127.0.0.1:{q}:{e}:participant;127.0.0.1:{}",
+            s.port
+        )
     }
 
     pub fn server(&self, id: usize) -> &Server {

@@ -542,12 +542,7 @@ func (c *Client) get(ctx context.Context, path string, watch bool) ([]byte, *Sta
 		var st C.zk_stat
 		r := C.zk_get(p, cpath, w, ms, &buf, &st)
 		if r == C.ZK_RESULT_OK {
-			data = make([]byte, int(buf.len))
-			if buf.len > 0 {
-				copy(data, unsafe.Slice((*byte)(unsafe.Pointer(buf.data)), int(buf.len)))
-			}
-			C.zk_buffer_free(&buf)
-			stat = statFromC(&st)
+			data, stat = bufferBytes(&buf), statFromC(&st)
 		}
 		return r
 	})

@@ -38,6 +38,7 @@ type config struct {
 	logger         func(LogLevel, string)
 	logLevel       LogLevel
 	tls            *TLSConfig
+	follow         *bool
 }
 
 // WithSessionTimeout asks for a session timeout (the server clamps it into its own range;
@@ -121,6 +122,17 @@ func WithMaxFrame(bytes int) Option {
 // ErrSessionExpired) instead of making a new session, which is the default.
 func WithExpiryFinal(final bool) Option {
 	return func(c *config) { c.expiryFinal = &final }
+}
+
+// WithFollowEnsemble makes the client follow the ensemble: it watches the servers'
+// /zookeeper/config and, when a reconfig changes the members, replaces its host list with
+// the members' client addresses (as SetHosts does: the session and its watches stay, and
+// the client moves at once only if its server left the list), logging the change at
+// LogInfo. With WithTLS it follows the members' secure client addresses, which only
+// configs of ZooKeeper 3.10 and later name; without them the list is kept. Client.Hosts
+// shows the list in use.
+func WithFollowEnsemble(follow bool) Option {
+	return func(c *config) { c.follow = &follow }
 }
 
 // TLSConfig is how WithTLS connects. The zero value trusts the system's CA bundle and
@@ -275,6 +287,11 @@ func (c *config) build(hosts string, panics *panicBox) (*C.zk_options, error) {
 			n = 0
 		}
 		if err := check(C.zk_options_set_max_frame(o, C.size_t(n)), "WithMaxFrame"); err != nil {
+			return nil, err
+		}
+	}
+	if c.follow != nil {
+		if err := check(C.zk_options_set_follow_ensemble(o, C.bool(*c.follow)), "WithFollowEnsemble"); err != nil {
 			return nil, err
 		}
 	}
