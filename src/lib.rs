@@ -19,9 +19,8 @@ pub mod fuzzing;
 
 pub use client::multi;
 pub use client::{
-    acl, Acl, Client, ClientId, ClientInfo, ConnectError, CreateOptions, Created,
-    EnsembleConfig, EventType, Id, KeeperState, ListenerFn, LogFn, LogLevel, Options,
-    PersistentFn, Reconfig, RetryPolicy, Stat, State, TlsOptions, WatchFn, WatchedEvent,
-    WatcherType,
+    acl, Acl, Client, ClientId, ClientInfo, ConnectError, CreateOptions, Created, EnsembleConfig,
+    EventType, Id, KeeperState, ListenerFn, LogFn, LogLevel, Options, PersistentFn, Reconfig,
+    RetryPolicy, Stat, State, TlsOptions, WatchFn, WatchedEvent, WatcherType,
 };
 pub use error::{Error, Result};
