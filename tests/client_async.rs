@@ -236,7 +236,12 @@ fn completions_run_in_reply_order_after_earlier_watch_events() {
 #[test]
 fn requests_made_while_disconnected_wait_for_the_reconnect_or_their_deadline() {
     let mut cluster = harness::Cluster::start(1);
-    let c = connect(cluster.hosts());
+    // The longest session the server allows: a restart under load can take 5 s (3.9 also
+    // accepts and drops connections while it loads its data), and the session must last.
+    let mut o = Options::new(cluster.hosts());
+    o.session_timeout = Duration::from_secs(10);
+    let c = Client::new(o).unwrap();
+    c.start(WAIT).unwrap();
     c.create("/waiting", b"here", &CreateOptions::default(), false, None)
         .unwrap();
     let before = c.client_id().unwrap();
