@@ -52,7 +52,7 @@ static void every_known_command_returns_text(void)
             zkt_fail(__FILE__, __LINE__, "%s: empty reply", cmds[i]);
         zk_string_free(s);
     }
-    /* reqs is unknown to ZooKeeper 3.8: it closes without a byte, which the library reports
+    /* reqs is unknown to ZooKeeper 3.8 and 3.9: it closes without a byte, which the library reports
      * as UNIMPLEMENTED rather than as an empty answer. */
     s = NULL;
     CHECK_RC(zk_command(c, "reqs", 0, &s), ZK_RESULT_UNIMPLEMENTED);
@@ -122,18 +122,22 @@ static void unknown_commands_are_refused_before_sending(void)
     zk_client_free(c);
 }
 
-static void server_version_is_3_8(void)
+/* The library's parse of `srvr` agrees with the test harness's own (3.8.0 or 3.9.5). */
+static void server_version_is_the_running_servers(void)
 {
     uint32_t major = 0, minor = 0, patch = 999;
+    struct zkt_version v = zkt_server_version();
     zk_client *c = zkt_connect();
     REQUIRE(c != NULL);
+    REQUIRE(zkt_version_at_least(v, 3, 8) && !zkt_version_at_least(v, 3, 10));
     CHECK_OK(zk_server_version(c, 0, &major, &minor, &patch));
-    CHECK_EQ(major, 3);
-    CHECK_EQ(minor, 8);
-    CHECK(patch < 100);
+    CHECK_EQ(major, (uint32_t)v.major);
+    CHECK_EQ(minor, (uint32_t)v.minor);
+    CHECK_EQ(patch, (uint32_t)v.patch);
     /* Each out-parameter is optional. */
+    minor = 0;
     CHECK_OK(zk_server_version(c, 0, NULL, &minor, NULL));
-    CHECK_EQ(minor, 8);
+    CHECK_EQ(minor, (uint32_t)v.minor);
     CHECK_OK(zk_server_version(c, 0, NULL, NULL, NULL));
     CHECK_RC(zk_server_version(NULL, 0, &major, &minor, &patch), ZK_RESULT_NULL_ARGUMENT);
     zk_client_free(c);
@@ -145,6 +149,6 @@ ZKT_SUITE(fourlw) = {
     ZKT_CASE(every_known_command_returns_text),
     ZKT_CASE(replies_say_what_each_command_is_about),
     ZKT_CASE(unknown_commands_are_refused_before_sending),
-    ZKT_CASE(server_version_is_3_8),
+    ZKT_CASE(server_version_is_the_running_servers),
     ZKT_END,
 };

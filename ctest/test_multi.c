@@ -265,7 +265,7 @@ static void multi_create_gives_its_stat_on_39(void)
     memset(&st, 0xff, sizeof st);
     CHECK_OK(zk_txn_results_get(r, 0, &rc, NULL, &st));
     CHECK_OK(zk_exists(c, a, NULL, 0, &now));
-    if (zkt_server_is_39(c)) {
+    if (zkt_version_at_least(zkt_server_version(), 3, 9)) {
         CHECK(st.czxid == now.czxid && st.czxid > 0);
         CHECK_EQ(st.data_length, 3);
     } else {

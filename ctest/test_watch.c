@@ -86,7 +86,7 @@ static void events_carry_the_zxid_of_their_change_on_39(void)
     CHECK_OK(zk_set(c, p, (const uint8_t *)"b", 1, -1, 0, &st));
     CHECK(zkt_wait_finals(&r, 1, EVENT_WAIT_MS));
     check_event(&r, 0, ZK_EVENT_TYPE_CHANGED, ZK_KEEPER_STATE_CONNECTED, p);
-    if (zkt_server_is_39(c))
+    if (zkt_version_at_least(zkt_server_version(), 3, 9))
         CHECK_EQ(r.events[0].zxid, st.mzxid);
     else
         CHECK_EQ(r.events[0].zxid, -1);

@@ -1,7 +1,8 @@
 /* The runner (main) and the shared helpers declared in zktest.h.
  *
- * Usage: zktest [-l] [NAME-SUBSTRING...]
+ * Usage: zktest [-l] [-x NAME-SUBSTRING]... [NAME-SUBSTRING...]
  *   -l      list the tests and exit
+ *   -x NAME leave out the tests whose name contains NAME (e.g. -x faults_)
  *   NAME    run only tests whose name contains one of the arguments
  * Environment: ZK_HOSTS (required), ZKTEST_TIME_SCALE (multiplies waits and the per-test
  * time limit; run.sh sets it under valgrind), ZKTEST_THREAD_OPS (see test_threads.c).
@@ -18,6 +19,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -219,13 +221,6 @@ zk_result zkt_set_str(zk_client *c, const char *path, const char *data)
     return zk_set(c, path, (const uint8_t *)data, strlen(data), -1, 0, NULL);
 }
 
-bool zkt_server_is_39(zk_client *c)
-{
-    uint32_t major = 0, minor = 0, patch = 0;
-    CHECK_OK(zk_server_version(c, 0, &major, &minor, &patch));
-    return major > 3 || (major == 3 && minor >= 9);
-}
-
 /* ------------------------------------------------------------------ event recording */
 
 void zkt_rec_init(struct zkt_rec *r)
@@ -367,12 +362,17 @@ static void on_alarm(int sig)
 static bool selected(const char *name, int argc, char **argv, int first)
 {
     int i;
-    if (first >= argc)
-        return true;
-    for (i = first; i < argc; i++)
-        if (strstr(name, argv[i]) != NULL)
-            return true;
-    return false;
+    bool any_wanted = false, wanted = false;
+    for (i = first; i < argc; i++) {
+        if (strcmp(argv[i], "-x") == 0 && i + 1 < argc) {
+            if (strstr(name, argv[++i]) != NULL)
+                return false;
+        } else {
+            any_wanted = true;
+            wanted = wanted || strstr(name, argv[i]) != NULL;
+        }
+    }
+    return !any_wanted || wanted;
 }
 
 static void run_case(const struct zkt_case *t, int *passed, int *failed)
@@ -431,6 +431,76 @@ int main(int argc, char **argv)
     /* LSan reports leaks from an exit hook and ends the process without flushing stdio. */
     fflush(stdout);
     return failed ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ the server */
+
+/* The address of ZK_HOSTS's first entry, host:port (the harness writes 127.0.0.1:PORT,...);
+ * false after recording why not. */
+static bool first_server(struct sockaddr_storage *addr, socklen_t *len)
+{
+    struct addrinfo hints, *res = NULL;
+    char host[256], *colon;
+
+    snprintf(host, sizeof host, "%s", hosts);
+    host[strcspn(host, ",/")] = '\0';
+    colon = strrchr(host, ':');
+    if (colon == NULL) {
+        zkt_fail(__FILE__, __LINE__, "no port in ZK_HOSTS \"%s\"", hosts);
+        return false;
+    }
+    *colon = '\0';
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL) {
+        zkt_fail(__FILE__, __LINE__, "cannot resolve %s", host);
+        return false;
+    }
+    memcpy(addr, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return true;
+}
+
+struct zkt_version zkt_server_version(void)
+{
+    struct zkt_version v = { 0, 0, 0 };
+    struct sockaddr_storage addr;
+    struct timeval tv = { 5, 0 };
+    socklen_t len;
+    char reply[512];
+    size_t got = 0;
+    ssize_t n;
+    const char *line;
+    int fd;
+
+    if (!first_server(&addr, &len))
+        return v;
+    fd = socket(addr.ss_family, SOCK_STREAM, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+        connect(fd, (struct sockaddr *)&addr, len) != 0 || write(fd, "srvr", 4) != 4) {
+        zkt_fail(__FILE__, __LINE__, "srvr: cannot ask the server");
+        if (fd >= 0)
+            close(fd);
+        return v;
+    }
+    /* The version is the first line; the server closes after the whole reply. */
+    while (got < sizeof reply - 1 && (n = read(fd, reply + got, sizeof reply - 1 - got)) > 0)
+        got += (size_t)n;
+    close(fd);
+    reply[got] = '\0';
+    line = strstr(reply, "Zookeeper version: ");
+    if (line == NULL ||
+        sscanf(line, "Zookeeper version: %d.%d.%d", &v.major, &v.minor, &v.patch) != 3) {
+        zkt_fail(__FILE__, __LINE__, "srvr: no version in \"%s\"", reply);
+        v.major = v.minor = v.patch = 0;
+    }
+    return v;
+}
+
+bool zkt_version_at_least(struct zkt_version v, int major, int minor)
+{
+    return v.major > major || (v.major == major && v.minor >= minor);
 }
 
 /* ------------------------------------------------------------------ connection cutter */
@@ -563,34 +633,16 @@ static void *proxy_main(void *arg)
 struct zkt_proxy *zkt_proxy_start(int *port)
 {
     struct zkt_proxy *p = calloc(1, sizeof *p);
-    struct addrinfo hints, *res = NULL;
     struct sockaddr_in a;
     socklen_t alen = sizeof a;
-    char host[256], *colon;
     int i;
 
     if (p == NULL)
         return NULL;
-    /* ZK_HOSTS's first entry, host:port (the harness writes 127.0.0.1:PORT,...) */
-    snprintf(host, sizeof host, "%s", hosts);
-    host[strcspn(host, ",/")] = '\0';
-    colon = strrchr(host, ':');
-    if (colon == NULL) {
-        zkt_fail(__FILE__, __LINE__, "proxy: no port in ZK_HOSTS \"%s\"", hosts);
+    if (!first_server(&p->target, &p->target_len)) {
         free(p);
         return NULL;
     }
-    *colon = '\0';
-    memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL) {
-        zkt_fail(__FILE__, __LINE__, "proxy: cannot resolve %s", host);
-        free(p);
-        return NULL;
-    }
-    memcpy(&p->target, res->ai_addr, res->ai_addrlen);
-    p->target_len = res->ai_addrlen;
-    freeaddrinfo(res);
     for (i = 0; i < PROXY_PAIRS; i++)
         p->a[i] = p->b[i] = -1;
     pthread_mutex_init(&p->mu, NULL);

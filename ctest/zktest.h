@@ -120,6 +120,22 @@ long zkt_env_long(const char *name, long dflt);
 /* How long waits for an event last: scaled by $ZKTEST_TIME_SCALE under valgrind. */
 int zkt_wait_ms(int ms);
 
+/* ------------------------------------------------------------------ the server */
+
+/* A ZooKeeper release, e.g. {3, 9, 5}. */
+struct zkt_version {
+    int major, minor, patch;
+};
+
+/* The release of the server at ZK_HOSTS's first host (3.8 or 3.9, as ZK_VERSION chose in
+ * the harness), from the first line of its `srvr` ("Zookeeper version: 3.9.5-<sha>, ...")
+ * read over a socket of its own, not through the library under test. For tests whose
+ * expectation differs by version. {0, 0, 0}, after recording a failure, if it cannot. */
+struct zkt_version zkt_server_version(void);
+
+/* True if `v` is major.minor or later. */
+bool zkt_version_at_least(struct zkt_version v, int major, int minor);
+
 /* ------------------------------------------------------------------ clients and paths */
 
 #define ZKT_PATH_MAX 256
@@ -155,10 +171,6 @@ zk_result zkt_get_str(zk_client *c, const char *path, char **out, zk_stat *stat)
 
 /* zk_set with a string's bytes, any version. */
 zk_result zkt_set_str(zk_client *c, const char *path, const char *data);
-
-/* Whether the server c is connected to is ZooKeeper 3.9 or newer (from `srvr`), for the
- * tests whose expectations differ by version. */
-bool zkt_server_is_39(zk_client *c);
 
 /* ------------------------------------------------------------------ connection cutter */
 

@@ -9,7 +9,8 @@
 #      reconfig tests: ZK_RECONFIG_HOSTS, and ZK_RECONFIG_MEMBER its server line;
 #   4. runs `go vet ./...` and `go test -race -count=1 ./...` in bindings/go, with the
 #      go command's own output, then stops the servers.
-# Extra arguments go to `go test` (e.g. -run TestSessionExpiry -v).
+# Extra arguments go to `go test` (e.g. -run TestSessionExpiry -v). ZK_VERSION=3.9 runs the
+# servers on ZooKeeper 3.9.5 instead of Debian's 3.8 (scripts/zkharness.py).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}

@@ -6,10 +6,11 @@ server. It owns everything under the --dir it is given:
 
     DIR/cluster.env        ZK_HOSTS=..., ZK_SERVER_<i>_PORT/PID, ZK_SERVERS, TLS keys
     DIR/state.json         what this script needs to restart/stop servers later
-    DIR/conf/              log4j.properties (first entry of the server class path)
+    DIR/conf/              log4j.properties (3.8) and simplelogger.properties (3.9), the
+                           first entry of the server class path
     DIR/zk<i>/zoo.cfg      one config per server; data in DIR/zk<i>/data
     DIR/zk<i>/zoo.cfg.dynamic  with --reconfig: the membership (the server rewrites both)
-    DIR/zk<i>/server.log   the JVM's stdout+stderr, which is also where log4j writes
+    DIR/zk<i>/server.log   the JVM's stdout+stderr, which is also where the server logs
     DIR/zk<i>/pid          pid of the running JVM (absent when it is not running)
     DIR/tls/               with --tls: CA, server and client stores (password "zkharness")
                            and ca.pem, client.pem, client-key.pem for rustls/openssl clients
@@ -24,6 +25,11 @@ Usage:
     zkharness.py leader --dir DIR [--timeout S]
     zkharness.py status --dir DIR
     zkharness.py 4lw --port P CMD [--timeout S]
+
+Which server: ZK_VERSION=3.8 (the default) is Debian's package in /usr/share/java;
+ZK_VERSION=3.9 is ZooKeeper 3.9.5 from Maven Central, in the cache that scripts/setup.sh
+fills (see zk39_dir). ZK_JAR (3.8 only) or ZK_CLASSPATH (any) replace those jars. Every
+start checks that the server's `srvr` reports the version asked for.
 
 Servers run in their own session, so they outlive this script; with --parent-pid a
 detached watchdog stops them (and with --cleanup removes DIR) once that process is gone.
@@ -53,6 +59,22 @@ READY_MODES = ("standalone", "leader", "follower")
 # connection factory needs for TLS (NoClassDefFoundError ByteToMessageDecoder otherwise).
 LOGGING_JARS = ("slf4j-log4j12.jar", "log4j-1.2.jar")
 NETTY_JARS = ("netty-codec.jar", "netty-resolver.jar", "netty-transport-native-unix-common.jar")
+
+# 3.9.5 logs through SLF4J 2; setup.sh fetches slf4j-simple, which writes to stderr, i.e.
+# also to server.log, and reads this file from the class path.
+SIMPLELOGGER_PROPERTIES = """\
+# Written by zkharness.py: everything at INFO to stderr, which goes to server.log.
+org.slf4j.simpleLogger.defaultLogLevel=info
+org.slf4j.simpleLogger.showDateTime=true
+org.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd HH:mm:ss,SSS
+org.slf4j.simpleLogger.showShortLogName=true
+"""
+
+# The servers ZK_VERSION can name: the major.minor it selects, and the version prefix its
+# `srvr` must report.
+DEFAULT_VERSION = "3.8"
+ZK39_RELEASE = "3.9.5"
+VERSIONS = {"3.8": "3.8.", "3.9": ZK39_RELEASE}
 
 LOG4J_PROPERTIES = """\
 # Written by zkharness.py: everything at INFO to stdout, which goes to server.log.
@@ -282,11 +304,52 @@ def find_java():
     raise HarnessError("no java found (set JAVA or JAVA_HOME, or run scripts/setup.sh)")
 
 
-def class_path(conf_dir):
-    """conf dir, zookeeper.jar and the jars its manifest forgets. ZK_CLASSPATH overrides."""
+def requested_version():
+    """The server that ZK_VERSION names ("3.8" when unset)."""
+    v = os.environ.get("ZK_VERSION", "").strip() or DEFAULT_VERSION
+    if v not in VERSIONS:
+        raise HarnessError("ZK_VERSION=%s: want one of %s" % (v, ", ".join(sorted(VERSIONS))))
+    return v
+
+
+def zk39_dir():
+    """Where scripts/setup.sh keeps ZooKeeper 3.9.5's jars: $LIBZKCLIENT_CACHE, else
+    /var/cache/libzkclient when it runs as root, else ~/.cache/libzkclient (keep in step
+    with setup.sh). Returns the first of those that holds a complete download."""
+    bases = [os.environ.get("LIBZKCLIENT_CACHE"), "/var/cache/libzkclient",
+             os.path.join(os.environ.get("XDG_CACHE_HOME")
+                          or os.path.join(os.path.expanduser("~"), ".cache"), "libzkclient")]
+    for base in bases:
+        if base:
+            d = os.path.join(base, "zookeeper-" + ZK39_RELEASE)
+            if os.path.isfile(os.path.join(d, "classpath")):
+                return d
+    return None
+
+
+def zk39_jars():
+    """The jars setup.sh fetched and verified, as listed in its `classpath` file."""
+    d = zk39_dir()
+    if d is None:
+        raise HarnessError(
+            "ZK_VERSION=3.9: no ZooKeeper %s jars in the cache; run scripts/setup.sh "
+            "(it fetches them from Maven Central)" % ZK39_RELEASE)
+    with open(os.path.join(d, "classpath")) as f:
+        jars = [os.path.join(d, "lib", name.strip()) for name in f if name.strip()]
+    gone = [j for j in jars if not os.path.isfile(j)]
+    if gone:
+        raise HarnessError("missing %s; run scripts/setup.sh again" % ", ".join(gone))
+    return jars
+
+
+def class_path(conf_dir, version):
+    """conf dir, then the server's jars: Debian's zookeeper.jar and the jars its manifest
+    forgets (3.8), or setup.sh's download (3.9). ZK_CLASSPATH overrides both."""
     override = os.environ.get("ZK_CLASSPATH")
     if override:
         return conf_dir + ":" + override
+    if version == "3.9":
+        return ":".join([conf_dir] + zk39_jars())
     jar = os.environ.get("ZK_JAR", os.path.join(JAVA_DIR, "zookeeper.jar"))
     if not os.path.isfile(jar):
         raise HarnessError(
@@ -301,6 +364,31 @@ def class_path(conf_dir):
         elif name in LOGGING_JARS:
             note("warning: %s missing; the server will log nothing" % path)
     return ":".join(parts)
+
+
+def server_version(port, timeout=2.0):
+    """The release from `srvr` ("Zookeeper version: 3.9.5-<git sha>, built on ..."), e.g.
+    "3.9.5", or None if the server does not answer."""
+    try:
+        reply = four_letter(port, "srvr", timeout)
+    except OSError:
+        return None
+    for line in reply.splitlines():
+        if line.startswith("Zookeeper version:"):
+            return line.split(":", 1)[1].strip().split("-", 1)[0].split(",", 1)[0]
+    return None
+
+
+def check_version(st):
+    """Fails the start if the server is not the one ZK_VERSION asked for (a stale cache, a
+    stray ZK_JAR): a suite named "on 3.9" must not quietly run on 3.8."""
+    if os.environ.get("ZK_CLASSPATH") or os.environ.get("ZK_JAR"):
+        return
+    port = next(s["port"] for s in st["servers"] if s["pid"])
+    got = server_version(port)
+    if got is None or not got.startswith(VERSIONS[st["version"]]):
+        raise HarnessError("ZK_VERSION=%s but the server reports version %s"
+                           % (st["version"], got))
 
 
 def java_command(java, cp, d, i, readonly, jvm_flags):
@@ -744,7 +832,9 @@ def cmd_start(a):
     conf = os.path.join(d, "conf")
     os.makedirs(conf, exist_ok=True)
     write_atomic(os.path.join(conf, "log4j.properties"), LOG4J_PROPERTIES)
-    cp = class_path(conf)
+    write_atomic(os.path.join(conf, "simplelogger.properties"), SIMPLELOGGER_PROPERTIES)
+    version = requested_version()
+    cp = class_path(conf, version)
     for i in range(1, n + 1):
         os.makedirs(server_dir(d, i), exist_ok=True)
     if a.parent_pid:
@@ -768,7 +858,8 @@ def cmd_start(a):
                     s["secure_port"] = next(ports)
                 s["cmd"] = java_command(java, cp, d, i, a.readonly, jvm_flags)
                 servers.append(s)
-            st = {"dir": d, "readonly": a.readonly, "tls": a.tls, "servers": servers}
+            st = {"dir": d, "version": version, "readonly": a.readonly, "tls": a.tls,
+                  "servers": servers}
             if a.reconfig:
                 st["reconfig"] = True
             save_state(st)
@@ -778,6 +869,7 @@ def cmd_start(a):
                 for i in range(1, k + 1):
                     procs[i] = launch(st, i)
                 wait_ready(st, procs, accepted_modes(st, k), a.timeout)
+                check_version(st)
                 break
             except PortClash as e:
                 stop_dir(d, grace=0)
@@ -879,7 +971,9 @@ def cmd_status(a):
     for s in st["servers"]:
         pid = running_pid(st, s["id"])
         mode = server_mode(s["port"], timeout=1.0) if pid else None
-        print("%d port=%d pid=%d mode=%s" % (s["id"], s["port"], pid, mode or "-"))
+        version = server_version(s["port"], timeout=1.0) if pid else None
+        print("%d port=%d pid=%d mode=%s version=%s"
+              % (s["id"], s["port"], pid, mode or "-", version or "-"))
     return 0
 
 
@@ -939,7 +1033,7 @@ def parse_args(argv):
     p.add_argument("--dir", required=True)
     p.add_argument("--timeout", type=float, default=30.0)
 
-    p = sub.add_parser("status", help="print id, port, pid and mode of each server")
+    p = sub.add_parser("status", help="print id, port, pid, mode and version of each server")
     p.add_argument("--dir", required=True)
 
     p = sub.add_parser("4lw", help="send a four-letter word to 127.0.0.1:PORT")

@@ -236,7 +236,14 @@ fn completions_run_in_reply_order_after_earlier_watch_events() {
 #[test]
 fn requests_made_while_disconnected_wait_for_the_reconnect_or_their_deadline() {
     let mut cluster = harness::Cluster::start(1);
-    let c = connect(cluster.hosts());
+    // A restart under load can take 5 s (and 3.9 accepts and drops connections while it
+    // loads its data): the longest session the server allows, and a connection retry that
+    // keeps trying every half second instead of backing off past the session's end.
+    let mut o = Options::new(cluster.hosts());
+    o.session_timeout = Duration::from_secs(10);
+    o.connection_retry.max_delay = Duration::from_millis(500);
+    let c = Client::new(o).unwrap();
+    c.start(WAIT).unwrap();
     c.create("/waiting", b"here", &CreateOptions::default(), false, None)
         .unwrap();
     let before = c.client_id().unwrap();

@@ -225,7 +225,7 @@ fn removing_one_shot_watches_by_kind_tells_each_watcher() {
 #[test]
 fn one_persistent_mode_is_removed_alone_on_39_and_where_unambiguous_on_38() {
     let cluster = harness::shared();
-    let is_39 = cluster.is_39();
+    let is_39 = cluster.version() >= harness::ServerVersion::V3_9;
     let c = connect(cluster.hosts());
     let other = connect(cluster.hosts());
     fresh(&c, "/pw-kinds");
@@ -276,7 +276,7 @@ fn one_persistent_mode_is_removed_alone_on_39_and_where_unambiguous_on_38() {
 #[test]
 fn a_one_shot_watch_beside_a_persistent_one_coexists_on_39_and_takes_over_on_38() {
     let cluster = harness::shared();
-    let is_39 = cluster.is_39();
+    let is_39 = cluster.version() >= harness::ServerVersion::V3_9;
     let c = connect(cluster.hosts());
     let other = connect(cluster.hosts());
     fresh(&c, "/pw-mix");

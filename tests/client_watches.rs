@@ -333,7 +333,7 @@ fn a_blocking_call_made_inside_a_watch_callback_works() {
 #[test]
 fn node_events_carry_the_zxid_of_their_change_on_39_and_minus_one_on_38() {
     let (c, rootc, r) = chrooted("event-zxid");
-    let is_39 = harness::shared().is_39();
+    let is_39 = harness::shared().version() >= harness::ServerVersion::V3_9;
     // On 3.9 the zxid is the change's; on 3.8 the server sends -1 (unknown).
     let want = |zxid: i64| if is_39 { zxid } else { -1 };
 

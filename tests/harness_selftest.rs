@@ -3,7 +3,7 @@
 
 mod harness;
 
-use harness::{Cluster, ClusterOpts};
+use harness::{Cluster, ClusterOpts, ServerVersion};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -33,6 +33,38 @@ fn shared_server_is_one_standalone_server_that_answers_ruok() {
         std::ptr::eq(c, harness::shared()),
         "a second call must not start another"
     );
+}
+
+#[test]
+fn server_version_is_read_from_srvr_as_each_release_writes_it() {
+    let v = |major, minor, patch| ServerVersion {
+        major,
+        minor,
+        patch,
+    };
+    let debian = "Zookeeper version: 3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC\n\
+                  Mode: standalone\n";
+    assert_eq!(ServerVersion::from_srvr(debian), Some(v(3, 8, 0)));
+    let maven = "Zookeeper version: 3.9.5-293c895a8d966a3ecb92872be4a1daf87d725da2, built on \
+                 2026-02-11 20:18 UTC\nMode: follower\n";
+    assert_eq!(ServerVersion::from_srvr(maven), Some(v(3, 9, 5)));
+    assert!(v(3, 9, 5) >= ServerVersion::V3_9 && v(3, 8, 0) < ServerVersion::V3_9);
+    assert_eq!(v(3, 9, 5).to_string(), "3.9.5");
+    for bad in ["", "Mode: standalone\n", "Zookeeper version: 3.x.0-abc\n"] {
+        assert_eq!(ServerVersion::from_srvr(bad), None, "{bad:?}");
+    }
+}
+
+/// ZK_VERSION picks the server (scripts/zkharness.py); the suites named "on 3.9" rely on it.
+#[test]
+fn the_server_runs_the_release_zk_version_names() {
+    let want = match std::env::var("ZK_VERSION").as_deref() {
+        Ok("3.9") => (3, 9),
+        Ok("3.8") | Ok("") | Err(_) => (3, 8),
+        Ok(other) => panic!("ZK_VERSION={other}: the harness takes 3.8 or 3.9"),
+    };
+    let v = harness::shared().version();
+    assert_eq!((v.major, v.minor), want, "server reports {v}");
 }
 
 #[test]

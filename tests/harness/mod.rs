@@ -7,6 +7,10 @@
 //! killed; `Drop` stops them sooner. Set `ZKHARNESS_KEEP=1` to keep the directories (and
 //! their `zk<i>/server.log`) for a look afterwards; they are also kept when a test panics.
 //!
+//! Which server runs is `ZK_VERSION` (3.8, Debian's, by default; 3.9 for 3.9.5), read by
+//! the script; a test whose expectation differs by version asks `Cluster::version` and
+//! asserts what that version does.
+//!
 //! Include with `mod harness;`. Depends on std only.
 #![allow(dead_code)]
 
@@ -22,6 +26,45 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How long a four-letter word may take before the server counts as unresponsive.
 pub const FOUR_LETTER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A ZooKeeper release as its `srvr` reports it ("Zookeeper version: 3.9.5-<sha>, built
+/// on ..."). Ordered, so `v >= ServerVersion::V3_9` reads as "3.9 or later".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ServerVersion {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl ServerVersion {
+    pub const V3_9: ServerVersion = ServerVersion {
+        major: 3,
+        minor: 9,
+        patch: 0,
+    };
+
+    /// The version in a `srvr` reply, or None if it has no well-formed version line.
+    pub fn from_srvr(reply: &str) -> Option<ServerVersion> {
+        let v = reply
+            .lines()
+            .find_map(|l| l.strip_prefix("Zookeeper version:"))?
+            .trim();
+        let release = v.split(['-', ',', ' ']).next()?;
+        let mut nums = release.split('.').map(|n| n.parse::<u32>().ok());
+        let (major, minor, patch) = (nums.next()??, nums.next()??, nums.next()??);
+        Some(ServerVersion {
+            major,
+            minor,
+            patch,
+        })
+    }
+}
+
+impl std::fmt::Display for ServerVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
 
 pub struct Server {
     /// 1-based, as in `server.<id>` and `myid`.
@@ -373,29 +416,13 @@ impl Cluster {
             .map(|m| m.trim().to_string())
     }
 
-    /// The running servers' version as (major, minor), from the first answering server's
-    /// `srvr` ("Zookeeper version: 3.9.5-..."). Panics if none answers.
-    pub fn version(&self) -> (u32, u32) {
-        for s in &self.servers {
-            let Ok(reply) = self.try_four_letter(s.id, "srvr") else {
-                continue;
-            };
-            let v = reply
-                .lines()
-                .find_map(|l| l.strip_prefix("Zookeeper version:"))
-                .map(|v| v.trim().to_string());
-            if let Some(v) = v {
-                let mut parts = v.split(['.', '-']).map(|p| p.parse::<u32>().unwrap_or(0));
-                return (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-            }
-        }
-        panic!("no server of {} tells its version", self.hosts);
-    }
-
-    /// Whether the servers are ZooKeeper 3.9 or newer (the protocol differences the tests
-    /// check: notification zxids, create2 in multi, watch modes on one path).
-    pub fn is_39(&self) -> bool {
-        self.version() >= (3, 9)
+    /// The release of the first running server (they all run the same jars), from its
+    /// `srvr`; panics if none answers with one.
+    pub fn version(&self) -> ServerVersion {
+        let id = self.servers.iter().find(|s| s.pid != 0).map_or(1, |s| s.id);
+        let reply = self.four_letter(id, "srvr");
+        ServerVersion::from_srvr(&reply)
+            .unwrap_or_else(|| panic!("server {id}: no version in srvr reply {reply:?}"))
     }
 
     /// Polls `mode(id)` until it is one of `want`; panics after `timeout`.

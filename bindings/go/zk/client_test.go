@@ -273,6 +273,10 @@ func TestCommandAndServerVersion(t *testing.T) {
 	if err != nil || v.Major != 3 || !strings.Contains(srvr, v.String()) {
 		t.Fatalf("ServerVersion = %v %v; srvr says %q", v, err, srvr)
 	}
+	// The package's parse agrees with the test's own (3.8.0 or 3.9.5).
+	if want := serverVersion(t); v != want || !want.atLeast(3, 8) || want.atLeast(3, 10) {
+		t.Fatalf("ServerVersion = %v, the harness's server is %v", v, want)
+	}
 }
 
 func TestContextBeforeTheCall(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -22,6 +23,36 @@ func zkHosts(t testing.TB) string {
 		t.Skip("ZK_HOSTS is not set: run scripts/go-test.sh, which starts a ZooKeeper")
 	}
 	return h
+}
+
+// serverVersion is the release of the server at $ZK_HOSTS's first host (3.8 or 3.9, as
+// ZK_VERSION chose in the harness), from the first line of its srvr ("Zookeeper version:
+// 3.9.5-<sha>, ...") read over a connection of its own, not through the package under test.
+// For tests whose expectation differs by version.
+func serverVersion(t testing.TB) Version {
+	t.Helper()
+	addr := strings.Split(strings.Split(zkHosts(t), "/")[0], ",")[0]
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("srvr: %v", err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Write([]byte("srvr")); err != nil {
+		t.Fatalf("srvr: %v", err)
+	}
+	reply, _ := io.ReadAll(conn)
+	var v Version
+	_, rest, _ := strings.Cut(string(reply), "Zookeeper version: ")
+	if _, err := fmt.Sscanf(rest, "%d.%d.%d", &v.Major, &v.Minor, &v.Patch); err != nil {
+		t.Fatalf("srvr: no version in %q", reply)
+	}
+	return v
+}
+
+// atLeast says whether v is major.minor or later.
+func (v Version) atLeast(major, minor int) bool {
+	return v.Major > major || (v.Major == major && v.Minor >= minor)
 }
 
 // fastRetry reconnects within tens of milliseconds, to keep fault tests short.

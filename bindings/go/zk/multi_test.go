@@ -8,16 +8,6 @@ import (
 	"time"
 )
 
-// is39 says whether the test server is ZooKeeper 3.9 or newer, for the answers that differ.
-func is39(t *testing.T, c *Client) bool {
-	t.Helper()
-	v, err := c.ServerVersion(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.Major > 3 || (v.Major == 3 && v.Minor >= 9)
-}
-
 func TestMultiAppliesEveryOpAndReportsEach(t *testing.T) {
 	c := connect(t)
 	root := testRoot(t, c)
@@ -37,8 +27,8 @@ func TestMultiAppliesEveryOpAndReportsEach(t *testing.T) {
 		t.Fatalf("create result %+v", res[0])
 	}
 	// A create's Stat comes from 3.9, not from 3.8.
-	if got39 := res[0].Stat != nil; got39 != is39(t, c) {
-		t.Fatalf("create Stat %+v on a server with is39 = %v", res[0].Stat, !got39)
+	if got39 := res[0].Stat != nil; got39 != serverVersion(t).atLeast(3, 9) {
+		t.Fatalf("create Stat %+v from a server where 3.9 = %v", res[0].Stat, !got39)
 	}
 	if res[0].Stat != nil && (res[0].Stat.Version != 0 || res[0].Stat.DataLength != 1) {
 		t.Fatalf("create Stat %+v", res[0].Stat)
@@ -168,7 +158,7 @@ func TestEventsCarryTheZxidOfTheirChangeOn39(t *testing.T) {
 	}
 	ev, ok := recv(t, ch, 5*time.Second, "data watch")
 	want := int64(-1)
-	if is39(t, c) {
+	if serverVersion(t).atLeast(3, 9) {
 		want = st.Mzxid
 	}
 	if !ok || ev.Type != EventNodeDataChanged || ev.Zxid != want {
