@@ -63,7 +63,8 @@ gcc "${cflags[@]}" -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 # One server for the whole suite. The container and TTL tests need the server's reaper
 # to run often (its default is once a minute); the TLS tests need its secure port
-# (--tls: ZK_SECURE_HOSTS and the certificates in ZK_TLS_DIR; making them takes ~10 s).
+# (--tls: ZK_SECURE_HOSTS and the certificates in ZK_TLS_DIR; making them takes ~10 s);
+# the SASL tests need a DIGEST-MD5 user (--sasl-digest: bob, password pw).
 zkdir=$(mktemp -d "${TMPDIR:-/tmp}/zkclient-ctest.XXXXXX")
 stop_server() {
     python3 "$root/scripts/zkharness.py" stop --dir "$zkdir" --remove >/dev/null 2>&1 || true
@@ -72,7 +73,7 @@ trap stop_server EXIT
 trap 'exit 130' INT TERM
 say "starting ZooKeeper in $zkdir"
 python3 "$root/scripts/zkharness.py" start --dir "$zkdir" --parent-pid $$ --cleanup --tls \
-    --jvm-flag=-Dznode.container.checkIntervalMs=100 >/dev/null \
+    --sasl-digest bob=pw --jvm-flag=-Dznode.container.checkIntervalMs=100 >/dev/null \
     || die "zkharness.py start failed (see $zkdir/zk1/server.log)"
 # shellcheck disable=SC1091
 . "$zkdir/cluster.env"

@@ -280,6 +280,7 @@ static void null_options_are_refused_everywhere(void)
     CHECK_RC(zk_options_set_client_id(NULL, &id), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_options_add_default_acl(NULL, &OPEN), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_options_add_auth(NULL, "digest", (const uint8_t *)"u:p", 3), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_options_set_sasl_digest_md5(NULL, "u", "p", NULL), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_options_set_read_only(NULL, true), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_options_set_randomize_hosts(NULL, false), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_options_set_connection_retry(NULL, &p), ZK_RESULT_NULL_ARGUMENT);

@@ -259,8 +259,10 @@ static void stop_shared(void) { cluster_stop(&shared_cluster); }
 struct cluster *ensemble(void)
 {
     if (!shared_cluster.up) {
+        /* SASL user bob (password pw) for the SASL replay test. */
         if (!cluster_start(&shared_cluster, "--extra localSessionsEnabled=false "
-                                            "--extra localSessionsUpgradingEnabled=false"))
+                                            "--extra localSessionsUpgradingEnabled=false "
+                                            "--sasl-digest bob=pw"))
             return NULL;
         atexit(stop_shared);
     }

@@ -1,5 +1,6 @@
-/* What a session sets again on the member it moves to: its credentials, before any other
- * request, and its watches, which then fire for changes made meanwhile. */
+/* What a session sets again on the member it moves to: its SASL authentication and its
+ * credentials, before any other request, and its watches, which then fire for changes
+ * made meanwhile. */
 #include "faults.h"
 
 #include <stdlib.h>
@@ -58,15 +59,49 @@ static void create_for(zk_client *c, const char *path, const char *data, const c
     zk_string_free(id);
 }
 
+/* Picks a follower *f and makes a client on the other members (rest, 0-terminated) with
+ * a fresh root; NULL (recorded) if that fails. */
+static zk_client *beside_follower(struct cluster *cl, int *f, int rest[N_SERVERS],
+                                  char root[ZKT_PATH_MAX])
+{
+    int i, k = 0;
+    zk_client *other;
+    *f = follower(cl);
+    for (i = 1; i <= N_SERVERS; i++)
+        if (i != *f)
+            rest[k++] = i;
+    rest[k] = 0;
+    if ((other = client_on(cl, rest, false, false)) != NULL)
+        make_root(other, root);
+    return other;
+}
+
+/* Options for follower f alone (once f dies the client waits, requests queue), 10 s
+ * sessions, reconnects within 300 ms. */
+static zk_options *options_on_follower(struct cluster *cl, int f)
+{
+    int only[2];
+    zk_retry_policy rp;
+    zk_options *o;
+    only[0] = f;
+    only[1] = 0;
+    o = options_on(cl, only);
+    CHECK_OK(zk_options_set_session_timeout_ms(o, 10000));
+    CHECK_OK(zk_retry_policy_init(&rp));
+    rp.delay_ms = 50;
+    rp.max_delay_ms = 300;
+    CHECK_OK(zk_options_set_connection_retry(o, &rp));
+    return o;
+}
+
 static void faults_auth_is_replayed_after_a_failover_before_other_requests(void)
 {
     struct cluster *cl;
     char root[ZKT_PATH_MAX], pa[ZKT_PATH_MAX], pb[ZKT_PATH_MAX], hosts[256], *data = NULL;
-    int f, only[2], rest[N_SERVERS], k = 0, i, j;
+    int f, rest[N_SERVERS], i, j;
     zk_options *o;
     zk_client *c, *other;
     zk_client_id id, now;
-    zk_retry_policy rp;
     struct zkt_rec r;
     struct replies rep;
     struct reply_slot slot[2];
@@ -74,26 +109,12 @@ static void faults_auth_is_replayed_after_a_failover_before_other_requests(void)
     bool started;
     int64_t end;
     REQUIRE((cl = ensemble()) != NULL);
-    f = follower(cl);
-    only[0] = f;
-    only[1] = 0;
-    for (i = 1; i <= N_SERVERS; i++)
-        if (i != f)
-            rest[k++] = i;
-    rest[k] = 0;
-    REQUIRE((other = client_on(cl, rest, false, false)) != NULL);
-    make_root(other, root);
+    REQUIRE((other = beside_follower(cl, &f, rest, root)) != NULL);
     zkt_path(pa, "%s/a", root);
     zkt_path(pb, "%s/b", root);
 
-    /* Only f in the host list: once f dies the client waits, requests queue. */
-    o = options_on(cl, only);
-    CHECK_OK(zk_options_set_session_timeout_ms(o, 10000));
+    o = options_on_follower(cl, f);
     CHECK_OK(zk_options_add_auth(o, "digest", (const uint8_t *)"u:p", 3));
-    CHECK_OK(zk_retry_policy_init(&rp));
-    rp.delay_ms = 50;
-    rp.max_delay_ms = 300;
-    CHECK_OK(zk_options_set_connection_retry(o, &rp));
     c = zkt_start(o);
     zk_options_free(o);
     if (c == NULL) {
@@ -157,6 +178,57 @@ static void faults_auth_is_replayed_after_a_failover_before_other_requests(void)
     zk_client_free(other);
     zkt_rec_destroy(&r);
     pthread_mutex_destroy(&rep.mu);
+}
+
+/* The SASL exchange is made again on every connection: after its member restarts, the
+ * client is back on the same session as the same SASL user. */
+static void faults_sasl_is_made_again_after_a_member_restarts(void)
+{
+    struct cluster *cl;
+    char root[ZKT_PATH_MAX], p[ZKT_PATH_MAX], *data = NULL;
+    int f, rest[N_SERVERS], i;
+    zk_acl bob = { ZK_PERM_ALL, "sasl", "bob" };
+    zk_options *o;
+    zk_client *c, *other;
+    zk_client_id id, now;
+    struct zkt_rec r;
+    REQUIRE((cl = ensemble()) != NULL);
+    REQUIRE((other = beside_follower(cl, &f, rest, root)) != NULL);
+    zkt_path(p, "%s/bob", root);
+
+    o = options_on_follower(cl, f);
+    CHECK_OK(zk_options_set_sasl_digest_md5(o, "bob", "pw", NULL));
+    c = zkt_start(o);
+    zk_options_free(o);
+    if (c == NULL) {
+        zk_client_free(other);
+        return;
+    }
+    zkt_rec_init(&r);
+    CHECK_OK(zk_create(c, p, (const uint8_t *)"bob", 3, &bob, 1, 0, 0, 0, NULL, NULL));
+    CHECK_OK(zk_sync(other, root, 0));
+    CHECK_RC(zkt_get_str(other, p, &data, NULL), ZK_RESULT_NO_AUTH);
+    CHECK_OK(zk_get_client_id(c, &id));
+    CHECK_OK(zk_add_listener(c, zkt_on_state, &r, NULL, NULL));
+
+    cluster_kill(cl, f);
+    i = WAIT_STATE(&r, ZK_STATE_SUSPENDED, ZK_KEEPER_STATE_CONNECTING, 0, EVENT_WAIT_MS);
+    cluster_restart(cl, f);
+    if (i >= 0)
+        CHECK(WAIT_STATE(&r, ZK_STATE_CONNECTED, ZK_KEEPER_STATE_CONNECTED, i + 1,
+                         EVENT_WAIT_MS) == i + 1);
+    /* Only bob may read it: the new connection is bob's again. */
+    CHECK_OK(zkt_get_str(c, p, &data, NULL));
+    CHECK_STR(data, "bob");
+    free(data);
+    CHECK_OK(zk_get_client_id(c, &now));
+    CHECK_EQ(now.session_id, id.session_id);
+    CHECK_EQ(current_port(c), cl->port[f]);
+    CHECK_OK(zkt_set_str(c, p, "still bob"));
+    CHECK_OK(zk_delete(c, root, -1, true, 0)); /* listing bob needs READ on it */
+    zk_client_free(c);
+    zk_client_free(other);
+    zkt_rec_destroy(&r);
 }
 
 /* ------------------------------------------------------------------ watches restored */
@@ -373,6 +445,7 @@ static void faults_watches_restored_after_a_failover_fire_for_changes_made_meanw
 
 ZKT_SUITE(faults_replay) = {
     ZKT_CASE(faults_auth_is_replayed_after_a_failover_before_other_requests),
+    ZKT_CASE(faults_sasl_is_made_again_after_a_member_restarts),
     ZKT_CASE(faults_watches_restored_after_a_failover_fire_for_changes_made_meanwhile),
     ZKT_END,
 };

@@ -542,11 +542,28 @@ zk_result zk_options_add_default_acl(struct zk_options *opts, const struct zk_ac
 
 // Adds a credential (cred/len, copied) sent after every connect, before any request:
 // scheme "digest" with "user:password", for example. A refused one makes the client
-// AUTH_FAILED.
+// AUTH_FAILED. Scheme "sasl" with "user:password" is kazoo's legacy form of SASL: no
+// credential, but zk_options_set_sasl_digest_md5 with that user and password.
 zk_result zk_options_add_auth(struct zk_options *opts,
                               const char *scheme,
                               const uint8_t *cred,
                               size_t len);
+
+// Authenticates with SASL DIGEST-MD5 as user (password, copied) on every connection,
+// right after the handshake and before any other request, the credentials of
+// zk_options_add_auth included: for servers with a JAAS DigestLoginModule, whose ACLs then
+// name the user as "sasl:user". authzid is an authorization id to ask for, or NULL for
+// none (ZooKeeper's servers accept one but name the connection after the user). user and
+// authzid are 1 to 512 bytes; all three are NUL-terminated UTF-8. Replaces an earlier
+// SASL setting. A server that refuses (a wrong password, an unknown user, a server
+// without SASL) makes the client AUTH_FAILED for good: zk_start returns
+// ZK_RESULT_AUTH_FAILED and zk_connect_error says why. The legacy form
+// zk_options_add_auth(opts, "sasl", "user:password", len) means the same, with no
+// authzid; only one of the two may be given (else ZK_RESULT_INVALID_ARGUMENT).
+zk_result zk_options_set_sasl_digest_md5(struct zk_options *opts,
+                                         const char *user,
+                                         const char *password,
+                                         const char *authzid);
 
 // Whether to accept a read-only server (state CONNECTED_RO) when no quorum can be
 // reached; default false.

@@ -14,10 +14,12 @@ server. It owns everything under the --dir it is given:
     DIR/zk<i>/pid          pid of the running JVM (absent when it is not running)
     DIR/tls/               with --tls: CA, server and client stores (password "zkharness")
                            and ca.pem, client.pem, client-key.pem for rustls/openssl clients
+    DIR/conf/jaas.conf     with --sasl-digest: the servers' SASL DIGEST-MD5 users
 
 Usage:
     zkharness.py start --dir DIR [--servers N] [--start-count K] [--readonly] [--tls]
                  [--reconfig] [--tick-ms MS] [--extra key=value ...] [--jvm-flag -Dx=y]...
+                 [--sasl-digest USER=PASSWORD]... [--sasl-required]
                  [--timeout S] [--parent-pid PID [--cleanup]]
     zkharness.py add --dir DIR [--observer] [--timeout S]     (a --reconfig cluster only)
     zkharness.py stop --dir DIR [--remove]
@@ -712,6 +714,47 @@ def make_tls(d, java):
     return tls
 
 
+# ---------------------------------------------------------------- SASL
+
+
+SASL_USER_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$*-")
+
+
+def sasl_jvm_flags(d, users, required):
+    """With --sasl-digest USER=PASSWORD...: writes DIR/conf/jaas.conf, a JAAS `Server`
+    section whose DigestLoginModule knows those users (no KDC: DIGEST-MD5 on loopback),
+    and returns the JVM flags that load it and make `sasl` an ACL scheme; with
+    --sasl-required, clients must also authenticate with SASL. [] without --sasl-digest."""
+    if not users:
+        if required:
+            raise HarnessError("--sasl-required needs --sasl-digest USER=PASSWORD")
+        return []
+    lines = []
+    for entry in users:
+        user, sep, password = entry.partition("=")
+        # `user_NAME` is a word of the JAAS file's tokenizer: these characters only.
+        if not sep or not user or not set(user) <= SASL_USER_CHARS:
+            raise HarnessError("--sasl-digest wants USER=PASSWORD with USER of "
+                               "[A-Za-z0-9_$*-], got %r" % entry)
+        quoted = password.replace("\\", "\\\\").replace('"', '\\"')
+        lines.append('    user_%s="%s"' % (user, quoted))
+    jaas = os.path.join(d, "conf", "jaas.conf")
+    # Read as UTF-8 by the JVM, so passwords may be any text.
+    with open(jaas + ".tmp", "w", encoding="utf-8") as f:
+        f.write("// Written by zkharness.py: SASL DIGEST-MD5 users of the servers.\n"
+                "Server {\n    org.apache.zookeeper.server.auth.DigestLoginModule required\n"
+                + "\n".join(lines) + ";\n};\n")
+    os.replace(jaas + ".tmp", jaas)
+    flags = [
+        "-Djava.security.auth.login.config=" + jaas,
+        "-Dzookeeper.authProvider.sasl="
+        "org.apache.zookeeper.server.auth.SASLAuthenticationProvider",
+    ]
+    if required:
+        flags.append("-Dzookeeper.sessionRequireClientSASLAuth=true")
+    return flags
+
+
 # ---------------------------------------------------------------- stop and watchdog
 
 
@@ -833,6 +876,7 @@ def cmd_start(a):
     os.makedirs(conf, exist_ok=True)
     write_atomic(os.path.join(conf, "log4j.properties"), LOG4J_PROPERTIES)
     write_atomic(os.path.join(conf, "simplelogger.properties"), SIMPLELOGGER_PROPERTIES)
+    sasl_flags = sasl_jvm_flags(d, a.sasl_digest, a.sasl_required)
     version = requested_version()
     cp = class_path(conf, version)
     for i in range(1, n + 1):
@@ -846,7 +890,7 @@ def cmd_start(a):
             make_tls(d, java)
         quorum = n > 1 or a.reconfig
         per_server = 1 + (2 if quorum else 0) + (1 if a.tls else 0)
-        jvm_flags = a.jvm_flag + (list(RECONFIG_JVM_FLAGS) if a.reconfig else [])
+        jvm_flags = a.jvm_flag + (list(RECONFIG_JVM_FLAGS) if a.reconfig else []) + sasl_flags
         for attempt in range(1, 4):
             ports = iter(pick_ports(per_server * n))
             servers = []
@@ -1005,6 +1049,12 @@ def parse_args(argv):
                    help="extra zoo.cfg line(s); overrides ours for the same key")
     p.add_argument("--jvm-flag", action="append", default=[], metavar="FLAG",
                    help="one JVM option per --jvm-flag, e.g. --jvm-flag -Djute.maxbuffer=4000000")
+    p.add_argument("--sasl-digest", action="append", default=[], metavar="USER=PASSWORD",
+                   help="a SASL DIGEST-MD5 user of the servers (JAAS DigestLoginModule); "
+                        "repeatable")
+    p.add_argument("--sasl-required", action="store_true",
+                   help="with --sasl-digest: clients must authenticate with SASL "
+                        "(zookeeper.sessionRequireClientSASLAuth)")
     p.add_argument("--timeout", type=float, default=60.0)
     p.add_argument("--parent-pid", type=int, default=0,
                    help="stop the cluster once this process is gone")

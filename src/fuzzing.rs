@@ -22,6 +22,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("multi_response", multi_response),
     ("connect_response", connect_response),
     ("request_roundtrip", request_roundtrip),
+    ("sasl_digest", sasl_digest),
 ];
 
 /// The frame splitter over a byte stream: every frame it cuts lies inside the input and
@@ -132,6 +133,28 @@ pub fn request_roundtrip(data: &[u8]) {
         check::<MultiRequest>,
     ];
     checks[pick as usize % checks.len()](body);
+}
+
+/// The DIGEST-MD5 mechanism over what a server may send: the bytes up to the first NUL as
+/// the challenge, the rest as the server's last message (`rspauth=...`). Errors are the
+/// right answer to garbage; a response, when there is one, stays under RFC 2831's limit.
+pub fn sasl_digest(data: &[u8]) {
+    use crate::proto::sasl::{DigestMd5, MAX_RESPONSE, ZOOKEEPER_DIGEST_URI};
+    let (challenge, last) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    let mut m = DigestMd5::new(
+        "bob",
+        "p\u{e4}ss",
+        Some("z"),
+        ZOOKEEPER_DIGEST_URI,
+        "c0ffee",
+    );
+    if let Ok(response) = m.respond(challenge) {
+        assert!(response.len() < MAX_RESPONSE);
+        let _ = m.verify(last);
+    }
 }
 
 #[cfg(test)]

@@ -833,3 +833,20 @@ fn close_right_after_a_cut_returns() {
             .unwrap_or_else(|_| panic!("round {round}: close() did not return"));
     }
 }
+
+/// A server with no SASL set up (no JAAS section) answers the SASL request with an empty
+/// token: the client cannot authenticate there, says so, and stays AUTH_FAILED.
+#[test]
+fn sasl_against_a_server_without_sasl_is_auth_failed_saying_why() {
+    let mut o = options(hosts());
+    o.sasl = Some(zkclient::Sasl::digest_md5("bob", "pw"));
+    let c = Client::new(o).unwrap();
+    let e = c.start(WAIT).unwrap_err();
+    assert_eq!(e.code, Error::AuthFailed, "{e}");
+    let why = e.reason.unwrap_or_default();
+    assert!(
+        why.ends_with("SASL DIGEST-MD5: the server sent no challenge (is SASL set up on it?)"),
+        "{why}"
+    );
+    assert_eq!(c.keeper_state(), KeeperState::AuthFailed);
+}

@@ -15,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{record_states, wait_for_state, WAIT};
-use zkclient::{Client, Error, KeeperState, Options, RetryPolicy, State};
+use zkclient::{Client, Error, KeeperState, LogLevel, Options, RetryPolicy, Sasl, State};
 
 const SESSION: i64 = 0x1234;
 const PASSWD: [u8; 16] = *b"fake-passwd-0123";
@@ -68,6 +68,9 @@ enum Fault {
     BadUtf8Child,
     /// Sends this many notifications for paths nobody watches before the first reply.
     NotificationFlood(usize),
+    /// Answers the first request (a client with SASL: its SASL request) with a
+    /// SetSASLResponse whose token is random bytes of this seed: not a digest-challenge.
+    SaslChallenge(u64),
 }
 
 impl Fault {
@@ -342,6 +345,7 @@ fn serve(
                     out.extend(reply_header(xid, ZXID, NONODE));
                     out
                 }
+                Fault::SaslChallenge(seed) => reply_with(xid, &jute_bytes(&noise(seed, 40))),
                 Fault::Stall
                 | Fault::ShortHandshake
                 | Fault::DropAfterHandshake
@@ -775,4 +779,63 @@ fn a_flood_of_notifications_is_read_and_dropped() {
     let grown = peak_rss_kib().saturating_sub(before);
     eprintln!("100,000 notifications: 1 connection, peak RSS +{grown} KiB");
     assert!(grown < 64 * 1024, "peak RSS grew by {grown} KiB");
+}
+
+fn sasl_client(fake: &Fake) -> (Client, Arc<std::sync::Mutex<Vec<String>>>) {
+    library_panics();
+    let mut o = options(fake);
+    o.sasl = Some(Sasl::digest_md5("bob", "pw"));
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = log.clone();
+    o.logger = Some((
+        Arc::new(move |_, m: &str| sink.lock().unwrap().push(m.to_string())),
+        LogLevel::Debug,
+    ));
+    (Client::new(o).unwrap(), log)
+}
+
+/// A SASL challenge that is not one (random bytes in a well-formed reply) cannot be
+/// answered: AUTH_FAILED for good, saying why, on the one connection, without a panic.
+#[test]
+fn a_garbage_sasl_challenge_is_auth_failed_with_a_reason() {
+    for seed in [1, 0xdead_beef, 42] {
+        let fake = Fake::start(Some(Fault::SaslChallenge(seed)), 10_000);
+        let (c, _log) = sasl_client(&fake);
+        let e = c.start(WAIT).unwrap_err();
+        assert_eq!(e.code, Error::AuthFailed, "seed {seed}: {e}");
+        let why = e.reason.unwrap_or_default();
+        assert!(
+            why.starts_with(&format!("{}: SASL DIGEST-MD5: ", fake.hosts())),
+            "seed {seed}: {why}"
+        );
+        thread::sleep(Duration::from_millis(300));
+        assert_eq!(fake.conns(), 1, "seed {seed}: no reconnect");
+        assert_eq!(c.keeper_state(), KeeperState::AuthFailed);
+        assert_eq!(library_panics(), 0);
+    }
+}
+
+/// A reply to the SASL request that is no reply to it (garbage for another xid) breaks
+/// that connection attempt, with its reason logged; the next connection's answer (this
+/// fake answers NONODE to everything) is a refusal: AUTH_FAILED.
+#[test]
+fn a_garbage_reply_to_the_sasl_request_is_a_failed_attempt() {
+    let fake = Fake::start(Some(Fault::Garbage(7)), 10_000);
+    let (c, log) = sasl_client(&fake);
+    let e = c.start(WAIT).unwrap_err();
+    assert_eq!(e.code, Error::AuthFailed, "{e}");
+    assert!(
+        e.reason
+            .unwrap_or_default()
+            .ends_with("SASL DIGEST-MD5: the server answered error -101"),
+        "the second connection's refusal"
+    );
+    assert_eq!(fake.conns(), 2);
+    let log = log.lock().unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("failed: the server answered xid") && l.contains("SASL request")),
+        "{log:?}"
+    );
+    assert_eq!(library_panics(), 0);
 }

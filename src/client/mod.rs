@@ -29,7 +29,7 @@ pub use crate::proto::config::{ConfigError, EnsembleConfig, HostAddr, Member, Qu
 pub use crate::proto::consts::{EventType, WatcherType};
 pub use crate::proto::{Acl, ClientInfo, Id, Stat};
 pub use crate::session::{
-    ClientId, KeeperState, ListenerFn, PersistentFn, RetryPolicy, State, TlsOptions, WatchFn,
+    ClientId, KeeperState, ListenerFn, PersistentFn, RetryPolicy, Sasl, State, TlsOptions, WatchFn,
     WatchedEvent,
 };
 pub(crate) use ops::create_mode;
@@ -110,6 +110,7 @@ impl Client {
     pub fn with_options(opts: &Options) -> Result<Client> {
         opts.validate()?;
         let connect = ConnectString::parse(&opts.hosts)?;
+        let (sasl, auth) = opts.sasl_and_auth()?;
         let tls = match opts
             .tls
             .as_ref()
@@ -128,7 +129,8 @@ impl Client {
             connect,
             session_timeout: opts.session_timeout,
             client_id: opts.client_id,
-            auth: opts.auth.clone(),
+            auth,
+            sasl,
             read_only: opts.read_only,
             randomize_hosts: opts.randomize_hosts,
             connection_retry: opts.connection_retry,

@@ -545,6 +545,8 @@ impl Client {
 
     /// Adds a credential to the session and waits for the server's verdict. It is sent
     /// again after every reconnect. A refused credential makes the client AUTH_FAILED.
+    /// SASL is not a credential but an exchange at connect time (`Options::sasl`): scheme
+    /// "sasl" here, which every server refuses, is InvalidArgument.
     pub fn add_auth(
         &self,
         scheme: &str,
@@ -552,6 +554,9 @@ impl Client {
         timeout: Option<Duration>,
     ) -> Result<()> {
         super::options::check_auth(scheme, credential, self.session.max_frame())?;
+        if scheme == super::options::LEGACY_SASL_SCHEME {
+            return Err(Error::InvalidArgument);
+        }
         let req = AuthPacket {
             auth_type: 0,
             scheme: scheme.to_string(),

@@ -4,7 +4,7 @@
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use super::{Acl, ClientId, LogFn, LogLevel, RetryPolicy, TlsOptions};
+use super::{Acl, ClientId, LogFn, LogLevel, RetryPolicy, Sasl, TlsOptions};
 use crate::error::{Error, Result};
 use crate::session::ConnectString;
 
@@ -19,8 +19,13 @@ pub struct Options {
     pub client_id: Option<ClientId>,
     /// ACL used by create/ensure_path when the call gives none. Empty = world:anyone, all.
     pub default_acl: Vec<Acl>,
-    /// `(scheme, credential)` pairs sent after every connect, before any request.
+    /// `(scheme, credential)` pairs sent after every connect, before any request. kazoo's
+    /// legacy form `("sasl", "user:password")` is no credential: it means `sasl` DIGEST-MD5
+    /// with that user and password.
     pub auth: Vec<(String, Vec<u8>)>,
+    /// SASL authentication on every connection, before anything else (the credentials of
+    /// `auth` included): `Sasl::digest_md5("bob", "pw")`. A refusal is AUTH_FAILED, final.
+    pub sasl: Option<Sasl>,
     /// Accept read-only servers (CONNECTED_RO) when no quorum is reachable.
     pub read_only: bool,
     /// Shuffle the resolved host list on every pass.
@@ -88,6 +93,7 @@ impl Options {
             client_id: None,
             default_acl: Vec::new(),
             auth: Vec::new(),
+            sasl: None,
             read_only: false,
             randomize_hosts: true,
             connection_retry: RetryPolicy::connection_default(),
@@ -105,9 +111,10 @@ impl Options {
 impl Options {
     /// Checks every setting a client would refuse, before anything connects: the connect
     /// string, the session timeout range, the retry policies, the operation timeout and
-    /// frame limit, the default ACL, the credentials (a digest one is "user:password") and
-    /// the TLS pairs (a certificate and its key come together; checking the host name needs
-    /// checking the certificate). TLS files are read later, by the client.
+    /// frame limit, the default ACL, the credentials (a digest one is "user:password"), the
+    /// SASL setting (`check_sasl`; one at most, legacy form included) and the TLS pairs (a
+    /// certificate and its key come together; checking the host name needs checking the
+    /// certificate). TLS files are read later, by the client.
     pub fn validate(&self) -> Result<()> {
         ConnectString::parse(&self.hosts)?;
         let bad = !SESSION_TIMEOUT_RANGE.contains(&self.session_timeout)
@@ -124,6 +131,7 @@ impl Options {
         for (scheme, cred) in &self.auth {
             check_auth(scheme, cred, self.max_frame)?;
         }
+        self.sasl_and_auth()?;
         if let Some(t) = &self.tls {
             if t.cert_file.is_some() != t.key_file.is_some()
                 || (t.check_hostname && !t.verify_certs)
@@ -143,10 +151,70 @@ impl Options {
     }
 }
 
+impl Options {
+    /// The SASL mechanism and the credentials to send, with kazoo's legacy form resolved:
+    /// a `("sasl", "user:password")` credential is DIGEST-MD5 for that user (split at the
+    /// first ':', so the password may hold more) and is not sent as a credential, which
+    /// the server would refuse. One SASL setting at most, in either form.
+    pub(crate) fn sasl_and_auth(&self) -> Result<(Option<Sasl>, Credentials)> {
+        let mut sasl = self.sasl.clone();
+        let mut auth = Vec::with_capacity(self.auth.len());
+        for (scheme, cred) in &self.auth {
+            if scheme != LEGACY_SASL_SCHEME {
+                auth.push((scheme.clone(), cred.clone()));
+                continue;
+            }
+            if sasl.is_some() {
+                return Err(Error::InvalidArgument);
+            }
+            let text = std::str::from_utf8(cred).map_err(|_| Error::InvalidUtf8)?;
+            let (user, password) = text.split_once(':').ok_or(Error::InvalidArgument)?;
+            sasl = Some(Sasl::digest_md5(user, password));
+        }
+        if let Some(s) = &sasl {
+            check_sasl(s)?;
+        }
+        Ok((sasl, auth))
+    }
+}
+
+/// `(scheme, credential)` pairs, as `Options::auth` holds them.
+pub(crate) type Credentials = Vec<(String, Vec<u8>)>;
+
+/// The scheme of kazoo's legacy SASL credential, `("sasl", "user:password")`.
+pub const LEGACY_SASL_SCHEME: &str = "sasl";
+
+/// The longest SASL user name or authorization id, in bytes: with the server's realm and
+/// nonce they must fit the 4096 bytes RFC 2831 allows a response.
+pub const MAX_SASL_NAME: usize = 512;
+
+/// A SASL setting the mechanism can use: DIGEST-MD5 needs a user name (1 to
+/// `MAX_SASL_NAME` bytes), an authorization id that is absent or 1 to `MAX_SASL_NAME`
+/// bytes, and no NUL in any of them or in the password (C could not pass it, and Java's
+/// server would compare it differently).
+pub fn check_sasl(sasl: &Sasl) -> Result<()> {
+    match sasl {
+        Sasl::DigestMd5 {
+            username,
+            password,
+            authzid,
+        } => {
+            let name_ok = |n: &str| (1..=MAX_SASL_NAME).contains(&n.len()) && !n.contains('\0');
+            if !name_ok(username)
+                || password.contains('\0')
+                || authzid.as_deref().is_some_and(|z| !name_ok(z))
+            {
+                return Err(Error::InvalidArgument);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A credential the server can take: no longer than the frame limit (checked first, so a
 /// C caller's wrong length is refused before anything behind the pointer is read), a
-/// scheme, and for "digest" a "user:password" whose user has no ':' (ZooKeeper splits at
-/// the first one).
+/// scheme, and for "digest" (and kazoo's legacy "sasl") a "user:password" whose user has
+/// no ':' (ZooKeeper splits at the first one).
 pub fn check_auth(scheme: &str, cred: &[u8], max_frame: usize) -> Result<()> {
     if cred.len() > max_frame {
         return Err(Error::TooLarge);
@@ -154,7 +222,7 @@ pub fn check_auth(scheme: &str, cred: &[u8], max_frame: usize) -> Result<()> {
     if scheme.is_empty() || scheme.contains('\0') {
         return Err(Error::InvalidArgument);
     }
-    if scheme == "digest" && !cred.contains(&b':') {
+    if (scheme == "digest" || scheme == LEGACY_SASL_SCHEME) && !cred.contains(&b':') {
         return Err(Error::InvalidArgument);
     }
     Ok(())
@@ -251,6 +319,65 @@ mod tests {
             .auth
             .push(("digest".into(), b"u:p".to_vec()))));
         assert!(!refused(|o| o.session_timeout = Duration::from_secs(3600)));
+    }
+
+    #[test]
+    fn kazoos_legacy_sasl_credential_becomes_the_sasl_setting() {
+        let mut o = Options::default();
+        o.add_auth("digest", b"u:p").unwrap();
+        o.add_auth("sasl", b"bob:p:w").unwrap();
+        assert_eq!(
+            o.sasl_and_auth(),
+            Ok((
+                Some(Sasl::digest_md5("bob", "p:w")),
+                vec![("digest".to_string(), b"u:p".to_vec())]
+            ))
+        );
+        assert_eq!(o.add_auth("sasl", b"nocolon"), Err(Error::InvalidArgument));
+        // One SASL setting: a second one, in either form, is refused.
+        assert!(refused(|o| {
+            o.auth.push(("sasl".into(), b"a:b".to_vec()));
+            o.auth.push(("sasl".into(), b"c:d".to_vec()));
+        }));
+        assert!(refused(|o| {
+            o.sasl = Some(Sasl::digest_md5("a", "b"));
+            o.auth.push(("sasl".into(), b"c:d".to_vec()));
+        }));
+        assert_eq!(
+            Options {
+                auth: vec![("sasl".into(), b"\xff:d".to_vec())],
+                ..Options::default()
+            }
+            .validate(),
+            Err(Error::InvalidUtf8)
+        );
+    }
+
+    #[test]
+    fn validate_refuses_sasl_settings_the_mechanism_cannot_use() {
+        let digest = |u: &str, p: &str, z: Option<&str>| Sasl::DigestMd5 {
+            username: u.into(),
+            password: p.into(),
+            authzid: z.map(Into::into),
+        };
+        let name = "n".repeat(MAX_SASL_NAME);
+        for bad in [
+            digest("", "pw", None),
+            digest("b\0b", "pw", None),
+            digest("bob", "p\0w", None),
+            digest(&format!("{name}n"), "pw", None),
+            digest("bob", "pw", Some("")),
+            digest("bob", "pw", Some(&format!("{name}n"))),
+            digest("bob", "pw", Some("a\0")),
+        ] {
+            assert!(refused(|o| o.sasl = Some(bad.clone())), "{bad:?}");
+        }
+        for good in [
+            digest(&name, "", None),
+            digest("bob", "p\u{e4}ss", Some(&name)),
+        ] {
+            assert!(!refused(|o| o.sasl = Some(good.clone())), "{good:?}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::convert::*;
 use super::types::{zk_acl, zk_client_id, zk_finalizer_fn, zk_log_fn, zk_retry_policy};
 use super::zk_result;
-use crate::client::{ClientId, LogFn, Options, RetryPolicy};
+use crate::client::{ClientId, LogFn, Options, RetryPolicy, Sasl};
 use crate::error::{Error, Result};
 
 /// Client settings (opaque). Not thread-safe. zk_client_new copies them.
@@ -124,7 +124,8 @@ pub unsafe extern "C" fn zk_options_add_default_acl(
 
 /// Adds a credential (cred/len, copied) sent after every connect, before any request:
 /// scheme "digest" with "user:password", for example. A refused one makes the client
-/// AUTH_FAILED.
+/// AUTH_FAILED. Scheme "sasl" with "user:password" is kazoo's legacy form of SASL: no
+/// credential, but zk_options_set_sasl_digest_md5 with that user and password.
 #[no_mangle]
 pub unsafe extern "C" fn zk_options_add_auth(
     opts: *mut zk_options,
@@ -138,6 +139,39 @@ pub unsafe extern "C" fn zk_options_add_auth(
             o.add_auth(str_arg(scheme)?, bytes_arg(cred, len)?)
         })
     }
+}
+
+/// Authenticates with SASL DIGEST-MD5 as user (password, copied) on every connection,
+/// right after the handshake and before any other request, the credentials of
+/// zk_options_add_auth included: for servers with a JAAS DigestLoginModule, whose ACLs then
+/// name the user as "sasl:user". authzid is an authorization id to ask for, or NULL for
+/// none (ZooKeeper's servers accept one but name the connection after the user). user and
+/// authzid are 1 to 512 bytes; all three are NUL-terminated UTF-8. Replaces an earlier
+/// SASL setting. A server that refuses (a wrong password, an unknown user, a server
+/// without SASL) makes the client AUTH_FAILED for good: zk_start returns
+/// ZK_RESULT_AUTH_FAILED and zk_connect_error says why. The legacy form
+/// zk_options_add_auth(opts, "sasl", "user:password", len) means the same, with no
+/// authzid; only one of the two may be given (else ZK_RESULT_INVALID_ARGUMENT).
+#[no_mangle]
+pub unsafe extern "C" fn zk_options_set_sasl_digest_md5(
+    opts: *mut zk_options,
+    user: *const c_char,
+    password: *const c_char,
+    authzid: *const c_char,
+) -> zk_result {
+    let set = move |o: &mut Options| {
+        // SAFETY: NUL-terminated (or NULL) by the caller's contract.
+        let (user, password, authzid) =
+            unsafe { (str_arg(user)?, str_arg(password)?, opt_str_arg(authzid)?) };
+        o.sasl = Some(Sasl::DigestMd5 {
+            username: user.to_string(),
+            password: password.to_string(),
+            authzid: authzid.map(str::to_string),
+        });
+        Ok(())
+    };
+    // SAFETY: the caller's contract.
+    unsafe { with(opts, set) }
 }
 
 /// Whether to accept a read-only server (state CONNECTED_RO) when no quorum can be

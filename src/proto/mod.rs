@@ -22,6 +22,8 @@
 //! - `path`: `validate_path`, `Chroot`, `PathError`.
 //! - `config`: `EnsembleConfig` (the text of `/zookeeper/config`), `Member`, `Role`,
 //!   `QuorumAddr`, `HostAddr`, `ConfigError`.
+//! - `sasl`: the DIGEST-MD5 mechanism (`DigestMd5`, `SaslError`), the tokens the SASL
+//!   records carry.
 //!
 //! Records are named in Rust case (`GetAclRequest` for jute's `GetACLRequest`, `CreateTtlRequest`
 //! for `CreateTTLRequest`). Field names are snake_case jute names; jute's `type` fields are
@@ -36,6 +38,7 @@ pub mod multi;
 pub mod path;
 pub mod requests;
 pub mod responses;
+pub mod sasl;
 pub mod wire;
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! One connection attempt: TCP (and TLS), the ConnectRequest and its reply.
+//! One connection attempt: TCP (and TLS), the ConnectRequest and its reply, and the SASL
+//! exchange when the client has a mechanism (`sasl.rs`).
 
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, TcpStream};
@@ -18,6 +19,9 @@ pub(super) enum HsError {
     Failed(Failure),
     /// The server says the session expired.
     Expired,
+    /// The server refused the client's SASL authentication, or could not prove it knows
+    /// the password: final, as a refused credential is.
+    AuthFailed(String),
     /// stop() cut the attempt short.
     Stopping,
 }
@@ -102,9 +106,14 @@ pub(super) fn handshake_on(
     host: &str,
     n_hosts: u32,
 ) -> Result<Established, HsError> {
-    let (requested, read_only, tls) = {
+    let (requested, read_only, tls, sasl) = {
         let c = inner.cfg.lock();
-        (c.session_timeout, c.read_only, c.tls.clone())
+        (
+            c.session_timeout,
+            c.read_only,
+            c.tls.clone(),
+            c.sasl.clone(),
+        )
     };
     let (session, offer) = {
         let st = inner.st.lock();
@@ -172,6 +181,11 @@ pub(super) fn handshake_on(
                 "the server gave a new session instead of 0x{sid:x}, and expiry is final"
             )));
         }
+    }
+    // Before anything else on every connection, the replayed credentials included, and
+    // while stop() can still cut the attempt short (`connecting`).
+    if let Some(sasl) = &sasl {
+        super::sasl::authenticate(inner, sasl, &conn, &mut read, timeout)?;
     }
     Ok(Established { conn, read, resp })
 }

@@ -121,6 +121,15 @@ pub(super) fn io_main(inner: Arc<Inner>) {
                         break 'outer;
                     }
                 }
+                Err(HsError::AuthFailed(reason)) => {
+                    let at = label(addr, &name);
+                    inner.log(
+                        LogLevel::Error,
+                        format_args!("authentication at {at} failed: {reason}"),
+                    );
+                    auth_failed(&inner, Some(at), reason);
+                    break 'outer;
+                }
                 Err(HsError::Failed(why)) => note_failure(&inner, label(addr, &name), why),
                 Err(HsError::Stopping) => break 'outer,
             }
@@ -327,20 +336,36 @@ pub(super) fn close_for_good(inner: &Inner, why: Error) {
     inner.set_state_locked(&mut st, KeeperState::Closed);
 }
 
+/// The server of the current connection refused a credential (addAuth, or its replay).
 #[cold]
 #[inline(never)]
 pub(super) fn enter_auth_failed(inner: &Inner) {
+    let at = inner.st.lock().server.clone().map(|(a, n)| label(a, &n));
+    auth_failed(
+        inner,
+        at,
+        "the server refused a credential (auth failed)".into(),
+    );
+}
+
+/// AUTH_FAILED, for good: calls fail with AUTHFAILED, watches end, nothing reconnects.
+/// `at` names the server that said no; `reason` is what `connect_error` says of it.
+#[cold]
+#[inline(never)]
+pub(super) fn auth_failed(inner: &Inner, at: Option<String>, reason: String) {
     inner.drop_connection();
     inner.fail_pending(Error::AuthFailed);
     inner.fail_waiting(Error::AuthFailed);
     inner.end_watches(KeeperState::AuthFailed);
     let mut st = inner.st.lock();
-    if let Some((addr, name)) = st.server.clone() {
-        let why = Failure {
-            reached: true,
-            reason: "the server refused a credential (auth failed)".into(),
-        };
-        st.failures.record(label(addr, &name), why);
+    if let Some(at) = at {
+        st.failures.record(
+            at,
+            Failure {
+                reached: true,
+                reason,
+            },
+        );
     }
     st.closed_reason = Some(Error::AuthFailed);
     inner.set_state_locked(&mut st, KeeperState::AuthFailed);

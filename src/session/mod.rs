@@ -13,9 +13,9 @@
 //! What the layers above use (`client`, and for now `ffi`), all named from here: `Session`
 //! and its methods, and `WeakSession`; the records that go in and out of it
 //! (`SessionConfig`, `ClientId`, `Reply`, `WatchRequest` with `WatchKind` and `Watcher`,
-//! `ConnectString`, `RetryPolicy`, `TlsOptions` and `TlsConfig`, `LogFn`, `LogLevel`); the
-//! states and callback types users see (`State`, `KeeperState`, `WatchedEvent`, `WatchFn`,
-//! `PersistentFn`, `ListenerFn`);
+//! `ConnectString`, `RetryPolicy`, `Sasl`, `TlsOptions` and `TlsConfig`, `LogFn`,
+//! `LogLevel`); the states and callback types users see (`State`, `KeeperState`,
+//! `WatchedEvent`, `WatchFn`, `PersistentFn`, `ListenerFn`);
 //! `encode_request` and `parse_version`. Everything else is the session's own.
 
 pub(crate) mod events;
@@ -36,6 +36,7 @@ mod oneshot;
 mod prober;
 mod reader;
 mod replay;
+mod sasl;
 mod send;
 mod sync;
 mod transport;
@@ -65,7 +66,7 @@ pub use retry::RetryPolicy;
 pub use send::encode_request;
 pub use state::{KeeperState, ListenerFn, PersistentFn, State, WatchFn, WatchedEvent};
 pub use tls::{TlsConfig, TlsOptions};
-pub use types::{ClientId, LogFn, LogLevel, Reply, SessionConfig, WatchRequest};
+pub use types::{ClientId, LogFn, LogLevel, Reply, Sasl, SessionConfig, WatchRequest};
 pub use watches::{WatchKind, Watcher};
 
 thread_local! {

@@ -110,6 +110,11 @@ pub struct ClusterOpts {
     /// Extra zoo.cfg lines; a key the script also writes is overridden.
     pub extra: Vec<(String, String)>,
     pub jvm_flags: Vec<String>,
+    /// SASL DIGEST-MD5 users `(name, password)` of the servers (a JAAS DigestLoginModule),
+    /// which makes `sasl` an ACL scheme.
+    pub sasl_digest: Vec<(String, String)>,
+    /// With `sasl_digest`: clients must authenticate with SASL.
+    pub sasl_required: bool,
     /// The process whose end stops the cluster; this test process unless set (only
     /// the harness's own watchdog test sets it).
     pub parent_pid: Option<u32>,
@@ -251,6 +256,12 @@ impl Cluster {
         }
         for f in &opts.jvm_flags {
             args.push(format!("--jvm-flag={f}"));
+        }
+        for (user, password) in &opts.sasl_digest {
+            args.push(format!("--sasl-digest={user}={password}"));
+        }
+        if opts.sasl_required {
+            args.push("--sasl-required".into());
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         if let Err(e) = run(&args) {

@@ -39,6 +39,7 @@ type config struct {
 	logLevel       LogLevel
 	tls            *TLSConfig
 	follow         *bool
+	sasl           SASLMechanism
 }
 
 // WithSessionTimeout asks for a session timeout (the server clamps it into its own range;
@@ -54,6 +55,49 @@ func WithAuth(scheme string, credential []byte) Option {
 	return func(c *config) {
 		c.auth = append(c.auth, authEntry{scheme, append([]byte(nil), credential...)})
 	}
+}
+
+// SASLMechanism is a SASL mechanism with its credentials, for WithSASL. DigestMD5 is the
+// one there is; others (GSSAPI) may join.
+type SASLMechanism interface {
+	applySASL(o *C.zk_options) error
+}
+
+// DigestMD5 is SASL DIGEST-MD5 (RFC 2831), for servers with a JAAS DigestLoginModule,
+// whose ACLs then name the user as "sasl:<Username>". Username and AuthzID are 1 to 512
+// bytes; none of the three may hold a NUL.
+type DigestMD5 struct {
+	Username string
+	Password string
+	// AuthzID is an authorization id to ask for; "" asks for none. ZooKeeper's servers
+	// accept one but name the connection after Username all the same.
+	AuthzID string
+}
+
+func (d DigestMD5) applySASL(o *C.zk_options) error {
+	if hasNUL(d.Username) || hasNUL(d.Password) || hasNUL(d.AuthzID) {
+		return codeError(C.ZK_RESULT_INVALID_ARGUMENT, "WithSASL", "")
+	}
+	user, password := C.CString(d.Username), C.CString(d.Password)
+	defer C.free(unsafe.Pointer(user))
+	defer C.free(unsafe.Pointer(password))
+	var authzid *C.char // NULL: none
+	if d.AuthzID != "" {
+		authzid = C.CString(d.AuthzID)
+		defer C.free(unsafe.Pointer(authzid))
+	}
+	return codeError(C.zk_options_set_sasl_digest_md5(o, user, password, authzid), "WithSASL", "")
+}
+
+// WithSASL authenticates with SASL on every connection, right after the handshake and
+// before any other request (WithAuth's credentials included), for example
+// WithSASL(DigestMD5{Username: "bob", Password: "pw"}). A server that refuses it (a wrong
+// password, an unknown user, no SASL set up) makes the client KeeperAuthFailed for good:
+// Connect returns ErrAuthFailed, saying why. kazoo's legacy form,
+// WithAuth("sasl", []byte("user:password")), means DigestMD5 with that user and password;
+// only one of the two may be given.
+func WithSASL(m SASLMechanism) Option {
+	return func(c *config) { c.sasl = m }
 }
 
 // WithDefaultACL sets the ACL that Create and EnsurePath use when a call gives none. The
@@ -297,6 +341,11 @@ func (c *config) build(hosts string, panics *panicBox) (*C.zk_options, error) {
 	}
 	if c.tls != nil {
 		if err := c.tls.apply(o); err != nil {
+			return nil, err
+		}
+	}
+	if c.sasl != nil {
+		if err := c.sasl.applySASL(o); err != nil {
 			return nil, err
 		}
 	}
