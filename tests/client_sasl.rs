@@ -98,6 +98,13 @@ fn a_sasl_acl_lets_the_right_user_in_and_nobody_else() {
             id: "bob".into()
         }
     );
+    // whoAmI names the SASL identity beside the address.
+    let ids = bob.who_am_i(None).unwrap();
+    assert!(
+        ids.iter()
+            .any(|i| (i.auth_scheme.as_str(), i.user.as_str()) == ("sasl", "bob")),
+        "{ids:?}"
+    );
 
     let nobody = start(common::options(cl.hosts()));
     assert_eq!(
