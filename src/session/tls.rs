@@ -4,7 +4,8 @@
 //! key (PEM), certificate verification on by default, and host-name checking as an option
 //! (kazoo's `verify_certs=True`, `check_hostname=False`). Built without the feature, the
 //! options still exist (the C API is the same), but a client given them is refused with
-//! `Error::Tls`.
+//! `Error::Tls`. capi/layout.ld names this module's path: the shared library keeps its code
+//! with the TLS crates', away from what a plain-TCP client runs (a rename goes there too).
 
 use std::io;
 use std::net::TcpStream;
