@@ -81,6 +81,13 @@ fn operations_work_over_tls_with_a_client_certificate() {
     }
     // Four-letter words go to the secure port over TLS too.
     assert!(c.command("ruok", None).unwrap().contains("imok"));
+    // The server authenticated the client certificate: whoAmI names it (x509).
+    let ids = c.who_am_i(None).unwrap();
+    assert!(
+        ids.iter()
+            .any(|i| i.auth_scheme == "x509" && i.user.contains("CN=")),
+        "{ids:?}"
+    );
     c.delete("/tls-ops", -1, false, None).unwrap();
     c.stop().unwrap();
 }
