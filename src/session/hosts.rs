@@ -10,22 +10,9 @@ use crate::proto::path::Chroot;
 /// ZooKeeper's client port when a host names none.
 pub const DEFAULT_PORT: u16 = 2181;
 
-/// One entry of a connect string, unresolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostPort {
-    pub host: String,
-    pub port: u16,
-}
-
-impl std::fmt::Display for HostPort {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{}:{}", self.host, self.port)
-        }
-    }
-}
+/// One entry of a connect string, unresolved: the host and port type the ensemble's
+/// config also lists members by (displays as `host:port`, an IPv6 host in brackets).
+pub use crate::proto::config::HostAddr as HostPort;
 
 /// A parsed connect string.
 #[derive(Debug, Clone, PartialEq, Eq)]
