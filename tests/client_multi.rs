@@ -198,6 +198,18 @@ fn a_read_batch_answers_each_read_on_its_own() {
     assert_eq!(got.len(), 4);
     assert_eq!(got[0], r[0]);
     assert_eq!(got[2], ReadResult::Failed(Error::NoNode));
+    // An empty batch sends nothing, and its callback still runs on the event thread,
+    // never on the caller's.
+    let (tx, rx) = mpsc::channel();
+    c.multi_read_async(
+        &[],
+        None,
+        Box::new(move |r| tx.send((r, std::thread::current().id())).unwrap()),
+    )
+    .unwrap();
+    let (got, on) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(got, Ok(vec![]));
+    assert_ne!(on, std::thread::current().id());
     root.delete("/mread", -1, true, None).unwrap();
 }
 

@@ -234,8 +234,9 @@ impl Client {
         cb: Callback<Vec<ReadResult>>,
     ) -> Result<()> {
         if ops.is_empty() {
+            // Nothing to send; the callback still runs where every completion does.
             self.session.terminal_error()?;
-            cb(Ok(Vec::new()));
+            self.defer(Box::new(move || cb(Ok(Vec::new()))));
             return Ok(());
         }
         let req = self.read_request(ops)?;

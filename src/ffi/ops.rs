@@ -493,9 +493,9 @@ pub unsafe extern "C" fn zk_get_config(
 /// and its Stat to *stat_out (optional). The change is either incremental, the joining
 /// servers added (or changed: ports, role) and the members whose ids are in leaving
 /// removed (one of the two lists may be empty), or, with members non-empty, that whole new
-/// membership (joining and leaving then empty). Each server is one config line, "server.<id>=<host>:<quorum
-/// port>:<election port>[:participant|:observer];[<host>:]<client port>", without ',' or
-/// a line break. Empty lists are NULL with 0. The servers need reconfigEnabled=true.
+/// membership (joining and leaving then empty). Each server is one config line,
+/// "server.<id>=<host>:<quorum port>:<election port>[:participant|:observer];[<host>:]<client
+/// port>", without ',' or a line break. Empty lists are NULL with 0. The servers need reconfigEnabled=true.
 /// Besides the usual results: ZK_RESULT_RECONFIG_DISABLED (reconfig is off),
 /// ZK_RESULT_NO_AUTH (only the super user may write /zookeeper/config, unless the servers
 /// skip ACLs), ZK_RESULT_BAD_VERSION (from_config is stale), ZK_RESULT_NEW_CONFIG_NO_QUORUM
