@@ -1,7 +1,8 @@
 //! libzkclient: a ZooKeeper client with a C ABI.
 //!
 //! Layers, one way only (see `docs/design.md`): `proto` (pure codec) <- `session` (all I/O,
-//! the state machine, the watch table) <- `client` (the public blocking Rust API) <- `ffi`
+//! the state machine, the watch table) <- `client` (the public blocking Rust API) <- `recipe`
+//! (locks, elections, ... on the public API) <- `ffi`
 //! (the `extern "C"` translation that `include/zkclient.h` declares).
 
 pub mod client;
@@ -11,6 +12,8 @@ pub mod ffi;
 // by its unit tests); the client uses part of it so far.
 #[allow(dead_code, unused_imports)]
 pub(crate) mod proto;
+pub(crate) mod random;
+pub mod recipe;
 pub(crate) mod session;
 // Entry points for the fuzz targets in fuzz/ and the replay of their corpus; not API.
 #[cfg(any(test, feature = "fuzzing"))]

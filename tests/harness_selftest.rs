@@ -2,6 +2,7 @@
 //! outlives the tests. Uses std only, so it runs whatever state the client code is in.
 
 mod harness;
+mod kazoo;
 
 use harness::{Cluster, ClusterOpts, ServerVersion};
 use std::path::Path;
@@ -33,6 +34,19 @@ fn shared_server_is_one_standalone_server_that_answers_ruok() {
         std::ptr::eq(c, harness::shared()),
         "a second call must not start another"
     );
+}
+
+#[test]
+fn the_kazoo_peer_runs_code_keeps_its_variables_and_reports_exceptions() {
+    let mut k = kazoo::Kazoo::start(harness::shared().hosts());
+    k.run(
+        "zk.ensure_path('/harness-kazoo'); n = zk.create('/harness-kazoo/x', b'hi', sequence=True)",
+    );
+    assert_eq!(k.eval("print(zk.get(n)[0].decode())"), "hi");
+    assert!(k.eval("print(n)").starts_with("/harness-kazoo/x00000"));
+    let err = k.try_run("zk.create('/harness-kazoo')").unwrap_err();
+    assert!(err.contains("NodeExistsError"), "{err}");
+    k.run("zk.delete('/harness-kazoo', recursive=True)");
 }
 
 #[test]

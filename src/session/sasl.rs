@@ -133,20 +133,8 @@ fn io_reason(e: &io::Error, timeout: Duration) -> String {
 /// the hash.
 fn cnonce() -> io::Result<String> {
     let mut b = [0u8; 16];
-    let mut got = 0;
-    while got < b.len() {
-        // SAFETY: writes at most the rest of `b`, a live local buffer.
-        let n = unsafe { libc::getrandom(b[got..].as_mut_ptr().cast(), b.len() - got, 0) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        got += n as usize;
-    }
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+    crate::random::fill(&mut b)?;
+    Ok(crate::random::hex(&b))
 }
 
 #[cfg(test)]
