@@ -183,6 +183,12 @@ enum zk_result
   ZK_RESULT_BAD_REPLY = -1011,
   // TLS settings that cannot be used (unreadable or malformed PEM files, no CA).
   ZK_RESULT_TLS = -1012,
+  // A recipe's wait (a lock's acquire, an election, ...) was called off by its cancel
+  // function from another thread.
+  ZK_RESULT_CANCELLED = -1013,
+  // A recipe's node records a setting other than the caller's (a semaphore's max
+  // leases): the peers on that path would not agree.
+  ZK_RESULT_MISMATCH = -1014,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -74,7 +74,11 @@ impl From<ConnectError> for Error {
 
 /// A client that does not keep its session alive (`Client::downgrade`). A `Client` made
 /// from it by `upgrade` closes nothing when dropped: the session belongs to the original.
-struct WeakClient {
+/// What a helper that outlives a call holds (the ensemble follower, a recipe): it never
+/// keeps a dropped client's session alive, and its calls fail with CLOSED once the
+/// client is closed.
+#[derive(Clone)]
+pub struct WeakClient {
     session: WeakSession,
     default_acl: Vec<Acl>,
     command_retry: RetryPolicy,
@@ -82,7 +86,9 @@ struct WeakClient {
 }
 
 impl WeakClient {
-    fn upgrade(&self) -> Option<Client> {
+    /// A client sharing the original's session while the original lives (None after it
+    /// is dropped). Dropping it closes nothing.
+    pub fn upgrade(&self) -> Option<Client> {
         Some(Client {
             session: self.session.upgrade()?,
             default_acl: self.default_acl.clone(),
@@ -157,8 +163,8 @@ impl Client {
     }
 
     /// A handle that does not keep the client alive, for helpers that live in the client's
-    /// own callbacks (the ensemble follower).
-    fn downgrade(&self) -> WeakClient {
+    /// own callbacks or outlive a call (the ensemble follower, the recipes).
+    pub fn downgrade(&self) -> WeakClient {
         WeakClient {
             session: self.session.downgrade(),
             default_acl: self.default_acl.clone(),
@@ -242,6 +248,11 @@ impl Client {
     /// The session id and password while connected, to resume the session elsewhere.
     pub fn client_id(&self) -> Option<ClientId> {
         self.session.client_id()
+    }
+
+    /// The default deadline of a call given no timeout (`Options::operation_timeout`).
+    pub fn operation_timeout(&self) -> Duration {
+        self.operation_timeout
     }
 
     pub fn negotiated_timeout(&self) -> Duration {

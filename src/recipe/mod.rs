@@ -7,6 +7,6 @@
 //!
 //! One file per recipe; what several recipes share (unique node names, ...) lives here.
 
-// Used by the recipes as they land; until then only its unit tests call it.
-#[allow(dead_code)]
+pub(crate) mod gate;
 pub(crate) mod ids;
+pub mod lock;
