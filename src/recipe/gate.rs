@@ -58,6 +58,11 @@ impl Gate {
         self.cv.notify_all();
     }
 
+    /// Forgets a cancel nobody consumed.
+    pub(crate) fn clear_cancel(&self) {
+        self.lock().cancelled = false;
+    }
+
     pub(crate) fn wake(&self) {
         let mut g = self.lock();
         g.wakes += 1;
@@ -212,6 +217,38 @@ pub(crate) fn retryable(e: Error) -> bool {
             | Error::SessionExpired
             | Error::SessionMoved
     )
+}
+
+/// Runs `step` until it answers (Some), fails for good, or the wait is cancelled or past
+/// its deadline. A step that fails in a way a retry may mend goes round again after a short
+/// rest (so a fault that repeats at once does not spin); SESSION_EXPIRED only a few times
+/// in a row, since a client told to stay expired answers it for ever.
+pub(crate) fn persist<T>(
+    gate: &Gate,
+    deadline: Option<Instant>,
+    mut step: impl FnMut() -> Result<Option<T>>,
+) -> Result<T> {
+    let mut expired = 0;
+    loop {
+        gate.check(deadline)?;
+        match step() {
+            Ok(Some(v)) => return Ok(v),
+            Ok(None) => expired = 0,
+            Err(Error::SessionExpired) if expired < 3 => {
+                expired += 1;
+                pause(gate, deadline);
+            }
+            Err(e) if retryable(e) && e != Error::SessionExpired => pause(gate, deadline),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn pause(gate: &Gate, deadline: Option<Instant>) {
+    let until = Instant::now() + Duration::from_millis(50);
+    let until = deadline.map_or(until, |d| d.min(until));
+    let since = gate.wakes();
+    gate.wait_quiet(since, Some(until));
 }
 
 /// Whether a request that failed this way might still have been applied.

@@ -4,15 +4,14 @@
 //! the nodes that block us holds it, each waiter watches only the node just before it.
 //! docs/recipes.md says what a holder is told when its session falters, and why.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::gate::{
-    outcome_unknown, remove_node, remove_node_now, request_timeout, retryable, Gate,
-};
+use super::gate::{outcome_unknown, persist, remove_node, remove_node_now, request_timeout, Gate};
+use super::hold::Holding;
 use super::ids;
 use crate::client::async_ops::Callback;
-use crate::client::{Client, CreateOptions, Created, State, WeakClient};
+use crate::client::{Client, CreateOptions, Created, WeakClient};
 use crate::error::{Error, Result};
 
 /// Whose znode names a recipe writes.
@@ -22,7 +21,8 @@ pub enum Layout {
     #[default]
     Kazoo,
     /// Curator's protected names: `_c_<uuid>-lock-<seq>` (InterProcessMutex),
-    /// `_c_<uuid>-__READ__<seq>` / `-__WRIT__` (InterProcessReadWriteLock).
+    /// `_c_<uuid>-__READ__<seq>` / `-__WRIT__` (InterProcessReadWriteLock),
+    /// `_c_<uuid>-latch-<seq>` (LeaderLatch, for an election).
     Curator,
 }
 
@@ -75,6 +75,7 @@ pub(crate) enum Role {
     Exclusive,
     Read,
     Write,
+    Leader,
 }
 
 // Name parts, as they appear before the sequence. A Curator name is `_c_<uuid>-` followed
@@ -84,6 +85,7 @@ const KAZOO_READ: &str = "__rlock__";
 const CURATOR_LOCK: &str = "-lock-";
 const CURATOR_READ: &str = "__READ__";
 const CURATOR_WRITE: &str = "__WRIT__";
+const CURATOR_LATCH: &str = "-latch-";
 
 impl Role {
     /// The text after our unique prefix, before the sequence, and the pattern that finds it.
@@ -94,6 +96,7 @@ impl Role {
             (Role::Exclusive, Layout::Curator) => ("lock-", CURATOR_LOCK),
             (Role::Read, Layout::Curator) => (CURATOR_READ, CURATOR_READ),
             (Role::Write, Layout::Curator) => (CURATOR_WRITE, CURATOR_WRITE),
+            (Role::Leader, Layout::Curator) => ("latch-", CURATOR_LATCH),
         }
     }
 
@@ -110,6 +113,7 @@ impl Role {
                 CURATOR_WRITE,
             ],
             Role::Read => &[KAZOO_LOCK, CURATOR_LOCK, CURATOR_WRITE],
+            Role::Leader => &[KAZOO_LOCK, CURATOR_LOCK, CURATOR_LATCH],
         }
     }
 
@@ -181,7 +185,7 @@ fn place(children: &[String], me: &str, own: &str, blockers: &[&str]) -> Place {
     }
 }
 
-/// A lock contender's state, and what acquiring one takes: shared by Lock, Semaphore and
+/// A lock contender: what acquiring one takes. Shared by Lock, Semaphore (its lock) and
 /// Election.
 pub(crate) struct Core {
     pub(crate) client: WeakClient,
@@ -190,33 +194,7 @@ pub(crate) struct Core {
     layout: Layout,
     data: Vec<u8>,
     pub(crate) gate: Arc<Gate>,
-    st: Mutex<Hold>,
-    on_state: Mutex<Option<StateFn>>,
-}
-
-struct Hold {
-    state: LockState,
-    /// Our node's name (not path) while held.
-    node: Option<String>,
-    /// The session that owns the node.
-    owner: i64,
-    /// An acquire of this object is running (a second one waits for it).
-    acquiring: bool,
-}
-
-/// What one step of contending found.
-enum Step {
-    /// Go round again.
-    Again,
-    /// Held (blocking acquires end only so).
-    Held,
-    /// Somebody is before us and the caller would not wait.
-    Busy,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // No user code runs under these locks, so a poisoned one holds sound state.
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    pub(crate) hold: Arc<Holding>,
 }
 
 /// A path a recipe can put nodes under: absolute, not the root, no empty segment. The rest
@@ -235,147 +213,50 @@ impl Core {
         role: Role,
         layout: Layout,
         identifier: &str,
-    ) -> Result<Arc<Core>> {
+    ) -> Result<Core> {
         check_path(path)?;
-        let core = Arc::new(Core {
+        let gate = Gate::new();
+        Ok(Core {
             client: client.downgrade(),
             path: path.to_string(),
             role,
             layout,
             data: identifier.as_bytes().to_vec(),
-            gate: Gate::new(),
-            st: Mutex::new(Hold {
-                state: LockState::NotHeld,
-                node: None,
-                owner: 0,
-                acquiring: false,
-            }),
-            on_state: Mutex::new(None),
-        });
-        Ok(core)
+            hold: Holding::new(gate.clone()),
+            gate,
+        })
     }
 
-    /// Registers the session listener that keeps the state true; returns its id.
-    pub(crate) fn listen(self: &Arc<Core>, client: &Client) -> u64 {
-        let weak = Arc::downgrade(self);
-        client.add_listener(Box::new(move |_, _| {
-            if let Some(core) = weak.upgrade() {
-                core.reconcile();
-            }
-        }))
-    }
-
-    pub(crate) fn unlisten(&self, id: u64) {
-        if let Some(c) = self.client.upgrade() {
-            c.remove_listener(id);
-        }
-    }
-
-    fn client(&self) -> Result<Client> {
+    pub(crate) fn client(&self) -> Result<Client> {
         self.client.upgrade().ok_or(Error::Closed)
     }
 
-    pub(crate) fn state(&self) -> LockState {
-        lock(&self.st).state
-    }
-
-    /// Our node's path while held (Held or Suspended).
+    /// Our node's path while acquired.
     pub(crate) fn node_path(&self) -> Option<String> {
-        let st = lock(&self.st);
-        match st.state {
-            LockState::Held | LockState::Suspended => {
-                st.node.as_ref().map(|n| format!("{}/{n}", self.path))
-            }
-            _ => None,
-        }
-    }
-
-    pub(crate) fn set_state_callback(&self, f: Option<StateFn>) {
-        *lock(&self.on_state) = f;
-    }
-
-    /// What the session now says about a held lock: Held while the session that owns our
-    /// node is connected, Suspended while the connection is down, Lost once that session
-    /// is gone. The client's present state is asked, not the event's, so an event that
-    /// was queued before we acquired cannot mislead us.
-    fn judge(c: &Client, owner: i64) -> LockState {
-        match c.client_id() {
-            Some(id) if id.session_id == owner => LockState::Held,
-            Some(_) => LockState::Lost,
-            None => match c.state() {
-                State::Lost => LockState::Lost,
-                _ => LockState::Suspended,
-            },
-        }
-    }
-
-    /// On every session change: moves a held lock between Held, Suspended and Lost, and
-    /// tells the holder.
-    fn reconcile(&self) {
-        let Some(c) = self.client.upgrade() else {
-            return;
-        };
-        let now = {
-            let mut st = lock(&self.st);
-            if !matches!(st.state, LockState::Held | LockState::Suspended) {
-                return;
-            }
-            let now = Self::judge(&c, st.owner);
-            if now == st.state {
-                return;
-            }
-            st.state = now;
-            if now == LockState::Lost {
-                st.node = None;
-            }
-            now
-        };
-        self.gate.wake();
-        let f = lock(&self.on_state).clone();
-        if let Some(f) = f {
-            f(now);
-        }
+        self.hold.node().map(|n| format!("{}/{n}", self.path))
     }
 
     /// Acquires, waiting until `deadline` (None: for ever) if `blocking`. Ok(false) only
     /// when not blocking and somebody is before us.
     pub(crate) fn acquire(&self, deadline: Option<Instant>, blocking: bool) -> Result<bool> {
         self.gate.check(deadline)?;
-        loop {
-            let since = self.gate.wakes();
-            {
-                let mut st = lock(&self.st);
-                if !st.acquiring {
-                    if matches!(st.state, LockState::Held | LockState::Suspended) {
-                        return Ok(true);
-                    }
-                    st.acquiring = true;
-                    st.state = LockState::NotHeld;
-                    st.node = None;
-                    break;
-                }
-            }
-            self.gate.wait(since, deadline)?;
+        if self.hold.begin(deadline)? {
+            return Ok(true);
         }
-        let r = self
-            .client()
-            .and_then(|c| self.contend(&c, deadline, blocking).map(|r| (r, c)));
-        let got = {
-            let mut st = lock(&self.st);
-            st.acquiring = false;
-            match r {
-                Ok((Some((node, owner)), c)) => {
-                    st.state = Self::judge(&c, owner);
-                    st.node = Some(node);
-                    st.owner = owner;
-                    Ok(true)
-                }
-                Ok((None, _)) => Ok(false),
-                Err(e) => Err(e),
+        let c = match self.client() {
+            Ok(c) => c,
+            Err(e) => {
+                self.hold.abort();
+                return Err(e);
             }
         };
-        self.gate.wake();
-        got
+        let r = self.contend(&c, deadline, blocking);
+        let got = match &r {
+            Ok(Some(held)) => Some(held.clone()),
+            _ => None,
+        };
+        self.hold.end(&c, got);
+        r.map(|held| held.is_some())
     }
 
     /// Makes our node and waits for our turn. Some((node, owner)) when held; None when not
@@ -397,25 +278,9 @@ impl Core {
             owner: 0,
             unsure: false,
         };
-        let mut expired = 0;
-        let r = loop {
-            if let Err(e) = self.gate.check(deadline) {
-                break Err(e);
-            }
-            match self.step(c, &mut me, deadline, blocking) {
-                Ok(Step::Again) => expired = 0,
-                Ok(Step::Held) => break Ok(true),
-                Ok(Step::Busy) => break Ok(false),
-                Err(Error::SessionExpired) if expired < 3 => {
-                    // A new session replaces the old one unless the client was told to
-                    // stay expired: then this fails for good after a few tries.
-                    expired += 1;
-                    self.pause(deadline);
-                }
-                Err(e) if retryable(e) && e != Error::SessionExpired => self.pause(deadline),
-                Err(e) => break Err(e),
-            }
-        };
+        let r = persist(&self.gate, deadline, || {
+            self.step(c, &mut me, deadline, blocking)
+        });
         match r {
             Ok(true) => Ok(me.node.map(|n| (n, me.owner))),
             other => {
@@ -428,22 +293,15 @@ impl Core {
         }
     }
 
-    /// A short rest after a failed request, so that a fault that repeats at once does not
-    /// spin; a cancel ends it.
-    fn pause(&self, deadline: Option<Instant>) {
-        let until = Instant::now() + Duration::from_millis(50);
-        let until = deadline.map_or(until, |d| d.min(until));
-        let since = self.gate.wakes();
-        self.gate.wait_quiet(since, Some(until));
-    }
-
+    /// One round: make (or find) our node, read the contenders, and either hold, give up
+    /// (not blocking), or wait for the one before us. Some(held?) ends the contest.
     fn step(
         &self,
         c: &Client,
         me: &mut Mine,
         deadline: Option<Instant>,
         blocking: bool,
-    ) -> Result<Step> {
+    ) -> Result<Option<bool>> {
         let t = || request_timeout(deadline);
         let (part, own) = self.role.own(self.layout);
         if me.node.is_none() && me.unsure {
@@ -485,7 +343,7 @@ impl Core {
                 Err(Error::NoNode) => {
                     me.unsure = false;
                     c.ensure_path(&self.path, None, t())?;
-                    return Ok(Step::Again);
+                    return Ok(None);
                 }
                 Err(e) => {
                     me.unsure = outcome_unknown(e) || e == Error::Cancelled;
@@ -498,17 +356,17 @@ impl Core {
         match place(&children, &name, own, self.role.blockers()) {
             Place::Gone => {
                 me.node = None;
-                Ok(Step::Again)
+                Ok(None)
             }
             Place::First => match c.client_id() {
                 // The node is there, but a new session is ours: it is about to go.
                 Some(id) if id.session_id != me.owner => {
                     me.node = None;
-                    Ok(Step::Again)
+                    Ok(None)
                 }
-                _ => Ok(Step::Held),
+                _ => Ok(Some(true)),
             },
-            Place::Behind(_) if !blocking => Ok(Step::Busy),
+            Place::Behind(_) if !blocking => Ok(Some(false)),
             Place::Behind(pred) => {
                 let since = self.gate.wakes();
                 let path = format!("{}/{pred}", self.path);
@@ -521,7 +379,7 @@ impl Core {
                     Err(Error::NoNode) => {}
                     Err(e) => return Err(e),
                 }
-                Ok(Step::Again)
+                Ok(None)
             }
         }
     }
@@ -554,33 +412,13 @@ impl Core {
 
     /// Deletes our node if held; forgets a lost lock. Idempotent.
     pub(crate) fn release(&self) -> Result<()> {
-        let (node, owner) = {
-            let mut st = lock(&self.st);
-            match st.state {
-                LockState::NotHeld => return Ok(()),
-                LockState::Lost => {
-                    st.state = LockState::NotHeld;
-                    return Ok(());
-                }
-                LockState::Held | LockState::Suspended => {}
-            }
-            st.state = LockState::NotHeld;
-            (st.node.take(), st.owner)
+        let Some((node, owner)) = self.hold.take() else {
+            return Ok(());
         };
-        let Some(node) = node else { return Ok(()) };
-        match remove_node_now(&self.client, &self.path, "", Some(node.clone())) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                // Still ours on the server (NOAUTH, ...): still held.
-                let mut st = lock(&self.st);
-                if st.state == LockState::NotHeld && !st.acquiring {
-                    st.state = LockState::Held;
-                    st.node = Some(node);
-                    st.owner = owner;
-                }
-                Err(e)
-            }
-        }
+        remove_node_now(&self.client, &self.path, "", Some(node.clone())).inspect_err(|_| {
+            // Still ours on the server (NOAUTH, ...): still held.
+            self.hold.restore(node, owner);
+        })
     }
 
     /// The identifiers (node data) of every contender, in the order they hold or wait.
@@ -622,7 +460,7 @@ fn base_name(path: &str) -> &str {
 ///
 /// Not re-entrant: `acquire` on a held lock returns at once, and one `release` releases.
 pub struct Lock {
-    core: Arc<Core>,
+    core: Core,
     listener: u64,
 }
 
@@ -635,7 +473,7 @@ impl Lock {
             LockKind::Write => Role::Write,
         };
         let core = Core::new(client, path, role, opts.layout, &opts.identifier)?;
-        let listener = core.listen(client);
+        let listener = core.hold.listen(client);
         Ok(Lock { core, listener })
     }
 
@@ -678,7 +516,7 @@ impl Lock {
     }
 
     pub fn state(&self) -> LockState {
-        self.core.state()
+        self.core.hold.state()
     }
 
     /// Held and connected: the one state in which the lock can be relied on.
@@ -698,7 +536,7 @@ impl Lock {
     /// Sets (or, with None, clears) the function told of what the session does to the
     /// lock while it is acquired: Suspended, Held again, Lost.
     pub fn set_state_callback(&self, f: Option<StateFn>) {
-        self.core.set_state_callback(f);
+        self.core.hold.set_state_callback(f);
     }
 
     /// The identifiers of the holder and the waiters, in order (kazoo's `contenders`).
@@ -710,7 +548,7 @@ impl Lock {
 impl Drop for Lock {
     fn drop(&mut self) {
         let _ = self.core.release();
-        self.core.unlisten(self.listener);
+        Holding::unlisten(&self.core.client, self.listener);
     }
 }
 

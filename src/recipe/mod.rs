@@ -7,6 +7,9 @@
 //!
 //! One file per recipe; what several recipes share (unique node names, ...) lives here.
 
+pub mod election;
 pub(crate) mod gate;
+pub(crate) mod hold;
 pub(crate) mod ids;
 pub mod lock;
+pub mod semaphore;

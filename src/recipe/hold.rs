@@ -1,0 +1,188 @@
+//! What a held recipe (a lock, a semaphore lease, a leadership) knows about itself: its
+//! state, the node that holds it and the session that owns that node, kept true by a
+//! session listener; and the holder's callback, told of each change the session makes.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use super::gate::Gate;
+use super::lock::{LockState, StateFn};
+use crate::client::{Client, State, WeakClient};
+use crate::error::Result;
+
+pub(crate) struct Holding {
+    st: Mutex<Hold>,
+    on_state: Mutex<Option<StateFn>>,
+    /// Woken on every change, so a leader waiting for news hears of it.
+    gate: Arc<Gate>,
+}
+
+struct Hold {
+    state: LockState,
+    /// Our node's name (not path) while held.
+    node: Option<String>,
+    /// The session that owns the node.
+    owner: i64,
+    /// An acquire of this object is running (a second one waits for it).
+    acquiring: bool,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // No user code runs under the recipes' locks, so a poisoned one holds sound state.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What the session says now about a node owned by session `owner`: Held while that
+/// session is connected, Suspended while the connection is down, Lost once the session is
+/// gone. The client's present state is asked, not an event's, so an event that was queued
+/// before we acquired (about an older session) cannot mislead us.
+fn judge(c: &Client, owner: i64) -> LockState {
+    match c.client_id() {
+        Some(id) if id.session_id == owner => LockState::Held,
+        Some(_) => LockState::Lost,
+        None => match c.state() {
+            State::Lost => LockState::Lost,
+            _ => LockState::Suspended,
+        },
+    }
+}
+
+impl Holding {
+    pub(crate) fn new(gate: Arc<Gate>) -> Arc<Holding> {
+        Arc::new(Holding {
+            st: Mutex::new(Hold {
+                state: LockState::NotHeld,
+                node: None,
+                owner: 0,
+                acquiring: false,
+            }),
+            on_state: Mutex::new(None),
+            gate,
+        })
+    }
+
+    /// Registers the session listener that keeps the state true; returns its id for
+    /// `unlisten`. It holds the recipe weakly: a dropped recipe's listener does nothing.
+    pub(crate) fn listen(self: &Arc<Holding>, client: &Client) -> u64 {
+        let weak = Arc::downgrade(self);
+        let wc = client.downgrade();
+        client.add_listener(Box::new(move |_, _| {
+            if let (Some(h), Some(c)) = (weak.upgrade(), wc.upgrade()) {
+                h.reconcile(&c);
+            }
+        }))
+    }
+
+    pub(crate) fn unlisten(client: &WeakClient, id: u64) {
+        if let Some(c) = client.upgrade() {
+            c.remove_listener(id);
+        }
+    }
+
+    pub(crate) fn state(&self) -> LockState {
+        lock(&self.st).state
+    }
+
+    /// Our node's name while acquired (Held or Suspended).
+    pub(crate) fn node(&self) -> Option<String> {
+        let st = lock(&self.st);
+        match st.state {
+            LockState::Held | LockState::Suspended => st.node.clone(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn set_state_callback(&self, f: Option<StateFn>) {
+        *lock(&self.on_state) = f;
+    }
+
+    /// On every session change: moves an acquired recipe between Held, Suspended and Lost,
+    /// and tells the holder.
+    fn reconcile(&self, c: &Client) {
+        let now = {
+            let mut st = lock(&self.st);
+            if !matches!(st.state, LockState::Held | LockState::Suspended) {
+                return;
+            }
+            let now = judge(c, st.owner);
+            if now == st.state {
+                return;
+            }
+            st.state = now;
+            if now == LockState::Lost {
+                st.node = None;
+            }
+            now
+        };
+        self.gate.wake();
+        let f = lock(&self.on_state).clone();
+        if let Some(f) = f {
+            f(now);
+        }
+    }
+
+    /// Starts an acquire: true when already acquired (nothing to do); otherwise this call
+    /// is now the one acquiring, after waiting for another thread's acquire of the same
+    /// object to end. `end` must follow a false.
+    pub(crate) fn begin(&self, deadline: Option<Instant>) -> Result<bool> {
+        loop {
+            let since = self.gate.wakes();
+            {
+                let mut st = lock(&self.st);
+                if !st.acquiring {
+                    if matches!(st.state, LockState::Held | LockState::Suspended) {
+                        return Ok(true);
+                    }
+                    st.acquiring = true;
+                    st.state = LockState::NotHeld;
+                    st.node = None;
+                    return Ok(false);
+                }
+            }
+            self.gate.wait(since, deadline)?;
+        }
+    }
+
+    /// Ends an acquire: acquired with our node and its owner, or not.
+    pub(crate) fn end(&self, c: &Client, got: Option<(String, i64)>) {
+        {
+            let mut st = lock(&self.st);
+            st.acquiring = false;
+            if let Some((node, owner)) = got {
+                st.state = judge(c, owner);
+                st.node = Some(node);
+                st.owner = owner;
+            }
+        }
+        self.gate.wake();
+    }
+
+    /// Ends an acquire that failed before it had a client.
+    pub(crate) fn abort(&self) {
+        lock(&self.st).acquiring = false;
+        self.gate.wake();
+    }
+
+    /// Starts a release: the node to delete and its owner when acquired (then NotHeld);
+    /// None when there is nothing to delete (not held, or lost: the node went with its
+    /// session), also NotHeld.
+    pub(crate) fn take(&self) -> Option<(String, i64)> {
+        let mut st = lock(&self.st);
+        let was = st.state;
+        st.state = LockState::NotHeld;
+        match was {
+            LockState::Held | LockState::Suspended => st.node.take().map(|n| (n, st.owner)),
+            _ => None,
+        }
+    }
+
+    /// Undoes `take` when the node could not be deleted: still ours, still held.
+    pub(crate) fn restore(&self, node: String, owner: i64) {
+        let mut st = lock(&self.st);
+        if st.state == LockState::NotHeld && !st.acquiring {
+            st.state = LockState::Held;
+            st.node = Some(node);
+            st.owner = owner;
+        }
+    }
+}
