@@ -26,6 +26,12 @@ pub mod txn;
 
 pub mod config;
 
+pub mod recipe_lock;
+
+pub mod recipe_semaphore;
+
+pub mod recipe_election;
+
 pub mod types;
 
 use std::ffi::c_char;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::hold::Holding;
 use super::lock::{Core, Layout, LockState, Role, StateFn};
 use crate::client::Client;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// How an election is joined.
 #[derive(Debug, Clone, Default)]
@@ -48,18 +48,13 @@ impl Leadership<'_> {
     /// Whether the leader function should return: `cancel` was called, or leadership is
     /// lost.
     pub fn should_stop(&self) -> bool {
-        self.e.stop.load(Ordering::SeqCst) || self.state() == LockState::Lost
+        self.e.should_stop()
     }
 
     /// Waits until the leader should stop, the state changes, or `timeout` (None: no
     /// limit) passes; returns `should_stop()`.
     pub fn wait(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let since = self.e.core.gate.wakes();
-        if !self.should_stop() {
-            self.e.core.gate.wait_quiet(since, deadline);
-        }
-        self.should_stop()
+        self.e.wait(timeout)
     }
 }
 
@@ -91,10 +86,21 @@ impl Election {
     }
 
     /// Waits to be elected, as `run` does, and returns leading: for bindings whose leader
-    /// code runs between this and `resign`. OK at once if already leading.
+    /// code runs between this and `resign`. OK at once if already leading. A zero timeout
+    /// is one look.
     pub fn campaign(&self, timeout: Option<Duration>) -> Result<()> {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let r = self.core.acquire(deadline, true).map(|_| ());
+        let r = if timeout == Some(Duration::ZERO) {
+            // One look, as a lock's zero timeout.
+            let deadline = Instant::now() + self.core.client()?.operation_timeout();
+            match self.core.acquire(Some(deadline), false) {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(Error::TimedOut),
+                Err(e) => Err(e),
+            }
+        } else {
+            let deadline = timeout.map(|t| Instant::now() + t);
+            self.core.acquire(deadline, true).map(|_| ())
+        };
         if r.is_err() {
             self.stop.store(false, Ordering::SeqCst);
         }
@@ -116,9 +122,21 @@ impl Election {
         self.core.gate.cancel();
     }
 
-    /// Whether a leader was asked to stop by `cancel`.
-    pub fn stop_requested(&self) -> bool {
-        self.stop.load(Ordering::SeqCst)
+    /// Whether a leader should stop: `cancel` was called, or leadership is lost
+    /// (`Leadership::should_stop`, for bindings whose leader code runs after `campaign`).
+    pub fn should_stop(&self) -> bool {
+        self.stop.load(Ordering::SeqCst) || self.state() == LockState::Lost
+    }
+
+    /// Waits until the leader should stop, the state changes, or `timeout` (None: no
+    /// limit) passes; returns `should_stop()` (`Leadership::wait`).
+    pub fn wait(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let since = self.core.gate.wakes();
+        if !self.should_stop() {
+            self.core.gate.wait_quiet(since, deadline);
+        }
+        self.should_stop()
     }
 
     /// Held while we lead; Suspended, Lost as a lock's; NotHeld otherwise.

@@ -50,7 +50,7 @@ pub enum LockState {
     /// without our hearing of it. Stop relying on the lock until it is Held again.
     Suspended = 2,
     /// The session that owned our node ended: the node is gone and someone else may hold
-    /// the lock. Final for this acquisition; `release` forgets it.
+    /// the lock. Final for this acquisition; releasing forgets it.
     Lost = 3,
 }
 
