@@ -1380,6 +1380,10 @@ zk_result zk_lock_try_acquire(struct zk_lock *lock, bool *acquired);
 // promptly; with none in progress, the next one returns it at once. Any thread.
 zk_result zk_lock_cancel(struct zk_lock *lock);
 
+// Forgets a zk_lock_cancel that no acquire has consumed: for a caller that cancels one
+// acquire of its own and may have called zk_lock_cancel just after it returned.
+zk_result zk_lock_clear_cancel(struct zk_lock *lock);
+
 // Releases the lock: deletes our node (with the connection down, as soon as it is back).
 // OK when not held; after ZK_LOCK_STATE_LOST it forgets the lost lock.
 zk_result zk_lock_release(struct zk_lock *lock);
@@ -1429,6 +1433,9 @@ zk_result zk_semaphore_try_acquire(struct zk_semaphore *sem, bool *acquired);
 // As zk_lock_cancel, for zk_semaphore_acquire. Any thread.
 zk_result zk_semaphore_cancel(struct zk_semaphore *sem);
 
+// As zk_lock_clear_cancel, for zk_semaphore_cancel.
+zk_result zk_semaphore_clear_cancel(struct zk_semaphore *sem);
+
 // Releases our lease; OK when we hold none. As zk_lock_release.
 zk_result zk_semaphore_release(struct zk_semaphore *sem);
 
@@ -1476,6 +1483,9 @@ zk_result zk_election_resign(struct zk_election *election);
 // the next one), and tells a leader to stop: zk_election_should_stop is true until it
 // resigns. Any thread.
 zk_result zk_election_cancel(struct zk_election *election);
+
+// As zk_lock_clear_cancel, for zk_election_cancel; a leader's stop request goes too.
+zk_result zk_election_clear_cancel(struct zk_election *election);
 
 // ZK_LOCK_STATE_HELD while we lead; SUSPENDED, LOST as a lock's; NOT_HELD otherwise and
 // for NULL.

@@ -208,7 +208,11 @@ fn cancel_from_another_thread_ends_a_blocked_acquire_and_leaves_no_node() {
     assert_eq!(b.acquire(None), Err(Error::Cancelled));
     assert!(t.elapsed() < Duration::from_millis(100));
     assert_eq!(children(&c1, &path).len(), 1);
+    // A cancel that came too late for its wait can be forgotten.
+    b.cancel();
+    b.clear_cancel();
     let done = acquire_in_thread(&b, Some(WAIT));
+    wait_until("b waits again", WAIT, || children(&c1, &path).len() == 2);
     a.release().unwrap();
     assert_eq!(done.recv_timeout(WAIT).unwrap(), Ok(()));
     assert!(b.is_held());
@@ -400,6 +404,16 @@ fn dropping_a_held_lock_releases_it_and_a_dropped_client_fails_calls() {
     drop(gone);
     assert_eq!(l.acquire(Some(WAIT)), Err(Error::Closed));
     assert_eq!(l.release(), Ok(()));
+
+    // A held lock whose client is dropped: the session and the node are gone, and the
+    // lock knows it (a client that is gone cannot be asked: release says OK).
+    let gone = connect(hosts());
+    let l = Lock::new(&gone, &path, opts("c")).unwrap();
+    l.acquire(Some(WAIT)).unwrap();
+    drop(gone);
+    assert!(children(&c, &path).is_empty());
+    assert_eq!(l.release(), Ok(()));
+    assert_eq!(l.state(), LockState::NotHeld);
 }
 
 #[test]

@@ -109,6 +109,16 @@ pub unsafe extern "C" fn zk_election_cancel(election: *mut zk_election) -> zk_re
     })
 }
 
+/// As zk_lock_clear_cancel, for zk_election_cancel; a leader's stop request goes too.
+#[no_mangle]
+pub unsafe extern "C" fn zk_election_clear_cancel(election: *mut zk_election) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        unsafe { ref_arg(election) }?.inner.clear_cancel();
+        Ok(())
+    })
+}
+
 /// ZK_LOCK_STATE_HELD while we lead; SUSPENDED, LOST as a lock's; NOT_HELD otherwise and
 /// for NULL.
 #[no_mangle]

@@ -132,6 +132,17 @@ pub unsafe extern "C" fn zk_lock_cancel(lock: *mut zk_lock) -> zk_result {
     })
 }
 
+/// Forgets a zk_lock_cancel that no acquire has consumed: for a caller that cancels one
+/// acquire of its own and may have called zk_lock_cancel just after it returned.
+#[no_mangle]
+pub unsafe extern "C" fn zk_lock_clear_cancel(lock: *mut zk_lock) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        unsafe { ref_arg(lock) }?.inner.clear_cancel();
+        Ok(())
+    })
+}
+
 /// Releases the lock: deletes our node (with the connection down, as soon as it is back).
 /// OK when not held; after ZK_LOCK_STATE_LOST it forgets the lost lock.
 #[no_mangle]

@@ -92,6 +92,16 @@ pub unsafe extern "C" fn zk_semaphore_cancel(sem: *mut zk_semaphore) -> zk_resul
     })
 }
 
+/// As zk_lock_clear_cancel, for zk_semaphore_cancel.
+#[no_mangle]
+pub unsafe extern "C" fn zk_semaphore_clear_cancel(sem: *mut zk_semaphore) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        unsafe { ref_arg(sem) }?.inner.clear_cancel();
+        Ok(())
+    })
+}
+
 /// Releases our lease; OK when we hold none. As zk_lock_release.
 #[no_mangle]
 pub unsafe extern "C" fn zk_semaphore_release(sem: *mut zk_semaphore) -> zk_result {

@@ -122,6 +122,13 @@ impl Election {
         self.core.gate.cancel();
     }
 
+    /// Forgets a cancel that no wait has consumed, and a stop request
+    /// (`Lock::clear_cancel`).
+    pub fn clear_cancel(&self) {
+        self.stop.store(false, Ordering::SeqCst);
+        self.core.gate.clear_cancel();
+    }
+
     /// Whether a leader should stop: `cancel` was called, or leadership is lost
     /// (`Leadership::should_stop`, for bindings whose leader code runs after `campaign`).
     pub fn should_stop(&self) -> bool {

@@ -278,8 +278,9 @@ pub(crate) fn remove_node(
             d(r)
         }
     };
+    // A client that is gone took its session, and our ephemeral node, with it.
     let Some(c) = client.upgrade() else {
-        return finish(done, Err(Error::Closed));
+        return finish(done, Ok(()));
     };
     let timeout = Some(c.operation_timeout());
     let what = format!("{parent}/{}", name.as_deref().unwrap_or(&prefix));

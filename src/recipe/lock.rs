@@ -508,6 +508,12 @@ impl Lock {
         self.core.gate.cancel();
     }
 
+    /// Forgets a cancel that no acquire has consumed: for a binding that cancels one
+    /// acquire of its own (Go's context) and may have sent the cancel after it ended.
+    pub fn clear_cancel(&self) {
+        self.core.gate.clear_cancel();
+    }
+
     /// Releases the lock: deletes our node (or, with the connection down, has it deleted
     /// as soon as the connection is back; the session's end removes it anyway). OK when
     /// not held. After Lost, forgets the lost lock.

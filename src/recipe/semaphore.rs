@@ -253,6 +253,11 @@ impl Semaphore {
         self.lock.gate.cancel();
     }
 
+    /// Forgets a cancel that no acquire has consumed (`Lock::clear_cancel`).
+    pub fn clear_cancel(&self) {
+        self.lock.gate.clear_cancel();
+    }
+
     /// The lease's state: Held, Suspended, Lost as a lock's; NotHeld without a lease.
     pub fn state(&self) -> LockState {
         self.hold.state()
