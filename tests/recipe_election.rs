@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{connect, wait_until, Proxy, WAIT};
+use common::{connect, wait_until, WAIT};
 use kazoo::Kazoo;
 use recipe_util::{children, expire_from_elsewhere, fresh, next_state, state_recorder};
 use zkclient::recipe::election::{Election, ElectionOptions};
@@ -135,17 +135,8 @@ fn cancel_ends_a_wait_to_lead_and_tells_a_leader_to_stop() {
 
 #[test]
 fn the_leader_is_told_when_its_session_is_suspended_and_when_it_is_lost() {
-    let shared = harness::shared();
-    let proxy = Proxy::start(
-        "127.0.0.1:0",
-        format!("127.0.0.1:{}", shared.servers[0].port)
-            .parse()
-            .unwrap(),
-    )
-    .unwrap();
-    let mut o = common::options(&proxy.hosts());
-    o.session_timeout = Duration::from_secs(10);
-    let c = common::start(o);
+    let proxy = recipe_util::proxy();
+    let c = recipe_util::connect_through(&proxy);
     let path = fresh("election-session");
     let e = Arc::new(Election::new(&c, &path, opts("leader")).unwrap());
     let (f, states, _) = state_recorder();

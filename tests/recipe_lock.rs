@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{connect, wait_until, Proxy, WAIT};
+use common::{connect, wait_until, WAIT};
 use kazoo::Kazoo;
 use recipe_util::{children, expire_from_elsewhere, fresh, next_state, state_recorder};
 use zkclient::recipe::lock::{Layout, Lock, LockKind, LockOptions, LockState};
@@ -298,14 +298,7 @@ fn each_waiter_watches_only_the_node_before_it_and_they_hold_in_order() {
 
 #[test]
 fn a_lost_create_reply_is_found_by_its_prefix_and_not_made_twice() {
-    let shared = harness::shared();
-    let proxy = Proxy::start(
-        "127.0.0.1:0",
-        format!("127.0.0.1:{}", shared.servers[0].port)
-            .parse()
-            .unwrap(),
-    )
-    .unwrap();
+    let proxy = recipe_util::proxy();
     let c = Arc::new(connect(&proxy.hosts()));
     let observer = connect(hosts());
     let path = fresh("lost-reply");
@@ -333,17 +326,8 @@ fn a_lost_create_reply_is_found_by_its_prefix_and_not_made_twice() {
 
 #[test]
 fn the_holder_is_told_when_its_session_is_suspended_and_when_it_is_lost() {
-    let shared = harness::shared();
-    let proxy = Proxy::start(
-        "127.0.0.1:0",
-        format!("127.0.0.1:{}", shared.servers[0].port)
-            .parse()
-            .unwrap(),
-    )
-    .unwrap();
-    let mut o = common::options(&proxy.hosts());
-    o.session_timeout = Duration::from_secs(10); // no expiry of our own while cut off
-    let c = common::start(o);
+    let proxy = recipe_util::proxy();
+    let c = recipe_util::connect_through(&proxy);
     let observer = connect(hosts());
     let path = fresh("session");
     let l = Lock::new(&c, &path, opts("holder")).unwrap();

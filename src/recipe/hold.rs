@@ -5,10 +5,10 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use super::gate::Gate;
+use super::gate::{remove_node_now, Gate};
 use super::lock::{LockState, StateFn};
 use crate::client::{Client, State, WeakClient};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub(crate) struct Holding {
     st: Mutex<Hold>,
@@ -121,10 +121,46 @@ impl Holding {
         }
     }
 
+    /// One acquire: true at once when already acquired; else, after any acquire of the
+    /// same object by another thread has ended, `take` contends and answers our node and
+    /// its owner (held) or None (not, and not waiting). A cancel pending before it starts
+    /// ends it with CANCELLED.
+    pub(crate) fn acquire(
+        &self,
+        client: &WeakClient,
+        deadline: Option<Instant>,
+        take: impl FnOnce(&Client) -> Result<Option<(String, i64)>>,
+    ) -> Result<bool> {
+        self.gate.check(deadline)?;
+        if self.begin(deadline)? {
+            return Ok(true);
+        }
+        let Some(c) = client.upgrade() else {
+            self.abort();
+            return Err(Error::Closed);
+        };
+        let r = take(&c);
+        let got = r.as_ref().ok().and_then(|held| held.clone());
+        self.end(&c, got);
+        r.map(|held| held.is_some())
+    }
+
+    /// Releases: deletes our node under `parent` if acquired (with the connection down,
+    /// as soon as it is back); forgets a lost one. Idempotent. An error that leaves the
+    /// node there (NOAUTH, ...) leaves it held.
+    pub(crate) fn release(&self, client: &WeakClient, parent: &str) -> Result<()> {
+        let Some((node, owner)) = self.take() else {
+            return Ok(());
+        };
+        remove_node_now(client, parent, "", Some(node.clone())).inspect_err(|_| {
+            self.restore(node, owner);
+        })
+    }
+
     /// Starts an acquire: true when already acquired (nothing to do); otherwise this call
     /// is now the one acquiring, after waiting for another thread's acquire of the same
     /// object to end. `end` must follow a false.
-    pub(crate) fn begin(&self, deadline: Option<Instant>) -> Result<bool> {
+    fn begin(&self, deadline: Option<Instant>) -> Result<bool> {
         loop {
             let since = self.gate.wakes();
             {
@@ -144,7 +180,7 @@ impl Holding {
     }
 
     /// Ends an acquire: acquired with our node and its owner, or not.
-    pub(crate) fn end(&self, c: &Client, got: Option<(String, i64)>) {
+    fn end(&self, c: &Client, got: Option<(String, i64)>) {
         {
             let mut st = lock(&self.st);
             st.acquiring = false;
@@ -158,7 +194,7 @@ impl Holding {
     }
 
     /// Ends an acquire that failed before it had a client.
-    pub(crate) fn abort(&self) {
+    fn abort(&self) {
         lock(&self.st).acquiring = false;
         self.gate.wake();
     }
@@ -166,7 +202,7 @@ impl Holding {
     /// Starts a release: the node to delete and its owner when acquired (then NotHeld);
     /// None when there is nothing to delete (not held, or lost: the node went with its
     /// session), also NotHeld.
-    pub(crate) fn take(&self) -> Option<(String, i64)> {
+    fn take(&self) -> Option<(String, i64)> {
         let mut st = lock(&self.st);
         let was = st.state;
         st.state = LockState::NotHeld;
@@ -177,7 +213,7 @@ impl Holding {
     }
 
     /// Undoes `take` when the node could not be deleted: still ours, still held.
-    pub(crate) fn restore(&self, node: String, owner: i64) {
+    fn restore(&self, node: String, owner: i64) {
         let mut st = lock(&self.st);
         if st.state == LockState::NotHeld && !st.acquiring {
             st.state = LockState::Held;

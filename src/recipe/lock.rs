@@ -239,24 +239,9 @@ impl Core {
     /// Acquires, waiting until `deadline` (None: for ever) if `blocking`. Ok(false) only
     /// when not blocking and somebody is before us.
     pub(crate) fn acquire(&self, deadline: Option<Instant>, blocking: bool) -> Result<bool> {
-        self.gate.check(deadline)?;
-        if self.hold.begin(deadline)? {
-            return Ok(true);
-        }
-        let c = match self.client() {
-            Ok(c) => c,
-            Err(e) => {
-                self.hold.abort();
-                return Err(e);
-            }
-        };
-        let r = self.contend(&c, deadline, blocking);
-        let got = match &r {
-            Ok(Some(held)) => Some(held.clone()),
-            _ => None,
-        };
-        self.hold.end(&c, got);
-        r.map(|held| held.is_some())
+        self.hold.acquire(&self.client, deadline, |c| {
+            self.contend(c, deadline, blocking)
+        })
     }
 
     /// Makes our node and waits for our turn. Some((node, owner)) when held; None when not
@@ -412,13 +397,7 @@ impl Core {
 
     /// Deletes our node if held; forgets a lost lock. Idempotent.
     pub(crate) fn release(&self) -> Result<()> {
-        let Some((node, owner)) = self.hold.take() else {
-            return Ok(());
-        };
-        remove_node_now(&self.client, &self.path, "", Some(node.clone())).inspect_err(|_| {
-            // Still ours on the server (NOAUTH, ...): still held.
-            self.hold.restore(node, owner);
-        })
+        self.hold.release(&self.client, &self.path)
     }
 
     /// The identifiers (node data) of every contender, in the order they hold or wait.

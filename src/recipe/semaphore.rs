@@ -93,24 +93,9 @@ impl Semaphore {
     }
 
     fn take(&self, deadline: Option<Instant>, blocking: bool) -> Result<bool> {
-        self.lock.gate.check(deadline)?;
-        if self.hold.begin(deadline)? {
-            return Ok(true);
-        }
-        let c = match self.lock.client() {
-            Ok(c) => c,
-            Err(e) => {
-                self.hold.abort();
-                return Err(e);
-            }
-        };
-        let r = self.lease(&c, deadline, blocking);
-        let got = match &r {
-            Ok(Some(held)) => Some(held.clone()),
-            _ => None,
-        };
-        self.hold.end(&c, got);
-        r.map(|held| held.is_some())
+        self.hold.acquire(&self.lock.client, deadline, |c| {
+            self.lease(c, deadline, blocking)
+        })
     }
 
     /// Checks the recorded max_leases, takes the lock, and makes our lease once fewer than
@@ -239,12 +224,7 @@ impl Semaphore {
 
     /// Releases our lease (deletes its node); forgets a lost one. Idempotent.
     pub fn release(&self) -> Result<()> {
-        let Some((node, owner)) = self.hold.take() else {
-            return Ok(());
-        };
-        remove_node_now(&self.lock.client, &self.path, "", Some(node.clone())).inspect_err(|_| {
-            self.hold.restore(node, owner);
-        })
+        self.hold.release(&self.lock.client, &self.path)
     }
 
     /// Ends an acquire in progress with CANCELLED (or, with none running, the next one).

@@ -65,6 +65,21 @@ pub fn watchers_under(cluster: &Cluster, under: &str) -> BTreeMap<String, usize>
         .collect()
 }
 
+/// A proxy in front of the shared server, to cut a client off and let it back.
+pub fn proxy() -> common::Proxy {
+    let port = crate::harness::shared().servers[0].port;
+    common::Proxy::start("127.0.0.1:0", format!("127.0.0.1:{port}").parse().unwrap())
+        .expect("a proxy")
+}
+
+/// A client through `proxy` with a session that outlives a cut of a few seconds: what
+/// happens to it is what the test does (a true expiry), not its own timer.
+pub fn connect_through(proxy: &common::Proxy) -> Client {
+    let mut o = common::options(&proxy.hosts());
+    o.session_timeout = Duration::from_secs(10);
+    common::start(o)
+}
+
 /// Takes over session `id` from another connection to `hosts`, then closes it: the server
 /// expires the session as it would one that timed out (its ephemeral nodes go).
 pub fn expire_from_elsewhere(hosts: &str, id: ClientId) {
