@@ -179,3 +179,46 @@ fn leases_are_counted_across_kazoo_and_ours() {
     let s = Semaphore::new(&c1, &p2, opts("o", 4)).unwrap();
     assert_eq!(s.try_acquire(), Ok(true));
 }
+
+#[test]
+fn a_waiter_whose_session_expired_takes_the_lock_again_before_counting_leases() {
+    let (ca, cc) = (connect(hosts()), connect(hosts()));
+    let proxy = recipe_util::proxy();
+    let cb = recipe_util::connect_through(&proxy);
+    let path = fresh("sem-expiry");
+    let lock_dir = format!("{path}-__lock__");
+    let a = Semaphore::new(&ca, &path, opts("a", 1)).unwrap();
+    a.acquire(Some(WAIT)).unwrap();
+    // b waits for the lease, holding the lock that serializes the leases.
+    let b = Arc::new(Semaphore::new(&cb, &path, opts("b", 1)).unwrap());
+    let (tx, b_done) = channel();
+    let b2 = b.clone();
+    thread::spawn(move || tx.send(b2.acquire(Some(WAIT * 2))).unwrap());
+    wait_until("b holds the lock", WAIT, || {
+        children(&ca, &lock_dir).len() == 1
+    });
+    // b's session ends while b is cut off: its lock node goes, and c takes the lock.
+    let id = cb.client_id().unwrap();
+    proxy.cut();
+    recipe_util::expire_from_elsewhere(hosts(), id);
+    let c = Arc::new(Semaphore::new(&cc, &path, opts("c", 1)).unwrap());
+    let (tx, c_done) = channel();
+    let c2 = c.clone();
+    thread::spawn(move || tx.send(c2.acquire(Some(WAIT * 2))).unwrap());
+    wait_until("c holds the lock", WAIT, || {
+        children(&ca, &lock_dir).len() == 1
+    });
+    proxy.unblock();
+    wait_until("b queues for the lock again", WAIT, || {
+        children(&ca, &lock_dir).len() == 2
+    });
+    // One lease is freed: one of them takes it, never both.
+    a.release().unwrap();
+    assert_eq!(c_done.recv_timeout(WAIT).unwrap(), Ok(()));
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(children(&ca, &path).len(), 1, "one lease at most");
+    assert!(b_done.try_recv().is_err(), "b still waits");
+    c.release().unwrap();
+    assert_eq!(b_done.recv_timeout(WAIT).unwrap(), Ok(()));
+    assert_eq!(children(&ca, &path).len(), 1);
+}

@@ -92,6 +92,15 @@ impl Holding {
         }
     }
 
+    /// Whether we hold it through session `session` (acquired, by a node that session
+    /// made).
+    pub(crate) fn owned_by(&self, session: i64) -> bool {
+        let st = lock(&self.st);
+        matches!(st.state, LockState::Held | LockState::Suspended)
+            && st.node.is_some()
+            && st.owner == session
+    }
+
     pub(crate) fn set_state_callback(&self, f: Option<StateFn>) {
         *lock(&self.on_state) = f;
     }

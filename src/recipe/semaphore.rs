@@ -33,6 +33,16 @@ impl Default for SemaphoreOptions {
     }
 }
 
+/// What a look at the leases found.
+enum Look {
+    /// Our lease, made by the session with this id.
+    Got(i64),
+    /// None free, and the caller would not wait.
+    Busy,
+    /// The lock that serializes the leases is no longer ours: take it again.
+    Relock,
+}
+
 /// A lease of at most `max_leases` at once on a path. Share it between threads: one
 /// acquires, another may cancel. Dropping a held lease releases it.
 pub struct Semaphore {
@@ -109,18 +119,26 @@ impl Semaphore {
         persist(&self.lock.gate, deadline, || {
             self.check_max(c, deadline).map(Some)
         })?;
-        if !self.lock.acquire(deadline, blocking)? {
-            return Ok(None);
-        }
         let name = ids::uuid4_hex()?;
         let mut unsure = false;
-        let r = persist(&self.lock.gate, deadline, || {
-            self.step(c, &name, &mut unsure, deadline, blocking)
-        });
-        // Best effort: an error here leaves the lock's node to its session's end.
-        let _ = self.lock.release();
+        let r = loop {
+            match self.lock.acquire(deadline, blocking) {
+                Ok(true) => {}
+                Ok(false) => break Ok(Look::Busy),
+                Err(e) => break Err(e),
+            }
+            let r = persist(&self.lock.gate, deadline, || {
+                self.step(c, &name, &mut unsure, deadline, blocking)
+            });
+            // Best effort: an error here leaves the lock's node to its session's end.
+            let _ = self.lock.release();
+            match r {
+                Ok(Look::Relock) => continue,
+                other => break other,
+            }
+        };
         match r {
-            Ok(Some(owner)) => Ok(Some((name, owner))),
+            Ok(Look::Got(owner)) => Ok(Some((name, owner))),
             other => {
                 if unsure {
                     let _ = remove_node_now(&self.lock.client, &self.path, "", Some(name));
@@ -154,8 +172,19 @@ impl Semaphore {
         }
     }
 
-    /// One look at the leases, holding the lock: Some(Some(owner)) holding our lease,
-    /// Some(None) none free and not blocking, None to look again (after waiting for a
+    /// Whether the lock that lets us take a lease is still ours: the session that made its
+    /// node is the client's. After an expiry it is not (the node went with the session),
+    /// and another process may be taking a lease: take the lock again before counting.
+    /// Unknown while disconnected: CONNECTION_LOSS, to look again.
+    fn lock_still_ours(&self, c: &Client) -> Result<bool> {
+        match c.client_id() {
+            Some(id) => Ok(self.lock.hold.owned_by(id.session_id)),
+            None => Err(Error::ConnectionLoss),
+        }
+    }
+
+    /// One look at the leases, holding the lock: our lease (Got), none free and not
+    /// blocking (Busy), the lock lost (Relock), or None to look again (after waiting for a
     /// change when blocking).
     fn step(
         &self,
@@ -164,9 +193,12 @@ impl Semaphore {
         unsure: &mut bool,
         deadline: Option<Instant>,
         blocking: bool,
-    ) -> Result<Option<Option<i64>>> {
+    ) -> Result<Option<Look>> {
         let gate = &self.lock.gate;
         let t = || request_timeout(deadline);
+        if !self.lock_still_ours(c)? {
+            return Ok(Some(Look::Relock));
+        }
         let since = gate.wakes();
         let waker = gate.waker();
         let (children, _) = gate.call(
@@ -178,11 +210,16 @@ impl Semaphore {
             // Ours, made by a create whose reply was lost.
             let path = format!("{}/{name}", self.path);
             return match gate.call(deadline, |d| c.exists_async(&path, None, t(), d), None)? {
-                Some(st) => Ok(Some(Some(st.ephemeral_owner))),
+                Some(st) => Ok(Some(Look::Got(st.ephemeral_owner))),
                 None => Ok(None),
             };
         }
         if children.len() < self.max as usize {
+            // The count was read under the lock; it still counts only if the lock is
+            // still ours (the read may have waited across an expiry).
+            if !self.lock_still_ours(c)? {
+                return Ok(Some(Look::Relock));
+            }
             let path = format!("{}/{name}", self.path);
             let opts = CreateOptions {
                 ephemeral: true,
@@ -206,7 +243,9 @@ impl Semaphore {
                 |d| c.create_async(&path, &self.data, &opts, true, t(), d),
                 Some(late),
             ) {
-                Ok(created) => Ok(Some(Some(created.stat.map_or(0, |s| s.ephemeral_owner)))),
+                Ok(created) => Ok(Some(Look::Got(
+                    created.stat.map_or(0, |s| s.ephemeral_owner),
+                ))),
                 // Ours: a create whose reply was lost was made again.
                 Err(Error::NodeExists) => Ok(None),
                 Err(e) => {
@@ -216,7 +255,7 @@ impl Semaphore {
             };
         }
         if !blocking {
-            return Ok(Some(None));
+            return Ok(Some(Look::Busy));
         }
         gate.wait(since, deadline)?;
         Ok(None)
