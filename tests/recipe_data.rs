@@ -551,6 +551,7 @@ fn kazoo_shallow_party_and_ours_see_each_others_members() {
     let path = fresh("shallow-kazoo");
     let mut k = Kazoo::start(harness::shared().hosts());
     let p = Party::new_shallow(&c, &path, "rust-1").unwrap();
+    assert!(p.is_shallow());
     p.join(None).unwrap();
     p.join(None).unwrap();
     let name = p.node_path().rsplit('/').next().unwrap().to_string();
@@ -605,6 +606,29 @@ fn a_join_whose_create_reply_is_lost_finds_its_node_and_makes_no_second() {
     assert_eq!(kids.len(), 1, "exactly one node: {kids:?}");
     assert_eq!(format!("{path}/{}", kids[0]), p.node_path());
     assert_eq!(p.members(None), Ok(vec!["lost".to_string()]));
+}
+
+#[test]
+fn dropping_a_member_leaves() {
+    let c = client();
+    let path = fresh("drop");
+    let p = Party::new(&c, &format!("{path}/party"), "x").unwrap();
+    p.join(None).unwrap();
+    let s = Party::new_shallow(&c, &format!("{path}/shallow"), "y").unwrap();
+    s.join(None).unwrap();
+    let d = DoubleBarrier::new(&c, &format!("{path}/double"), 1, None).unwrap();
+    d.enter(Some(WAIT)).unwrap();
+    let nodes = [p.node_path(), s.node_path(), d.node_path()];
+    for n in &nodes {
+        assert!(c.exists(n, None, None).unwrap().is_some(), "{n}");
+    }
+    drop((p, s, d));
+    for n in &nodes {
+        assert!(
+            c.exists(n, None, None).unwrap().is_none(),
+            "{n} left behind"
+        );
+    }
 }
 
 // ----- The client's end ------------------------------------------------------------------

@@ -103,6 +103,8 @@ impl Barrier {
 
 /// A double barrier (kazoo's DoubleBarrier): `enter` blocks until `num_clients` members
 /// have entered, `leave` until every member has left. Thread-safe; one member per value.
+/// Dropping a member that has entered and not left removes its node, without waiting for
+/// the others (they are then not held by a member that is gone).
 pub struct DoubleBarrier {
     client: Client,
     path: String,
@@ -302,6 +304,14 @@ impl DoubleBarrier {
     /// `TimedOut`; they remove our node first.
     pub fn cancel(&self) {
         self.signal.cancel();
+    }
+}
+
+impl Drop for DoubleBarrier {
+    fn drop(&mut self) {
+        if self.participating() {
+            self.abandon();
+        }
     }
 }
 

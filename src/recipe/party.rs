@@ -20,7 +20,9 @@ const PARTY_MARK: &str = "__party__";
 const READ_BATCH: usize = 128;
 
 /// Our membership of a party (kazoo's Party, `Party::new`) or of a shallow party (kazoo's
-/// ShallowParty, `Party::new_shallow`). Thread-safe; one member per value.
+/// ShallowParty, `Party::new_shallow`). Thread-safe; one member per value. Dropping a
+/// member that has joined leaves the party (with the client's operation timeout; the
+/// session's end would remove the node too).
 pub struct Party {
     client: Client,
     path: String,
@@ -167,5 +169,13 @@ impl Party {
         }
         names.sort();
         Ok(names)
+    }
+}
+
+impl Drop for Party {
+    fn drop(&mut self) {
+        if self.participating() {
+            let _ = self.leave(None);
+        }
     }
 }
