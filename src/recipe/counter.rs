@@ -86,6 +86,11 @@ impl Counter {
         self.form
     }
 
+    /// What an empty node reads as; its type is the counter's.
+    pub fn default_value(&self) -> CounterValue {
+        self.default
+    }
+
     /// The value now (the default while the node is empty). `MarshallingError` when the
     /// node holds something this counter cannot read (not a number of its type, a
     /// Curator node not 4 bytes long, an integer beyond i64).
