@@ -100,6 +100,12 @@ pub struct Created {
     pub stat: Option<Stat>,
 }
 
+/// Checks a node path as the server will (absolute, no empty or relative segments, no
+/// forbidden characters) without sending anything: `InvalidPath` when it would be refused.
+pub fn check_path(path: &str) -> Result<()> {
+    validate_path(path, false).map_err(|_| Error::InvalidPath)
+}
+
 impl Client {
     /// A client in state CLOSED; nothing is connected until `start`.
     pub fn new(opts: Options) -> Result<Client> {
@@ -250,6 +256,22 @@ impl Client {
 
     pub fn last_zxid(&self) -> i64 {
         self.session.last_zxid()
+    }
+
+    /// The timeout of a call that names none (`Options::operation_timeout`).
+    pub fn operation_timeout(&self) -> Duration {
+        self.operation_timeout
+    }
+
+    /// A second handle on this client's session that does not own it: dropping it closes
+    /// nothing, and once the owner is closed or dropped its calls fail with `Closed`. For
+    /// what must outlive a borrow of the client (the recipes keep one), so that nothing
+    /// can use a client after it is gone.
+    pub fn non_owning(&self) -> Client {
+        // The weak handle was made from this live session a moment ago.
+        self.downgrade()
+            .upgrade()
+            .expect("a session outlives its own downgrade")
     }
 
     /// Number of one-shot watch registrations the client holds.

@@ -26,6 +26,12 @@ pub mod txn;
 
 pub mod config;
 
+pub mod recipe_barrier;
+
+pub mod recipe_counter;
+
+pub mod recipe_party;
+
 pub mod types;
 
 use std::ffi::c_char;

@@ -10,3 +10,8 @@
 // Used by the recipes as they land; until then only its unit tests call it.
 #[allow(dead_code)]
 pub(crate) mod ids;
+
+pub mod barrier;
+mod common;
+pub mod counter;
+pub mod party;
