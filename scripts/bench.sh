@@ -194,13 +194,13 @@ PLAN=(
     "async_get_256|async_get|inflight=256|raw cclient kazoo zkclient cclient-on-zkclient"
     "async_get_256|async_get|inflight=256|raw cclient kazoo zkclient cclient-on-zkclient"
     "async_get_256_pinned|async_get|inflight=256|raw cclient kazoo zkclient cclient-on-zkclient|pinned"
-    "threads_1|threads|threads=1|cclient kazoo zkclient"
-    "threads_2|threads|threads=2|cclient kazoo zkclient"
-    "threads_8|threads|threads=8|cclient kazoo zkclient"
-    "threads_32|threads|threads=32|cclient kazoo zkclient"
-    "idle_clients|idle_clients|clients=$IDLE_K|cclient kazoo zkclient"
-    "watches|watches|watches=$WATCHES|cclient kazoo zkclient"
-    "watch_latency|watch_latency||cclient kazoo zkclient"
+    "threads_1|threads|threads=1|cclient kazoo zkclient cclient-on-zkclient"
+    "threads_2|threads|threads=2|cclient kazoo zkclient cclient-on-zkclient"
+    "threads_8|threads|threads=8|cclient kazoo zkclient cclient-on-zkclient"
+    "threads_32|threads|threads=32|cclient kazoo zkclient cclient-on-zkclient"
+    "idle_clients|idle_clients|clients=$IDLE_K|cclient kazoo zkclient cclient-on-zkclient"
+    "watches|watches|watches=$WATCHES|cclient kazoo zkclient cclient-on-zkclient"
+    "watch_latency|watch_latency||cclient kazoo zkclient cclient-on-zkclient"
 )
 
 # nodes: /bench, /bench/data (100 bytes), /bench/w/n000000.. for the watch workload
