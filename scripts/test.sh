@@ -59,6 +59,8 @@ suite "rust tests on ZooKeeper 3.9.5 (client_*, faults_readonly)" env ZK_VERSION
 suite "C tests (ASan + valgrind, real ZooKeeper 3.8; builds its test-hooks library)" bash ctest/run.sh
 suite "C tests on ZooKeeper 3.9.5 (ASan; all but the fault tests)" env ZK_VERSION=3.9 \
     CTEST_NO_VALGRIND=1 bash ctest/run.sh -x faults_
+suite "zookeeper.h drop-in: libzookeeper_mt vs Debian's (C suite, cli_mt, load_gen; real ZooKeeper 3.8)" \
+    bash compat/tests/run.sh
 suite "Go tests (vet, -race, real ZooKeeper 3.8)" env ZK_SKIP_BUILD=1 bash scripts/go-test.sh
 suite "Go tests on ZooKeeper 3.9.5 (vet, -race)" env ZK_VERSION=3.9 ZK_SKIP_BUILD=1 \
     bash scripts/go-test.sh

@@ -203,6 +203,13 @@ impl Client {
         }
     }
 
+    /// Starts connecting and returns at once, as the official C client's `zookeeper_init`
+    /// does: the state listeners hear when a session is made. Requests made meanwhile wait
+    /// for the connection until their own deadline.
+    pub fn start_background(&self) -> Result<()> {
+        self.session.start()
+    }
+
     /// Why connecting failed: the last failure of each address tried since the last
     /// session was established or `start` was called, as "ADDRESS: REASON; ..." (led by
     /// "no server could be reached: " when no server answered at all); None when nothing
@@ -248,6 +255,11 @@ impl Client {
     /// The session id and password while connected, to resume the session elsewhere.
     pub fn client_id(&self) -> Option<ClientId> {
         self.session.client_id()
+    }
+
+    /// The address of the server of the current connection, if connected.
+    pub fn current_server(&self) -> Option<std::net::SocketAddr> {
+        self.session.current_server().map(|(addr, _)| addr)
     }
 
     pub fn negotiated_timeout(&self) -> Duration {
