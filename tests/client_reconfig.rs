@@ -244,7 +244,9 @@ fn a_reconfig_sent_while_another_is_in_progress_is_reconfig_in_progress() {
                 &Reconfig::Members(&lines),
                 -1,
                 None,
-                Box::new(move |r| drop(tx.send(r.map(|_| ())))),
+                Box::new(move |r| {
+                    let _ = tx.send(r.map(|_| ()));
+                }),
             )
             .unwrap();
         }
