@@ -21,6 +21,12 @@
 #   LIBDIR/libzkclient.a
 #   LIBDIR/pkgconfig/zkclient.pc
 #   INCLUDEDIR/zkclient.h
+#   LIBDIR/zkclient-compat/libzookeeper_mt.so.2   the official C client's API (compat/,
+#   LIBDIR/zkclient-compat/libzookeeper_mt.so     docs/compat.md), in a folder of its own so
+#   LIBDIR/zkclient-compat/libzookeeper_mt.a      it never replaces the system's copy: a
+#                                                 program uses it through -L/-rpath or
+#                                                 LD_LIBRARY_PATH; it builds against the
+#                                                 official zookeeper.h
 # VERSION comes from Cargo.toml ([workspace.package]).
 
 PREFIX     ?= /usr/local
@@ -34,6 +40,9 @@ INSTALL    ?= install
 VERSION := $(shell sed -n '/^\[workspace\.package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml)
 MAJOR   := $(firstword $(subst ., ,$(VERSION)))
 SONAME  := libzkclient.so.$(MAJOR)
+# the official client's SONAME, which compat/build.rs gives libzookeeper_mt
+COMPAT_SONAME := libzookeeper_mt.so.2
+COMPATDIR     := $(LIBDIR)/zkclient-compat
 # cargo's output: target/release, or under CARGO_TARGET_DIR when that is set
 BUILD   := $(or $(CARGO_TARGET_DIR),target)/release
 
@@ -46,6 +55,7 @@ endif
 all:
 	$(CARGO) build --release --locked$(if $(filter 1,$(NO_TLS)), --no-default-features,)
 	ln -sf libzkclient.so $(BUILD)/$(SONAME)
+	ln -sf libzookeeper_mt.so $(BUILD)/$(COMPAT_SONAME)
 
 install:
 	@test -f $(BUILD)/libzkclient.so -a -f $(BUILD)/libzkclient.a || \
@@ -69,8 +79,17 @@ install:
 	    'Cflags: -I$${includedir}' \
 	    > $(DESTDIR)$(LIBDIR)/pkgconfig/zkclient.pc
 	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/zkclient.pc
+	@test -f $(BUILD)/libzookeeper_mt.so -a -f $(BUILD)/libzookeeper_mt.a || \
+	    { echo "make install: libzookeeper_mt not built in $(BUILD): run make first" >&2; exit 1; }
+	$(INSTALL) -d $(DESTDIR)$(COMPATDIR)
+	$(INSTALL) -m 755 $(BUILD)/libzookeeper_mt.so $(DESTDIR)$(COMPATDIR)/$(COMPAT_SONAME)
+	ln -sf $(COMPAT_SONAME) $(DESTDIR)$(COMPATDIR)/libzookeeper_mt.so
+	$(INSTALL) -m 644 $(BUILD)/libzookeeper_mt.a $(DESTDIR)$(COMPATDIR)/libzookeeper_mt.a
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libzkclient.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libzkclient.so $(DESTDIR)$(LIBDIR)/libzkclient.a \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/zkclient.pc $(DESTDIR)$(INCLUDEDIR)/zkclient.h
+	rm -f $(DESTDIR)$(COMPATDIR)/$(COMPAT_SONAME) $(DESTDIR)$(COMPATDIR)/libzookeeper_mt.so \
+	    $(DESTDIR)$(COMPATDIR)/libzookeeper_mt.a
+	-rmdir $(DESTDIR)$(COMPATDIR) 2>/dev/null

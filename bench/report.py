@@ -183,7 +183,50 @@ def main():
     for name, ok, detail in bars:
         verdict = "n/a " if ok is None else ("PASS" if ok else "MISS")
         print("  %s  %-*s %s" % (verdict, bw, name, detail))
+    compat_table(runs)
     return 0
+
+
+# The official client's program, the same binary, on its own library and on ours
+# (libzookeeper_mt from compat/, through LD_LIBRARY_PATH), beside libzkclient's own API.
+COMPAT_ROWS = [
+    ("sync get p50 µs", "sync_get", "p50_us"),
+    ("sync get CPU µs/op", "sync_get", "cpu_us_per_op"),
+    ("sync set p50 µs", "sync_set", "p50_us"),
+    ("create+delete p50 µs", "create_delete", "p50_us"),
+    ("async get, 1 in flight, CPU µs/op", "async_get_1", "cpu_us_per_op"),
+    ("async get, 16 in flight, ops/s", "async_get_16", "ops_s"),
+    ("async get, 16 in flight, CPU µs/op", "async_get_16", "cpu_us_per_op"),
+    ("async get, 256 in flight, ops/s", "async_get_256", "ops_s"),
+    ("async get, 256 in flight, CPU µs/op", "async_get_256", "cpu_us_per_op"),
+    ("sync get, 8 threads, ops/s", "threads_8", "ops_s"),
+    ("sync get, 8 threads, CPU µs/op", "threads_8", "cpu_us_per_op"),
+    ("sync get, 32 threads, ops/s", "threads_32", "ops_s"),
+    ("sync get, 32 threads, CPU µs/op", "threads_32", "cpu_us_per_op"),
+    ("peak RSS, one client MB", "rss", "maxrss_kb"),
+    ("RSS per extra idle client KB", "idle_clients", "rss_per_client_kb"),
+    ("watch delivery p50 µs", "watch_latency", "p50_us"),
+]
+
+
+def compat_table(runs):
+    if not any(c == "cclient-on-zkclient" for c, _ in runs):
+        return
+    print()
+    print("The official client's program relinked: C = zkbench_cclient on Debian's"
+          " libzookeeper_mt; C-on-zk = the same binary on ours (compat/); zk = libzkclient's"
+          " own API (zkbench_zkclient)")
+    head = ("C", "C-on-zk", "zk", "C-on-zk/C", "zk/C", "C-on-zk/zk")
+    width = max(len(r[0]) for r in COMPAT_ROWS) + 2
+    print("%-*s" % (width, "workload") + "".join("%11s" % h for h in head))
+    print("-" * (width + 11 * len(head)))
+    for label, wl, metric in COMPAT_ROWS:
+        c, on, z = (median(runs, x, wl, metric) for x in ("cclient", "cclient-on-zkclient", "zkclient"))
+        if c is None and on is None:
+            continue
+        unit = "ops" if metric == "ops_s" else ("mb" if metric == "maxrss_kb" else "us")
+        cells = [fmt(c, unit), fmt(on, unit), fmt(z, unit), ratio(on, c), ratio(z, c), ratio(on, z)]
+        print("%-*s" % (width, label) + "".join("%11s" % x for x in cells))
 
 
 if __name__ == "__main__":

@@ -43,8 +43,9 @@ fi
 # in target/release, and this does it here.
 soname=$(objdump -p "$lib/libzkclient.so" | awk '$1 == "SONAME" { print $2 }')
 [[ -n $soname ]] && ln -sf libzkclient.so "$lib/$soname"
-# The panic test calls zk__test_panic, which only a test-hooks build exports.
-nm -D --defined-only "$lib/libzkclient.so" | grep -q ' zk__test_panic$' \
+# The panic test calls zk__test_panic, which only a test-hooks build exports. grep reads
+# all of nm's output (no -q): under pipefail, nm killed by SIGPIPE would fail the check.
+nm -D --defined-only "$lib/libzkclient.so" | grep ' zk__test_panic$' >/dev/null \
     || die "$lib/libzkclient.so has no test hooks: build it as ctest/run.sh does"
 
 mkdir -p "$bin"

@@ -95,9 +95,44 @@ static void a_failing_add_watch_finalizes_before_returning(void)
     zkt_rec_destroy(&r);
 }
 
+static void a_one_shot_watch_beside_a_persistent_one_leaves_it_in_place(void)
+{
+    /* 3.9 keeps watch modes apart; 3.8 keeps one per path, and the library adds the
+     * persistent mode back after the one-shot watch is set: the same on both. */
+    char root[ZKT_PATH_MAX], p[ZKT_PATH_MAX];
+    struct zkt_rec pr, once;
+    zk_watcher pw, ow;
+    struct zk_buffer data = {0};
+    zk_client *c = zkt_setup(root);
+    REQUIRE(c != NULL);
+    zkt_rec_init(&pr);
+    zkt_rec_init(&once);
+    zkt_path(p, "%s/mix", root);
+    CHECK_OK(zkt_create(c, p, ""));
+    pw = zkt_watcher(&pr);
+    ow = zkt_watcher(&once);
+    CHECK_OK(zk_add_watch(c, p, false, &pw, 0));
+    CHECK_OK(zk_get(c, p, &ow, 0, &data, NULL));
+    zk_buffer_free(&data);
+    CHECK_OK(zkt_set_str(c, p, "1"));
+    CHECK(zkt_wait_events(&once, 1, 5000));
+    CHECK(zkt_wait_events(&pr, 1, 5000));
+    CHECK_OK(zkt_set_str(c, p, "2"));
+    CHECK(zkt_wait_events(&pr, 2, 5000));
+    pthread_mutex_lock(&pr.mu);
+    CHECK_EQ(pr.events[1].type, ZK_EVENT_TYPE_CHANGED);
+    pthread_mutex_unlock(&pr.mu);
+    CHECK_EQ(zkt_rec_events(&once), 1);
+    CHECK_OK(zk_remove_watches(c, p, ZK_WATCHER_TYPE_ANY, false, 0));
+    zkt_teardown(c, root);
+    zkt_rec_destroy(&pr);
+    zkt_rec_destroy(&once);
+}
+
 ZKT_SUITE(persistent) = {
     ZKT_CASE(persistent_watch_sees_every_change_until_removed),
     ZKT_CASE(recursive_watch_sees_descendants_and_ends_at_stop),
     ZKT_CASE(a_failing_add_watch_finalizes_before_returning),
+    ZKT_CASE(a_one_shot_watch_beside_a_persistent_one_leaves_it_in_place),
     ZKT_END,
 };

@@ -1,8 +1,9 @@
 /*
  * libzkclient: a ZooKeeper client. This header is read top down: version and results,
  * options, the client's life cycle, blocking operations, async operations, transactions
- * and read batches, the ensemble's configuration, the recipes (lock, semaphore, election),
- * value types and their free functions (C wants the types declared first, so they are).
+ * and read batches, the ensemble's configuration, the recipes (locks, semaphore, election,
+ * barriers, counters, parties), value types and their free functions (C wants the types
+ * declared first, so they are).
  *
  * Results. A fallible function returns a zk_result: ZK_RESULT_OK (0), one of ZooKeeper's
  * own codes with its own number (ZK_RESULT_NO_NODE is -101, ...), or one of the client's,
@@ -17,10 +18,11 @@
  * argument may be freed once the call returns. What the library allocates for the caller
  * has one free function each: zk_options_free, zk_client_free, zk_txn_free,
  * zk_txn_results_free, zk_read_batch_free, zk_read_results_free, zk_config_free,
- * zk_lock_free, zk_semaphore_free, zk_election_free, zk_buffer_free, zk_string_free,
- * zk_string_list_free, zk_acl_list_free and zk_identity_list_free. Each takes NULL as a
- * no-op. Pointers handed to a callback are
- * borrowed for the call only.
+ * zk_buffer_free, zk_string_free, zk_string_list_free, zk_acl_list_free,
+ * zk_identity_list_free, and each recipe handle's own (zk_lock_free, zk_barrier_free, ...).
+ * Each takes NULL as a no-op. A recipe handle keeps its own reference to its client's
+ * session, so it may outlive the client (its calls then return ZK_RESULT_CLOSED). Pointers
+ * handed to a callback are borrowed for the call only.
  *
  * Strings and bytes. Paths and other strings are NUL-terminated UTF-8 (else
  * ZK_RESULT_INVALID_UTF8). Paths are relative to the chroot and checked as the server
@@ -364,9 +366,38 @@ typedef uint32_t zk_lock_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// How a zk_counter writes its value, and its type.
+enum zk_counter_form
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // kazoo's Counter: the integer as decimal ASCII text ("5", "-2"); int64_t.
+  ZK_COUNTER_FORM_INT = 1,
+  // kazoo's Counter with a float default: Python's repr of the value ("3.0", "1e+16");
+  // double.
+  ZK_COUNTER_FORM_FLOAT = 2,
+  // Curator's SharedCount (kazoo's support_curator=True): a 4-byte big-endian int;
+  // int64_t calls, values in int32_t's range.
+  ZK_COUNTER_FORM_CURATOR = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zk_counter_form zk_counter_form;
+#else
+typedef uint32_t zk_counter_form;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // A node's ACL as the server returned it (opaque). Read it with zk_acl_list_len and
 // zk_acl_list_get; free it with zk_acl_list_free.
 typedef struct zk_acl_list zk_acl_list;
+
+// A barrier (opaque): up while the node at its path exists, as kazoo's Barrier and
+// Curator's DistributedBarrier. Thread-safe: one thread may wait while another cancels.
+// It keeps its own reference to the client's session: after zk_client_free its calls
+// return ZK_RESULT_CLOSED, and it must still be freed with zk_barrier_free.
+typedef struct zk_barrier zk_barrier;
 
 // A ZooKeeper client (opaque). Thread-safe: share one between threads.
 typedef struct zk_client zk_client;
@@ -375,6 +406,16 @@ typedef struct zk_client zk_client;
 // zk_config_version, zk_config_member_count, zk_config_member_get and
 // zk_config_connect_string; free it with zk_config_free.
 typedef struct zk_config zk_config;
+
+// A counter (opaque) at one path. Thread-safe. Like every recipe handle it outlives its
+// client safely: after zk_client_free its calls return ZK_RESULT_CLOSED.
+typedef struct zk_counter zk_counter;
+
+// A member of a double barrier (opaque), as kazoo's DoubleBarrier: an ephemeral
+// path/<uuid4 hex> holding the identifier, and path/ready made by the member that
+// completes the set. Thread-safe: one thread may enter or leave while another cancels.
+// Like zk_barrier, it outlives its client safely.
+typedef struct zk_double_barrier zk_double_barrier;
 
 // A contender in the election on a path (opaque), with kazoo (and Curator) programs on
 // the same path. Thread-safe, as zk_lock. Free it with zk_election_free, which resigns.
@@ -391,6 +432,11 @@ typedef struct zk_lock zk_lock;
 
 // Client settings (opaque). Not thread-safe. zk_client_new copies them.
 typedef struct zk_options zk_options;
+
+// Our membership of a party or a shallow party (opaque). Thread-safe. Like every recipe
+// handle it outlives its client safely: after zk_client_free its calls return
+// ZK_RESULT_CLOSED.
+typedef struct zk_party zk_party;
 
 // A read batch being built (opaque): gets and child listings that zk_multi_read sends in
 // one request. Not thread-safe. Free with zk_read_batch_free.
@@ -913,10 +959,11 @@ zk_result zk_sync(struct zk_client *client, const char *path, uint32_t timeout_m
 // the session, then once more with ZK_EVENT_TYPE_PERSISTENT_WATCH_REMOVED or a session
 // event (ZK_EVENT_TYPE_NONE), then its finalizer runs. If this fails the callback never
 // runs. The watch is restored after a reconnect; events from while the client was away
-// are not replayed. On ZooKeeper 3.9 every kind of watch on a path is kept apart. 3.8 keeps
-// one watch mode per path and session: a one-shot watch set on the path afterwards (or a
-// second persistent mode) replaces this one on the server, which then drops it when the
-// one-shot watch fires; on 3.8 do not mix modes on one path.
+// are not replayed. One-shot and persistent watches on one path coexist on every server
+// (3.8 keeps one watch mode per path and session, so there the client adds its
+// persistent mode back after each one-shot watch set or removed on the path). Both
+// persistent modes on one path do not coexist on 3.8: the recursive one is kept, and the
+// non-recursive one then gets no ZK_EVENT_TYPE_NODE_CHILDREN_CHANGED.
 zk_result zk_add_watch(struct zk_client *client,
                        const char *path,
                        bool recursive,
@@ -1512,6 +1559,156 @@ zk_result zk_election_contenders(const struct zk_election *election, struct zk_s
 
 // Resigns if leading and frees the election, as zk_lock_free.
 void zk_election_free(struct zk_election *election);
+
+// Makes a barrier at path and writes it to *out (free with zk_barrier_free). Nothing is
+// sent. ZK_RESULT_INVALID_PATH if the server would refuse path.
+zk_result zk_barrier_new(struct zk_client *client, const char *path, struct zk_barrier **out);
+
+// Puts the barrier up: creates its node, and missing parents, unless it exists.
+zk_result zk_barrier_create(struct zk_barrier *barrier, uint32_t timeout_ms);
+
+// Takes the barrier down (deletes its node). *removed_out (optional) says whether this
+// call removed it (false: it was not there). ZK_RESULT_NOT_EMPTY if the node has children.
+zk_result zk_barrier_remove(struct zk_barrier *barrier, uint32_t timeout_ms, bool *removed_out);
+
+// Waits until the barrier is down (its node does not exist), which may be at once.
+// ZK_RESULT_TIMED_OUT if it is still up after timeout_ms (0: the operation timeout), or
+// when zk_barrier_cancel is called meanwhile. Repeated timed waits share one watch.
+zk_result zk_barrier_wait(struct zk_barrier *barrier, uint32_t timeout_ms);
+
+// Ends the zk_barrier_wait calls in progress on this barrier, on any thread, with
+// ZK_RESULT_TIMED_OUT; waits that start later are not affected.
+zk_result zk_barrier_cancel(struct zk_barrier *barrier);
+
+// Frees a barrier; its node stays as it is. NULL is a no-op. No call on it may be in
+// progress.
+void zk_barrier_free(struct zk_barrier *barrier);
+
+// Makes a member of the double barrier at path that opens once num_clients (at least 1)
+// have entered, and writes it to *out (free with zk_double_barrier_free). identifier
+// (optional) is the member node's data; NULL gives kazoo's default, "<host name>-<pid>".
+// Nothing is sent. ZK_RESULT_INVALID_ARGUMENT for num_clients 0.
+zk_result zk_double_barrier_new(struct zk_client *client,
+                                const char *path,
+                                uint32_t num_clients,
+                                const char *identifier,
+                                struct zk_double_barrier **out);
+
+// Enters: adds our member node (and path, if missing) and waits until num_clients
+// members have entered. On any failure, ZK_RESULT_TIMED_OUT after timeout_ms (0: the
+// operation timeout) or a zk_double_barrier_cancel included, our node is removed before
+// the call returns, so a member that gave up is not counted.
+zk_result zk_double_barrier_enter(struct zk_double_barrier *barrier, uint32_t timeout_ms);
+
+// Leaves: removes path/ready and our node, and waits until every member has left. On
+// any failure (a deadline or a cancel included) our node is removed before the call
+// returns.
+zk_result zk_double_barrier_leave(struct zk_double_barrier *barrier, uint32_t timeout_ms);
+
+// Ends the enter and leave calls in progress on this member, on any thread, with
+// ZK_RESULT_TIMED_OUT (they remove our node first); later calls are not affected.
+zk_result zk_double_barrier_cancel(struct zk_double_barrier *barrier);
+
+// Writes our member node's path, "<path>/<uuid4 hex>", to *out (free with
+// zk_string_free).
+zk_result zk_double_barrier_node_path(const struct zk_double_barrier *barrier, char **out);
+
+// True between a zk_double_barrier_enter that returned ZK_RESULT_OK and the next leave;
+// false for NULL.
+bool zk_double_barrier_participating(const struct zk_double_barrier *barrier);
+
+// Frees a member. One that has entered and not left has its node removed first (a
+// blocking delete, up to the operation timeout), so the others are not held by a member
+// that is gone. NULL is a no-op. No call on it may be in progress.
+void zk_double_barrier_free(struct zk_double_barrier *barrier);
+
+// Makes a counter at path in form (a zk_counter_form) and writes it to *out (free with
+// zk_counter_free). Its value is 0 while the node is missing or empty; the first read or
+// change makes the node. Nothing is sent here. ZK_RESULT_INVALID_ARGUMENT for an unknown
+// form.
+zk_result zk_counter_new(struct zk_client *client,
+                         const char *path,
+                         uint32_t form,
+                         struct zk_counter **out);
+
+// Adds delta (negative to subtract) to an integer counter (ZK_COUNTER_FORM_INT or
+// _CURATOR; else ZK_RESULT_INVALID_ARGUMENT), by compare-and-set, tried again while other
+// clients change the node, until timeout_ms (ZK_RESULT_TIMED_OUT). The values before and
+// after this change go to *pre_out and *post_out (both optional): kazoo's pre_value and
+// post_value. A result beyond the form's range is ZK_RESULT_INVALID_ARGUMENT, and data
+// that is not this form's is ZK_RESULT_MARSHALLING_ERROR; nothing is written then.
+// ZK_RESULT_CONNECTION_LOSS when the connection was lost during the write: the change
+// may or may not have been made, and is not retried (a retry could count it twice).
+zk_result zk_counter_add(struct zk_counter *counter,
+                         int64_t delta,
+                         uint32_t timeout_ms,
+                         int64_t *pre_out,
+                         int64_t *post_out);
+
+// zk_counter_add for a ZK_COUNTER_FORM_FLOAT counter (any other is
+// ZK_RESULT_INVALID_ARGUMENT).
+zk_result zk_counter_add_float(struct zk_counter *counter,
+                               double delta,
+                               uint32_t timeout_ms,
+                               double *pre_out,
+                               double *post_out);
+
+// Reads an integer counter's value into *out (ZK_RESULT_INVALID_ARGUMENT for a float
+// counter; ZK_RESULT_MARSHALLING_ERROR when the node holds something else).
+zk_result zk_counter_value(struct zk_counter *counter, uint32_t timeout_ms, int64_t *out);
+
+// Reads a ZK_COUNTER_FORM_FLOAT counter's value into *out.
+zk_result zk_counter_value_float(struct zk_counter *counter, uint32_t timeout_ms, double *out);
+
+// Frees a counter; its node stays. NULL is a no-op. No call on it may be in progress.
+void zk_counter_free(struct zk_counter *counter);
+
+// Makes our membership of the party at path, as kazoo's Party: our node will be
+// "<path>/<uuid4 hex>__party__", ephemeral, holding identifier (optional; NULL is "").
+// Writes it to *out (free with zk_party_free). Nothing is sent until zk_party_join.
+zk_result zk_party_new(struct zk_client *client,
+                       const char *path,
+                       const char *identifier,
+                       struct zk_party **out);
+
+// Makes our membership of the shallow party at path, as kazoo's ShallowParty: our node
+// will be "<path>/<uuid4 hex>-<identifier>", ephemeral, without data, so listing members
+// is one read. ZK_RESULT_INVALID_ARGUMENT when identifier cannot be part of a node name
+// (a '/', a character the server refuses). Writes it to *out (free with zk_party_free).
+zk_result zk_party_new_shallow(struct zk_client *client,
+                               const char *path,
+                               const char *identifier,
+                               struct zk_party **out);
+
+// Joins (makes path if missing). Joining again is fine, and so is a join whose reply was
+// lost: either way there is one node, found by its unique name.
+zk_result zk_party_join(struct zk_party *party, uint32_t timeout_ms);
+
+// Leaves: *removed_out (optional) says whether our node was removed (false: it was not
+// there). Leaving again is fine.
+zk_result zk_party_leave(struct zk_party *party, uint32_t timeout_ms, bool *removed_out);
+
+// Writes the members' identifiers to *out (free with zk_string_list_free), in the order
+// of their node names: a party's node data (read in batches, one round trip per 128
+// members; data that is not UTF-8 is read lossily), a shallow party's names after their
+// first '-'. None while path does not exist.
+zk_result zk_party_members(struct zk_party *party,
+                           uint32_t timeout_ms,
+                           struct zk_string_list **out);
+
+// Writes the number of members to *out (one read; kazoo's len).
+zk_result zk_party_len(struct zk_party *party, uint32_t timeout_ms, size_t *out);
+
+// Writes our node's path to *out (free with zk_string_free).
+zk_result zk_party_node_path(const struct zk_party *party, char **out);
+
+// True between a zk_party_join that returned ZK_RESULT_OK and the next leave; false for
+// NULL. It says nothing of the session: an expired session took our node with it.
+bool zk_party_participating(const struct zk_party *party);
+
+// Frees a membership. One that has joined leaves first (a blocking delete, up to the
+// operation timeout). NULL is a no-op. No call on it may be in progress.
+void zk_party_free(struct zk_party *party);
 
 // Frees the bytes of a buffer the library filled and sets it to {NULL, 0}. NULL, a zeroed
 // buffer or one already freed is a no-op.

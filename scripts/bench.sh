@@ -7,6 +7,10 @@
 #            library that `make` builds (target/release/libzkclient.so, the file `make
 #            install` copies)
 #   zkclient-static  the same driver linked with target/release/libzkclient.a (peak RSS only)
+#   cclient-on-zkclient  the official client's program (zkbench_cclient, the same binary as
+#            cclient) run on libzookeeper_mt, this library's zookeeper.h (compat/), through
+#            LD_LIBRARY_PATH: the price of the translation, and what a program written for
+#            the official client gains without a rebuild
 #   zkclient-notls  the shared library built without the `tls` cargo feature (`make
 #            NO_TLS=1`, here in target/bench-notls; peak RSS only: what a user who needs no
 #            TLS links; Debian's C client has no TLS)
@@ -34,7 +38,7 @@
 # Environment (full run): BENCH_REPEAT (3), BENCH_SECONDS measured seconds per run (2),
 # BENCH_WARMUP ops before measuring (500), BENCH_IDLE_CLIENTS (50), BENCH_WATCHES (10000),
 # BENCH_PIN_SERVER (0), BENCH_CLIENTS (subset of "raw cclient kazoo zkclient
-# zkclient-static zkclient-notls"), BENCH_WORKLOADS (subset of the labels: sync_get rss sync_set
+# zkclient-static zkclient-notls cclient-on-zkclient"), BENCH_WORKLOADS (subset of the labels: sync_get rss sync_set
 # create_delete async_get_1 async_get_16 async_get_256 async_get_256_pinned threads_1
 # threads_2 threads_8 threads_32 idle_clients watches watch_latency).
 # Exit status: non-zero only if the build or the server start fails or a benchmark program
@@ -63,7 +67,7 @@ else
     IDLE_K=${BENCH_IDLE_CLIENTS:-50} WATCHES=${BENCH_WATCHES:-10000} TMO=180 SERVER_WARM=5
     RSS_OPS=2000
 fi
-CLIENTS=${BENCH_CLIENTS:-raw cclient kazoo zkclient zkclient-static zkclient-notls}
+CLIENTS=${BENCH_CLIENTS:-raw cclient kazoo zkclient zkclient-static zkclient-notls cclient-on-zkclient}
 PY=/usr/bin/python3 # Debian's, which has kazoo
 OUT=target/bench
 mkdir -p "$OUT"
@@ -89,6 +93,12 @@ cc "${CFLAGS[@]}" -DUSE_ZKCLIENT -Iinclude -o "$OUT/zkbench_zkclient_notls" benc
 cc "${CFLAGS[@]}" -DUSE_ZOOKEEPER_MT -o "$OUT/zkbench_cclient" bench/zkbench.c \
     -lzookeeper_mt -lpthread || die "building zkbench (C client) failed"
 cc "${CFLAGS[@]}" -o "$OUT/rawbench" bench/rawbench.c || die "building rawbench failed"
+# the official client's binary on our libzookeeper_mt: its SONAME in a folder of its own
+compat_lib=$PWD/$OUT/compat-lib
+mkdir -p "$compat_lib"
+ln -sf "$lib/libzookeeper_mt.so" "$compat_lib/libzookeeper_mt.so.2"
+LD_LIBRARY_PATH=$compat_lib ldd "$OUT/zkbench_cclient" | grep -q "$compat_lib/libzookeeper_mt.so.2" \
+    || die "zkbench_cclient does not load $compat_lib/libzookeeper_mt.so.2"
 "$PY" -c 'import kazoo' 2>/dev/null || die "$PY cannot import kazoo (apt-get install python3-kazoo)"
 
 # ---------------------------------------------------------------- server
@@ -136,10 +146,11 @@ run() {
         zkclient-static) cmd=("$OUT/zkbench_zkclient_static") ;;
         zkclient-notls) cmd=("$OUT/zkbench_zkclient_notls") ;;
         kazoo) cmd=("$PY" bench/kazoo_bench.py) ;;
+        cclient-on-zkclient) cmd=(env LD_LIBRARY_PATH="$compat_lib" "$OUT/zkbench_cclient") ;;
     esac
     local out rc
     # the other builds of zkbench_zkclient name themselves
-    [[ $client == zkclient-* ]] && set -- "$@" client="$client"
+    [[ $client == zkclient-* || $client == cclient-* ]] && set -- "$@" client="$client"
     out=$(timeout -k 5 "$TMO" "${cmd[@]}" "$wl" hosts="$ZK_HOSTS" seconds="$SECS" \
         warmup="$WARMUP" "$@" 2>"$work/stderr")
     rc=$?
@@ -165,31 +176,31 @@ run() {
 
 # label|workload|args|clients that can run it[|pinned: with the server on core 0]
 PLAN=(
-    "sync_get|sync_get||raw cclient kazoo zkclient"
+    "sync_get|sync_get||raw cclient kazoo zkclient cclient-on-zkclient"
     # peak RSS: short, and noisy (±10 %), so five runs per repeat
-    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls"
-    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls"
-    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls"
-    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls"
-    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls"
-    "sync_set|sync_set||raw cclient kazoo zkclient"
-    "create_delete|create_delete||raw cclient kazoo zkclient"
-    "async_get_1|async_get|inflight=1|raw cclient kazoo zkclient"
+    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls cclient-on-zkclient"
+    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls cclient-on-zkclient"
+    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls cclient-on-zkclient"
+    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls cclient-on-zkclient"
+    "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls cclient-on-zkclient"
+    "sync_set|sync_set||raw cclient kazoo zkclient cclient-on-zkclient"
+    "create_delete|create_delete||raw cclient kazoo zkclient cclient-on-zkclient"
+    "async_get_1|async_get|inflight=1|raw cclient kazoo zkclient cclient-on-zkclient"
     # throughput at depth is the server's, which is bimodal: three runs per repeat
-    "async_get_16|async_get|inflight=16|raw cclient kazoo zkclient"
-    "async_get_16|async_get|inflight=16|raw cclient kazoo zkclient"
-    "async_get_16|async_get|inflight=16|raw cclient kazoo zkclient"
-    "async_get_256|async_get|inflight=256|raw cclient kazoo zkclient"
-    "async_get_256|async_get|inflight=256|raw cclient kazoo zkclient"
-    "async_get_256|async_get|inflight=256|raw cclient kazoo zkclient"
-    "async_get_256_pinned|async_get|inflight=256|raw cclient kazoo zkclient|pinned"
-    "threads_1|threads|threads=1|cclient kazoo zkclient"
-    "threads_2|threads|threads=2|cclient kazoo zkclient"
-    "threads_8|threads|threads=8|cclient kazoo zkclient"
-    "threads_32|threads|threads=32|cclient kazoo zkclient"
-    "idle_clients|idle_clients|clients=$IDLE_K|cclient kazoo zkclient"
-    "watches|watches|watches=$WATCHES|cclient kazoo zkclient"
-    "watch_latency|watch_latency||cclient kazoo zkclient"
+    "async_get_16|async_get|inflight=16|raw cclient kazoo zkclient cclient-on-zkclient"
+    "async_get_16|async_get|inflight=16|raw cclient kazoo zkclient cclient-on-zkclient"
+    "async_get_16|async_get|inflight=16|raw cclient kazoo zkclient cclient-on-zkclient"
+    "async_get_256|async_get|inflight=256|raw cclient kazoo zkclient cclient-on-zkclient"
+    "async_get_256|async_get|inflight=256|raw cclient kazoo zkclient cclient-on-zkclient"
+    "async_get_256|async_get|inflight=256|raw cclient kazoo zkclient cclient-on-zkclient"
+    "async_get_256_pinned|async_get|inflight=256|raw cclient kazoo zkclient cclient-on-zkclient|pinned"
+    "threads_1|threads|threads=1|cclient kazoo zkclient cclient-on-zkclient"
+    "threads_2|threads|threads=2|cclient kazoo zkclient cclient-on-zkclient"
+    "threads_8|threads|threads=8|cclient kazoo zkclient cclient-on-zkclient"
+    "threads_32|threads|threads=32|cclient kazoo zkclient cclient-on-zkclient"
+    "idle_clients|idle_clients|clients=$IDLE_K|cclient kazoo zkclient cclient-on-zkclient"
+    "watches|watches|watches=$WATCHES|cclient kazoo zkclient cclient-on-zkclient"
+    "watch_latency|watch_latency||cclient kazoo zkclient cclient-on-zkclient"
 )
 
 # nodes: /bench, /bench/data (100 bytes), /bench/w/n000000.. for the watch workload

@@ -80,6 +80,11 @@ check "files and symlinks: lib/libzkclient.so.$version, .so.$major, .so, .a, pkg
 check "SONAME of libzkclient.so.$version is libzkclient.so.$major" \
     bash -c "readelf -d '$prefix/lib/libzkclient.so.$version' | grep -q 'SONAME.*\[libzkclient.so.$major\]'"
 
+check "lib/zkclient-compat: libzookeeper_mt.so.2 (SONAME libzookeeper_mt.so.2), .so, .a" \
+    bash -c "readelf -d '$prefix/lib/zkclient-compat/libzookeeper_mt.so.2' | grep -q 'SONAME.*\\[libzookeeper_mt.so.2\\]' &&
+        [[ \$(readlink '$prefix/lib/zkclient-compat/libzookeeper_mt.so') == libzookeeper_mt.so.2 ]] &&
+        [[ -f '$prefix/lib/zkclient-compat/libzookeeper_mt.a' ]]"
+
 # capi/build.rs links gcc's unwinder into the .so (libgcc_eh.a, as -static-libgcc would):
 # the library loads no libgcc_s. It exports the C API's zk_* functions and nothing else:
 # no unwinder, no Rust symbols, no test hooks (zk__*).

@@ -18,6 +18,7 @@ set -euo pipefail
 PACKAGES=(
     zookeeper             # the server that scripts/zkharness.py starts
     libzookeeper-mt-dev   # the official C client, for the benchmarks
+    zookeeper-bin         # cli_mt and load_gen, run unchanged on libzookeeper_mt (compat/)
     python3-kazoo         # the Python client, for the benchmarks (for /usr/bin/python3)
     valgrind
     pkg-config

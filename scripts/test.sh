@@ -19,7 +19,8 @@
 #   5. make install into a temp prefix, then C, C++, the C samples and Go built against it
 #      with pkg-config, outside the tree.
 #   6. The sample CLI (bindings/c/zkcli) and the benchmark's smoke run, on real servers.
-#   7. The model check of the socket-reading hand-off (loom, src/session/reader/model.rs).
+#   7. The model check of the socket-reading hand-off (loom, src/session/reader/model.rs),
+#      started after the build and run niced in the background beside steps 2-6.
 #   8. The fuzz targets build (fuzz/; the unit tests replay their corpus).
 #   9. clippy with warnings as errors (with and without TLS), and rustfmt --check.
 # Exits non-zero if anything fails. The last line is "all: N passed, M failed (T s)".
@@ -36,6 +37,15 @@ export ZK_VERSION=3.8
 . scripts/suite.sh
 
 suite "build (make: cargo build --release)" make
+# The reader hand-off (src/session/reader.rs), the shipped code under loom's primitives,
+# in every interleaving at preemption bound 2. Its own target directory (the cfg changes
+# every crate's build), optimised without LTO: loom's search is the slow part. It needs
+# no server and takes minutes of CPU, so it runs niced beside the suites below, which
+# spend most of their time waiting on servers; its result is reported in its place.
+loom="model check of the reader hand-off (loom)"
+suite_bg "$loom" env RUSTFLAGS="--cfg loom" \
+    CARGO_TARGET_DIR=target/loom CARGO_PROFILE_RELEASE_LTO=off \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo test --locked --release -p zkclient --lib reader::model
 suite "rust tests (unit, header, integration vs real ZooKeeper 3.8)" cargo test --locked
 suite "rust tests without TLS (--no-default-features: unit, no_tls, client_ops)" \
     cargo test --locked --no-default-features --lib --test no_tls --test client_ops
@@ -49,6 +59,8 @@ suite "rust tests on ZooKeeper 3.9.5 (client_*, faults_readonly)" env ZK_VERSION
 suite "C tests (ASan + valgrind, real ZooKeeper 3.8; builds its test-hooks library)" bash ctest/run.sh
 suite "C tests on ZooKeeper 3.9.5 (ASan; all but the fault tests)" env ZK_VERSION=3.9 \
     CTEST_NO_VALGRIND=1 bash ctest/run.sh -x faults_
+suite "zookeeper.h drop-in: libzookeeper_mt vs Debian's (C suite, cli_mt, load_gen; real ZooKeeper 3.8)" \
+    bash compat/tests/run.sh
 suite "Go tests (vet, -race, real ZooKeeper 3.8)" env ZK_SKIP_BUILD=1 bash scripts/go-test.sh
 suite "Go tests on ZooKeeper 3.9.5 (vet, -race)" env ZK_VERSION=3.9 ZK_SKIP_BUILD=1 \
     bash scripts/go-test.sh
@@ -56,12 +68,7 @@ suite "README quick starts (C, Go, Rust; real ZooKeeper)" env ZK_SKIP_BUILD=1 ba
 suite "make install + pkg-config builds (C, C++, samples, Go)" bash scripts/install-test.sh
 suite "zkcli smoke (real ZooKeeper)" bash scripts/zkcli-smoke.sh
 suite "benchmark smoke (real ZooKeeper)" bash scripts/bench.sh --smoke
-# The reader hand-off (src/session/reader.rs), the shipped code under loom's primitives,
-# in every interleaving at preemption bound 2. Its own target directory (the cfg changes
-# every crate's build), optimised without LTO: loom's search is the slow part.
-suite "model check of the reader hand-off (loom)" env RUSTFLAGS="--cfg loom" \
-    CARGO_TARGET_DIR=target/loom CARGO_PROFILE_RELEASE_LTO=off \
-    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo test --locked --release -p zkclient --lib reader::model
+suite_join "$loom"
 # The fuzz targets (fuzz/, a crate outside the workspace) still build; their corpus is
 # replayed by the unit tests above. Fuzzing itself is not run here (README, Contributing).
 suite "fuzz targets build (cargo check fuzz/)" env CARGO_TARGET_DIR=target/fuzz-check \

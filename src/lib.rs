@@ -24,6 +24,6 @@ pub use client::multi;
 pub use client::{
     acl, Acl, Client, ClientId, ClientInfo, ConnectError, CreateOptions, Created, EnsembleConfig,
     EventType, Id, KeeperState, ListenerFn, LogFn, LogLevel, Options, PersistentFn, Reconfig,
-    RetryPolicy, Sasl, Stat, State, TlsOptions, WatchFn, WatchedEvent, WatcherType, WeakClient,
+    RetryPolicy, Sasl, Stat, State, TlsOptions, WatchFn, WatchedEvent, WatcherType,
 };
 pub use error::{Error, Result};

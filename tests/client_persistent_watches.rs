@@ -273,37 +273,195 @@ fn one_persistent_mode_is_removed_alone_on_39_and_where_unambiguous_on_38() {
     c.delete("/pw-kinds", -1, true, None).unwrap();
 }
 
+/// A one-shot watch through `f` that sends its event type.
+fn once() -> (zkclient::WatchFn, mpsc::Receiver<EventType>) {
+    let (tx, rx) = mpsc::channel();
+    (Box::new(move |e| tx.send(e.event_type).unwrap()), rx)
+}
+
+// 3.8 keeps one watch mode per path and session (ZOOKEEPER-4466); the client adds its
+// persistent modes back after each one-shot registration, so these hold on both servers.
 #[test]
-fn a_one_shot_watch_beside_a_persistent_one_coexists_on_39_and_takes_over_on_38() {
+fn a_one_shot_watch_beside_a_persistent_one_fires_once_and_the_persistent_one_stays() {
     let cluster = harness::shared();
-    let is_39 = cluster.version() >= harness::ServerVersion::V3_9;
     let c = connect(cluster.hosts());
     let other = connect(cluster.hosts());
     fresh(&c, "/pw-mix");
     let drops = Arc::new(AtomicUsize::new(0));
     let (p, prx) = recorder(&drops);
     c.add_watch("/pw-mix", false, p, None).unwrap();
-    let (tx, once) = mpsc::channel();
-    c.get(
-        "/pw-mix",
-        Some(Box::new(move |e| tx.send(e.event_type).unwrap())),
-        None,
-    )
-    .unwrap();
+    let (f, data_once) = once();
+    c.get("/pw-mix", Some(f), None).unwrap();
+    let (f, child_once) = once();
+    c.get_children("/pw-mix", Some(f), false, None).unwrap();
     other.set("/pw-mix", b"1", -1, None).unwrap();
-    assert_eq!(once.recv_timeout(WAIT).unwrap(), EventType::NodeDataChanged);
+    assert_eq!(
+        data_once.recv_timeout(WAIT).unwrap(),
+        EventType::NodeDataChanged
+    );
     assert_eq!(next(&prx), (EventType::NodeDataChanged, "/pw-mix".into()));
     other.set("/pw-mix", b"2", -1, None).unwrap();
-    if is_39 {
-        // Each mode is kept apart: the persistent watch stays.
-        assert_eq!(next(&prx), (EventType::NodeDataChanged, "/pw-mix".into()));
-    } else {
-        // 3.8 keeps one mode per path: the one-shot registration replaced the persistent
-        // one on the server, which dropped it when it fired (ZOOKEEPER-4466). The client
-        // documents this on add_watch: do not mix modes on one path on 3.8.
-        quiet(&prx);
-    }
+    assert_eq!(next(&prx), (EventType::NodeDataChanged, "/pw-mix".into()));
+    other
+        .create("/pw-mix/c", b"", &CreateOptions::default(), false, None)
+        .unwrap();
+    assert_eq!(
+        child_once.recv_timeout(WAIT).unwrap(),
+        EventType::NodeChildrenChanged
+    );
+    assert_eq!(
+        next(&prx),
+        (EventType::NodeChildrenChanged, "/pw-mix".into())
+    );
+    other.delete("/pw-mix/c", -1, false, None).unwrap();
+    assert_eq!(
+        next(&prx),
+        (EventType::NodeChildrenChanged, "/pw-mix".into())
+    );
+    // Each one-shot watch fired once.
+    assert!(data_once.try_recv().is_err() && child_once.try_recv().is_err());
     c.remove_watches("/pw-mix", WatcherType::Any, false, None)
         .unwrap();
     c.delete("/pw-mix", -1, true, None).unwrap();
+}
+
+#[test]
+fn a_recursive_watch_keeps_its_subtree_beside_a_one_shot_watch_on_its_root() {
+    let cluster = harness::shared();
+    let c = connect(cluster.hosts());
+    let other = connect(cluster.hosts());
+    fresh(&c, "/pw-mixr");
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (r, rrx) = recorder(&drops);
+    c.add_watch("/pw-mixr", true, r, None).unwrap();
+    let (f, exists_once) = once();
+    c.exists("/pw-mixr", Some(f), None).unwrap();
+    other.set("/pw-mixr", b"1", -1, None).unwrap();
+    assert_eq!(
+        exists_once.recv_timeout(WAIT).unwrap(),
+        EventType::NodeDataChanged
+    );
+    assert_eq!(next(&rrx), (EventType::NodeDataChanged, "/pw-mixr".into()));
+    // The subtree is still watched after the one-shot watch fired.
+    other
+        .create("/pw-mixr/a", b"", &CreateOptions::default(), false, None)
+        .unwrap();
+    assert_eq!(next(&rrx), (EventType::NodeCreated, "/pw-mixr/a".into()));
+    other.set("/pw-mixr/a", b"x", -1, None).unwrap();
+    assert_eq!(
+        next(&rrx),
+        (EventType::NodeDataChanged, "/pw-mixr/a".into())
+    );
+    c.remove_watches("/pw-mixr", WatcherType::Any, false, None)
+        .unwrap();
+    c.delete("/pw-mixr", -1, true, None).unwrap();
+}
+
+#[test]
+fn both_persistent_modes_on_one_path_keep_every_event_on_39_and_the_recursive_one_wins_on_38() {
+    let cluster = harness::shared();
+    let is_39 = cluster.version() >= harness::ServerVersion::V3_9;
+    let c = connect(cluster.hosts());
+    let other = connect(cluster.hosts());
+    fresh(&c, "/pw-both");
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (r, rrx) = recorder(&drops);
+    c.add_watch("/pw-both", true, r, None).unwrap();
+    let (p, prx) = recorder(&drops);
+    c.add_watch("/pw-both", false, p, None).unwrap();
+    other.set("/pw-both", b"1", -1, None).unwrap();
+    assert_eq!(next(&rrx), (EventType::NodeDataChanged, "/pw-both".into()));
+    assert_eq!(next(&prx), (EventType::NodeDataChanged, "/pw-both".into()));
+    other
+        .create("/pw-both/a", b"", &CreateOptions::default(), false, None)
+        .unwrap();
+    // The recursive watch keeps its subtree on both servers.
+    assert_eq!(next(&rrx), (EventType::NodeCreated, "/pw-both/a".into()));
+    if is_39 {
+        assert_eq!(
+            next(&prx),
+            (EventType::NodeChildrenChanged, "/pw-both".into())
+        );
+    } else {
+        // 3.8 registers both modes in both of its watch managers, one mode per path: the
+        // client keeps the recursive one there (added back last), whose mode takes no
+        // child events, so the persistent watch misses the path's child events. Said on
+        // add_watch.
+        quiet(&prx);
+    }
+    c.remove_watches("/pw-both", WatcherType::Any, false, None)
+        .unwrap();
+    c.delete("/pw-both", -1, true, None).unwrap();
+}
+
+#[test]
+fn removing_one_shot_watches_leaves_the_persistent_watch_on_the_path() {
+    let cluster = harness::shared();
+    let c = connect(cluster.hosts());
+    let other = connect(cluster.hosts());
+    fresh(&c, "/pw-mixrm");
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (p, prx) = recorder(&drops);
+    c.add_watch("/pw-mixrm", false, p, None).unwrap();
+    let (f, data_once) = once();
+    c.get("/pw-mixrm", Some(f), None).unwrap();
+    let (f, child_once) = once();
+    c.get_children("/pw-mixrm", Some(f), false, None).unwrap();
+    c.remove_watches("/pw-mixrm", WatcherType::Data, false, None)
+        .unwrap();
+    c.remove_watches("/pw-mixrm", WatcherType::Children, false, None)
+        .unwrap();
+    assert_eq!(
+        data_once.recv_timeout(WAIT).unwrap(),
+        EventType::DataWatchRemoved
+    );
+    assert_eq!(
+        child_once.recv_timeout(WAIT).unwrap(),
+        EventType::ChildWatchRemoved
+    );
+    other.set("/pw-mixrm", b"1", -1, None).unwrap();
+    assert_eq!(next(&prx), (EventType::NodeDataChanged, "/pw-mixrm".into()));
+    other
+        .create("/pw-mixrm/c", b"", &CreateOptions::default(), false, None)
+        .unwrap();
+    assert_eq!(
+        next(&prx),
+        (EventType::NodeChildrenChanged, "/pw-mixrm".into())
+    );
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    c.remove_watches("/pw-mixrm", WatcherType::Any, false, None)
+        .unwrap();
+    c.delete("/pw-mixrm", -1, true, None).unwrap();
+}
+
+#[test]
+fn an_async_one_shot_watch_beside_a_persistent_one_leaves_it_in_place() {
+    let cluster = harness::shared();
+    let c = connect(cluster.hosts());
+    let other = connect(cluster.hosts());
+    fresh(&c, "/pw-mixa");
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (p, prx) = recorder(&drops);
+    c.add_watch("/pw-mixa", false, p, None).unwrap();
+    let (f, data_once) = once();
+    let (tx, done) = mpsc::channel();
+    c.get_async(
+        "/pw-mixa",
+        Some(f),
+        None,
+        Box::new(move |r| tx.send(r.map(|_| ())).unwrap()),
+    )
+    .unwrap();
+    done.recv_timeout(WAIT).unwrap().unwrap();
+    other.set("/pw-mixa", b"1", -1, None).unwrap();
+    assert_eq!(
+        data_once.recv_timeout(WAIT).unwrap(),
+        EventType::NodeDataChanged
+    );
+    assert_eq!(next(&prx), (EventType::NodeDataChanged, "/pw-mixa".into()));
+    other.set("/pw-mixa", b"2", -1, None).unwrap();
+    assert_eq!(next(&prx), (EventType::NodeDataChanged, "/pw-mixa".into()));
+    c.remove_watches("/pw-mixa", WatcherType::Any, false, None)
+        .unwrap();
+    c.delete("/pw-mixa", -1, true, None).unwrap();
 }

@@ -227,6 +227,57 @@ fn reconfig_errors_of_the_server_come_back_as_their_codes() {
 }
 
 #[test]
+fn a_reconfig_sent_while_another_is_in_progress_is_reconfig_in_progress() {
+    let e = ensemble();
+    let c = synced_client(&e);
+    let lines: Vec<String> = e.members.iter().map(|&i| e.cl.member_line(i)).collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    // The leader refuses a reconfig while the one it proposed last is not committed. Two
+    // pipelined on one connection reach it back to back; the window is the first one's
+    // quorum round trip, so a round may miss it: try a few.
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        let (tx, rx) = channel();
+        for _ in 0..4 {
+            let tx = tx.clone();
+            c.reconfig_async(
+                &Reconfig::Members(&lines),
+                -1,
+                None,
+                Box::new(move |r| {
+                    let _ = tx.send(r.map(|_| ()));
+                }),
+            )
+            .unwrap();
+        }
+        let round: Vec<_> = (0..4).map(|_| rx.recv_timeout(WAIT).unwrap()).collect();
+        assert!(
+            round[0].is_ok(),
+            "the first of a round goes through: {round:?}"
+        );
+        for r in &round {
+            assert!(
+                matches!(r, Ok(()) | Err(Error::ReconfigInProgress)),
+                "{round:?}"
+            );
+        }
+        seen.extend(round);
+        if seen.contains(&Err(Error::ReconfigInProgress)) {
+            break;
+        }
+    }
+    assert!(
+        seen.contains(&Err(Error::ReconfigInProgress)),
+        "no reconfig met another in progress in {} tries: {seen:?}",
+        seen.len()
+    );
+    // Once they are done, the ensemble takes the next one.
+    wait_until("a reconfig goes through again", WAIT, || {
+        c.reconfig(&Reconfig::Members(&lines), -1, None).is_ok()
+    });
+}
+
+#[test]
 fn a_standalone_server_has_an_empty_config_and_reconfig_disabled() {
     let c = connect(harness::shared().hosts());
     let (data, stat): (Vec<u8>, Stat) = c.get_config(None, None).unwrap();

@@ -351,6 +351,39 @@ impl Client {
     }
 }
 
+impl Client {
+    /// `add_auth` without blocking: `cb` gets the server's verdict on the event thread. A
+    /// credential the server takes is sent again after every reconnect.
+    pub fn add_auth_async(
+        &self,
+        scheme: &str,
+        credential: &[u8],
+        timeout: Option<Duration>,
+        cb: Callback<()>,
+    ) -> Result<()> {
+        super::options::check_auth(scheme, credential, self.session.max_frame())?;
+        if scheme == super::options::LEGACY_SASL_SCHEME {
+            return Err(Error::InvalidArgument);
+        }
+        let req = AuthPacket {
+            auth_type: 0,
+            scheme: scheme.to_string(),
+            auth: credential.to_vec(),
+        };
+        let session = self.session.downgrade();
+        let (scheme, credential) = (scheme.to_string(), credential.to_vec());
+        let finish = move |r: Result<Reply>| {
+            ok_reply(r)?;
+            if let Some(s) = session.upgrade() {
+                s.remember_auth(&scheme, &credential);
+            }
+            Ok(())
+        };
+        self.submit(OpCode::Auth, &req, None, None, timeout, then(finish, cb));
+        Ok(())
+    }
+}
+
 /// Turns the raw reply into the caller's result with `finish`, then hands it to `cb`.
 pub(super) fn then<T: 'static>(
     finish: impl FnOnce(Result<Reply>) -> Result<T> + Send + 'static,

@@ -74,11 +74,7 @@ impl From<ConnectError> for Error {
 
 /// A client that does not keep its session alive (`Client::downgrade`). A `Client` made
 /// from it by `upgrade` closes nothing when dropped: the session belongs to the original.
-/// What a helper that outlives a call holds (the ensemble follower, a recipe): it never
-/// keeps a dropped client's session alive, and its calls fail with CLOSED once the
-/// client is closed.
-#[derive(Clone)]
-pub struct WeakClient {
+struct WeakClient {
     session: WeakSession,
     default_acl: Vec<Acl>,
     command_retry: RetryPolicy,
@@ -86,9 +82,7 @@ pub struct WeakClient {
 }
 
 impl WeakClient {
-    /// A client sharing the original's session while the original lives (None after it
-    /// is dropped). Dropping it closes nothing.
-    pub fn upgrade(&self) -> Option<Client> {
+    fn upgrade(&self) -> Option<Client> {
         Some(Client {
             session: self.session.upgrade()?,
             default_acl: self.default_acl.clone(),
@@ -104,6 +98,12 @@ impl WeakClient {
 pub struct Created {
     pub path: String,
     pub stat: Option<Stat>,
+}
+
+/// Checks a node path as the server will (absolute, no empty or relative segments, no
+/// forbidden characters) without sending anything: `InvalidPath` when it would be refused.
+pub fn check_path(path: &str) -> Result<()> {
+    validate_path(path, false).map_err(|_| Error::InvalidPath)
 }
 
 impl Client {
@@ -163,8 +163,8 @@ impl Client {
     }
 
     /// A handle that does not keep the client alive, for helpers that live in the client's
-    /// own callbacks or outlive a call (the ensemble follower, the recipes).
-    pub fn downgrade(&self) -> WeakClient {
+    /// own callbacks (the ensemble follower).
+    fn downgrade(&self) -> WeakClient {
         WeakClient {
             session: self.session.downgrade(),
             default_acl: self.default_acl.clone(),
@@ -201,6 +201,13 @@ impl Client {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Starts connecting and returns at once, as the official C client's `zookeeper_init`
+    /// does: the state listeners hear when a session is made. Requests made meanwhile wait
+    /// for the connection until their own deadline.
+    pub fn start_background(&self) -> Result<()> {
+        self.session.start()
     }
 
     /// Why connecting failed: the last failure of each address tried since the last
@@ -250,9 +257,9 @@ impl Client {
         self.session.client_id()
     }
 
-    /// The default deadline of a call given no timeout (`Options::operation_timeout`).
-    pub fn operation_timeout(&self) -> Duration {
-        self.operation_timeout
+    /// The address of the server of the current connection, if connected.
+    pub fn current_server(&self) -> Option<std::net::SocketAddr> {
+        self.session.current_server().map(|(addr, _)| addr)
     }
 
     pub fn negotiated_timeout(&self) -> Duration {
@@ -261,6 +268,22 @@ impl Client {
 
     pub fn last_zxid(&self) -> i64 {
         self.session.last_zxid()
+    }
+
+    /// The timeout of a call that names none (`Options::operation_timeout`).
+    pub fn operation_timeout(&self) -> Duration {
+        self.operation_timeout
+    }
+
+    /// A second handle on this client's session that does not own it: dropping it closes
+    /// nothing, and once the owner is closed or dropped its calls fail with `Closed`. For
+    /// what must outlive a borrow of the client (the recipes keep one), so that nothing
+    /// can use a client after it is gone.
+    pub fn non_owning(&self) -> Client {
+        // The weak handle was made from this live session a moment ago.
+        self.downgrade()
+            .upgrade()
+            .expect("a session outlives its own downgrade")
     }
 
     /// Number of one-shot watch registrations the client holds.

@@ -89,39 +89,53 @@ impl Client {
             self.session.terminal_error()?;
             return Ok(Vec::new());
         }
+        let req = self.multi_request(ops)?;
+        let rep = self.request(OpCode::Multi, &req, None, &mut None, self.deadline(timeout))?;
+        op_results_from(
+            &rep,
+            ops.len(),
+            self.session.chroot(),
+            self.session.max_frame(),
+        )
+    }
+
+    /// `multi` without blocking: `cb` runs on the event thread (see `async_ops`); an empty
+    /// batch's too.
+    pub fn multi_async(
+        &self,
+        ops: &[Op],
+        timeout: Option<Duration>,
+        cb: Callback<Vec<OpResult>>,
+    ) -> Result<()> {
+        if ops.is_empty() {
+            self.session.terminal_error()?;
+            self.defer(Box::new(move || cb(Ok(Vec::new()))));
+            return Ok(());
+        }
+        let req = self.multi_request(ops)?;
+        let (n, max) = (ops.len(), self.session.max_frame());
+        let chroot = self.session.chroot().clone();
+        self.submit(
+            OpCode::Multi,
+            &req,
+            None,
+            None,
+            timeout,
+            Box::new(move |r| {
+                cb(ok_reply(r).and_then(|rep| op_results_from(&rep, n, &chroot, max)))
+            }),
+        );
+        Ok(())
+    }
+
+    fn multi_request(&self, ops: &[Op]) -> Result<MultiRequest> {
         let mut req = MultiRequest {
             ops: Vec::with_capacity(ops.len()),
         };
         for op in ops {
             req.ops.push(self.multi_op(op)?);
         }
-        let rep = self.request(OpCode::Multi, &req, None, &mut None, self.deadline(timeout))?;
-        let resp: MultiResponse = decode_body(&rep, self.session.max_frame())?;
-        if resp.results.len() != ops.len() {
-            return Err(Error::Protocol);
-        }
-        let chroot = self.session.chroot();
-        Ok(resp
-            .results
-            .into_iter()
-            .map(|r| match r {
-                MultiResult::Create { path } => OpResult::Created {
-                    path: chroot.strip(&path).to_string(),
-                    stat: None,
-                },
-                MultiResult::Create2 { path, stat } => OpResult::Created {
-                    path: chroot.strip(&path).to_string(),
-                    stat: Some(stat),
-                },
-                MultiResult::Delete => OpResult::Deleted,
-                MultiResult::SetData { stat } => OpResult::Set(stat),
-                MultiResult::Check => OpResult::Checked,
-                MultiResult::Error { err: 0 } => OpResult::RolledBack,
-                MultiResult::Error { err } => OpResult::Failed(Error::from_code(err)),
-                // Read results cannot answer a write transaction.
-                _ => OpResult::Failed(Error::Protocol),
-            })
-            .collect())
+        Ok(req)
     }
 
     fn multi_op(&self, op: &Op) -> Result<MultiOp> {
@@ -270,6 +284,40 @@ impl Client {
         }
         Ok(req)
     }
+}
+
+/// A transaction's results from its reply: one per op.
+fn op_results_from(
+    rep: &Reply,
+    n: usize,
+    chroot: &crate::proto::path::Chroot,
+    max_frame: usize,
+) -> Result<Vec<OpResult>> {
+    let resp: MultiResponse = decode_body(rep, max_frame)?;
+    if resp.results.len() != n {
+        return Err(Error::Protocol);
+    }
+    Ok(resp
+        .results
+        .into_iter()
+        .map(|r| match r {
+            MultiResult::Create { path } => OpResult::Created {
+                path: chroot.strip(&path).to_string(),
+                stat: None,
+            },
+            MultiResult::Create2 { path, stat } => OpResult::Created {
+                path: chroot.strip(&path).to_string(),
+                stat: Some(stat),
+            },
+            MultiResult::Delete => OpResult::Deleted,
+            MultiResult::SetData { stat } => OpResult::Set(stat),
+            MultiResult::Check => OpResult::Checked,
+            MultiResult::Error { err: 0 } => OpResult::RolledBack,
+            MultiResult::Error { err } => OpResult::Failed(Error::from_code(err)),
+            // Read results cannot answer a write transaction.
+            _ => OpResult::Failed(Error::Protocol),
+        })
+        .collect())
 }
 
 /// A read batch's results from its reply: one per op, each a read's answer or its error.

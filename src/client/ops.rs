@@ -300,11 +300,15 @@ impl Client {
     /// session; then once more with the removal (PersistentWatchRemoved) or session event
     /// (None), and dropped. It is restored after a reconnect (SetWatches2), but events that
     /// happened while disconnected are not replayed: the server does not keep them.
-    /// On ZooKeeper 3.9 every kind of watch on a path is kept apart. 3.8 keeps one watch mode
-    /// per path and session (ZOOKEEPER-4466): a one-shot watch set on the path afterwards
-    /// (or the other persistent mode) replaces this one on the server, which drops it when
-    /// the one-shot watch fires, while this client still holds it; on 3.8 do not mix modes
-    /// on one path.
+    /// One-shot and persistent watches on one path coexist, on every server: 3.9 keeps each
+    /// kind apart; 3.8 keeps one mode per path and session (ZOOKEEPER-4466), so after a
+    /// one-shot watch is set (or removed) on a path that has a persistent watch of this
+    /// client, the client adds the persistent mode back at once, and serves the one-shot
+    /// watch from its own table. On 3.8 an event that the server applies between those two
+    /// requests can reach the one-shot watch but not the persistent one. Both persistent
+    /// modes on one path do not coexist on 3.8: the recursive one is kept on the server,
+    /// so the non-recursive watch there gets no NodeChildrenChanged; watch the path's
+    /// children with a one-shot watch instead, or run 3.9.
     pub fn add_watch(
         &self,
         path: &str,
@@ -398,6 +402,13 @@ impl Client {
             Err(e) => return Err(e),
         }
         self.session.remove_watches(ty, &sp, path);
+        // Before 3.9 removing one-shot watches clears the server's entry for the path,
+        // persistent mode and all: add back what this client still holds.
+        match ty {
+            WatcherType::Data => self.session.restore_persistent_modes(WatchKind::Data, &sp),
+            WatcherType::Children => self.session.restore_persistent_modes(WatchKind::Child, &sp),
+            _ => {}
+        }
         Ok(())
     }
 

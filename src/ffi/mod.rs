@@ -32,6 +32,12 @@ pub mod recipe_semaphore;
 
 pub mod recipe_election;
 
+pub mod recipe_barrier;
+
+pub mod recipe_counter;
+
+pub mod recipe_party;
+
 pub mod types;
 
 use std::ffi::c_char;

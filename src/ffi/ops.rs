@@ -291,10 +291,11 @@ pub unsafe extern "C" fn zk_sync(
 /// the session, then once more with ZK_EVENT_TYPE_PERSISTENT_WATCH_REMOVED or a session
 /// event (ZK_EVENT_TYPE_NONE), then its finalizer runs. If this fails the callback never
 /// runs. The watch is restored after a reconnect; events from while the client was away
-/// are not replayed. On ZooKeeper 3.9 every kind of watch on a path is kept apart. 3.8 keeps
-/// one watch mode per path and session: a one-shot watch set on the path afterwards (or a
-/// second persistent mode) replaces this one on the server, which then drops it when the
-/// one-shot watch fires; on 3.8 do not mix modes on one path.
+/// are not replayed. One-shot and persistent watches on one path coexist on every server
+/// (3.8 keeps one watch mode per path and session, so there the client adds its
+/// persistent mode back after each one-shot watch set or removed on the path). Both
+/// persistent modes on one path do not coexist on 3.8: the recursive one is kept, and the
+/// non-recursive one then gets no ZK_EVENT_TYPE_NODE_CHILDREN_CHANGED.
 #[no_mangle]
 pub unsafe extern "C" fn zk_add_watch(
     client: *mut zk_client,

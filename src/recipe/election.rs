@@ -6,7 +6,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::hold::Holding;
 use super::lock::{Core, Layout, LockState, Role, StateFn};
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -62,7 +61,7 @@ impl Election {
     /// Joins nothing yet: `run` (or `campaign`) does.
     pub fn new(client: &Client, path: &str, opts: ElectionOptions) -> Result<Election> {
         let core = Core::new(client, path, Role::Leader, opts.layout, &opts.identifier)?;
-        let listener = core.hold.listen(client);
+        let listener = core.hold.listen();
         Ok(Election {
             core,
             listener,
@@ -91,7 +90,7 @@ impl Election {
     pub fn campaign(&self, timeout: Option<Duration>) -> Result<()> {
         let r = if timeout == Some(Duration::ZERO) {
             // One look, as a lock's zero timeout.
-            let deadline = Instant::now() + self.core.client()?.operation_timeout();
+            let deadline = Instant::now() + self.core.client.operation_timeout();
             match self.core.acquire(Some(deadline), false) {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(Error::TimedOut),
@@ -170,6 +169,6 @@ impl Election {
 impl Drop for Election {
     fn drop(&mut self) {
         let _ = self.core.release();
-        Holding::unlisten(&self.core.client, self.listener);
+        self.core.hold.unlisten(self.listener);
     }
 }

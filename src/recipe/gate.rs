@@ -8,8 +8,9 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use super::common::child;
 use crate::client::async_ops::Callback;
-use crate::client::WeakClient;
+use crate::client::Client;
 use crate::error::{Error, Result};
 
 /// A wait's wake-ups and its cancel flag. Cancel is sticky: a cancel that comes while no
@@ -266,8 +267,9 @@ pub(crate) fn outcome_unknown(e: Error) -> bool {
 /// made again; it ends when the node is gone, when the session that owned it is gone
 /// (SESSION_EXPIRED, CLOSED: the server removes an ephemeral node with its session), or on
 /// any other error. `done` gets OK when the node is gone, or the error that stopped it.
+/// `client` is a recipe's non-owning handle, moved from one request's callback to the next.
 pub(crate) fn remove_node(
-    client: WeakClient,
+    client: Client,
     parent: String,
     prefix: String,
     name: Option<String>,
@@ -278,25 +280,21 @@ pub(crate) fn remove_node(
             d(r)
         }
     };
-    // A client that is gone took its session, and our ephemeral node, with it.
-    let Some(c) = client.upgrade() else {
-        return finish(done, Ok(()));
-    };
-    let timeout = Some(c.operation_timeout());
-    let what = format!("{parent}/{}", name.as_deref().unwrap_or(&prefix));
+    let timeout = Some(client.operation_timeout());
+    let what = child(&parent, name.as_deref().unwrap_or(&prefix));
+    let next = client.non_owning();
     let started = match name {
         Some(name) => {
-            let path = format!("{parent}/{name}");
-            let (client, parent, prefix) = (client.clone(), parent.clone(), prefix.clone());
+            let path = child(&parent, &name);
             let mut done = Some(done);
-            c.delete_async(
+            client.delete_async(
                 &path,
                 -1,
                 timeout,
                 Box::new(move |r| match r {
                     Ok(()) | Err(Error::NoNode) => finish(done.take().flatten(), Ok(())),
                     Err(e) if outcome_unknown(e) => {
-                        remove_node(client, parent, prefix, Some(name), done.take().flatten())
+                        remove_node(next, parent, prefix, Some(name), done.take().flatten())
                     }
                     Err(Error::SessionExpired) | Err(Error::Closed) => {
                         finish(done.take().flatten(), Ok(()))
@@ -306,9 +304,9 @@ pub(crate) fn remove_node(
             )
         }
         None => {
-            let (client, p) = (client.clone(), parent.clone());
+            let p = parent.clone();
             let mut done = Some(done);
-            c.get_children_async(
+            client.get_children_async(
                 &p,
                 None,
                 false,
@@ -318,13 +316,13 @@ pub(crate) fn remove_node(
                     match r {
                         Ok((children, _)) => {
                             match children.into_iter().find(|n| n.starts_with(&prefix)) {
-                                Some(n) => remove_node(client, parent, prefix, Some(n), done),
+                                Some(n) => remove_node(next, parent, prefix, Some(n), done),
                                 None => finish(done, Ok(())),
                             }
                         }
                         Err(Error::NoNode) => finish(done, Ok(())),
                         Err(e) if outcome_unknown(e) => {
-                            remove_node(client, parent, prefix, None, done)
+                            remove_node(next, parent, prefix, None, done)
                         }
                         Err(Error::SessionExpired) | Err(Error::Closed) => finish(done, Ok(())),
                         Err(e) => finish(done, Err(e)),
@@ -336,7 +334,7 @@ pub(crate) fn remove_node(
     // The calls above fail at once only on arguments they checked before (paths we made
     // from a checked one), so this is a path the server would refuse too.
     if let Err(e) = started {
-        c.log(
+        client.log(
             crate::client::LogLevel::Warn,
             format_args!("recipe: cannot remove {what}: {e}"),
         );
@@ -347,14 +345,14 @@ pub(crate) fn remove_node(
 /// OK once the node is gone, or at once when the connection is down (the removal goes on
 /// in the background); the error that stopped it otherwise.
 pub(crate) fn remove_node_now(
-    client: &WeakClient,
+    client: &Client,
     parent: &str,
     prefix: &str,
     name: Option<String>,
 ) -> Result<()> {
     let (tx, rx) = std::sync::mpsc::channel();
     remove_node(
-        client.clone(),
+        client.non_owning(),
         parent.to_string(),
         prefix.to_string(),
         name,
@@ -367,7 +365,7 @@ pub(crate) fn remove_node_now(
             Ok(r) => return r,
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                if !client.upgrade().is_some_and(|c| c.connected()) {
+                if !client.connected() {
                     return Ok(());
                 }
             }

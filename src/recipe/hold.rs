@@ -7,10 +7,12 @@ use std::time::Instant;
 
 use super::gate::{remove_node_now, Gate};
 use super::lock::{LockState, StateFn};
-use crate::client::{Client, State, WeakClient};
-use crate::error::{Error, Result};
+use crate::client::{Client, State};
+use crate::error::Result;
 
 pub(crate) struct Holding {
+    /// A non-owning handle on the recipe's client: what the listener asks.
+    client: Client,
     st: Mutex<Hold>,
     on_state: Mutex<Option<StateFn>>,
     /// Woken on every change, so a leader waiting for news hears of it.
@@ -48,8 +50,9 @@ fn judge(c: &Client, owner: i64) -> LockState {
 }
 
 impl Holding {
-    pub(crate) fn new(gate: Arc<Gate>) -> Arc<Holding> {
+    pub(crate) fn new(client: &Client, gate: Arc<Gate>) -> Arc<Holding> {
         Arc::new(Holding {
+            client: client.non_owning(),
             st: Mutex::new(Hold {
                 state: LockState::NotHeld,
                 node: None,
@@ -62,21 +65,19 @@ impl Holding {
     }
 
     /// Registers the session listener that keeps the state true; returns its id for
-    /// `unlisten`. It holds the recipe weakly: a dropped recipe's listener does nothing.
-    pub(crate) fn listen(self: &Arc<Holding>, client: &Client) -> u64 {
+    /// `unlisten`. It holds the recipe weakly (the client holds the listener): a dropped
+    /// recipe's listener does nothing.
+    pub(crate) fn listen(self: &Arc<Holding>) -> u64 {
         let weak = Arc::downgrade(self);
-        let wc = client.downgrade();
-        client.add_listener(Box::new(move |_, _| {
-            if let (Some(h), Some(c)) = (weak.upgrade(), wc.upgrade()) {
-                h.reconcile(&c);
+        self.client.add_listener(Box::new(move |_, _| {
+            if let Some(h) = weak.upgrade() {
+                h.reconcile();
             }
         }))
     }
 
-    pub(crate) fn unlisten(client: &WeakClient, id: u64) {
-        if let Some(c) = client.upgrade() {
-            c.remove_listener(id);
-        }
+    pub(crate) fn unlisten(&self, id: u64) {
+        self.client.remove_listener(id);
     }
 
     pub(crate) fn state(&self) -> LockState {
@@ -107,7 +108,8 @@ impl Holding {
 
     /// On every session change: moves an acquired recipe between Held, Suspended and Lost,
     /// and tells the holder.
-    fn reconcile(&self, c: &Client) {
+    fn reconcile(&self) {
+        let c = &self.client;
         let now = {
             let mut st = lock(&self.st);
             if !matches!(st.state, LockState::Held | LockState::Suspended) {
@@ -136,32 +138,27 @@ impl Holding {
     /// ends it with CANCELLED.
     pub(crate) fn acquire(
         &self,
-        client: &WeakClient,
         deadline: Option<Instant>,
-        take: impl FnOnce(&Client) -> Result<Option<(String, i64)>>,
+        take: impl FnOnce() -> Result<Option<(String, i64)>>,
     ) -> Result<bool> {
         self.gate.check(deadline)?;
         if self.begin(deadline)? {
             return Ok(true);
         }
-        let Some(c) = client.upgrade() else {
-            self.abort();
-            return Err(Error::Closed);
-        };
-        let r = take(&c);
+        let r = take();
         let got = r.as_ref().ok().and_then(|held| held.clone());
-        self.end(&c, got);
+        self.end(got);
         r.map(|held| held.is_some())
     }
 
     /// Releases: deletes our node under `parent` if acquired (with the connection down,
     /// as soon as it is back); forgets a lost one. Idempotent. An error that leaves the
     /// node there (NOAUTH, ...) leaves it held.
-    pub(crate) fn release(&self, client: &WeakClient, parent: &str) -> Result<()> {
+    pub(crate) fn release(&self, parent: &str) -> Result<()> {
         let Some((node, owner)) = self.take() else {
             return Ok(());
         };
-        remove_node_now(client, parent, "", Some(node.clone())).inspect_err(|_| {
+        remove_node_now(&self.client, parent, "", Some(node.clone())).inspect_err(|_| {
             self.restore(node, owner);
         })
     }
@@ -189,22 +186,16 @@ impl Holding {
     }
 
     /// Ends an acquire: acquired with our node and its owner, or not.
-    fn end(&self, c: &Client, got: Option<(String, i64)>) {
+    fn end(&self, got: Option<(String, i64)>) {
         {
             let mut st = lock(&self.st);
             st.acquiring = false;
             if let Some((node, owner)) = got {
-                st.state = judge(c, owner);
+                st.state = judge(&self.client, owner);
                 st.node = Some(node);
                 st.owner = owner;
             }
         }
-        self.gate.wake();
-    }
-
-    /// Ends an acquire that failed before it had a client.
-    fn abort(&self) {
-        lock(&self.st).acquiring = false;
         self.gate.wake();
     }
 

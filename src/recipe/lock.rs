@@ -7,11 +7,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::common::{child, recipe_client};
 use super::gate::{outcome_unknown, persist, remove_node, remove_node_now, request_timeout, Gate};
 use super::hold::Holding;
 use super::ids;
 use crate::client::async_ops::Callback;
-use crate::client::{Client, CreateOptions, Created, WeakClient};
+use crate::client::{Client, CreateOptions, Created};
 use crate::error::{Error, Result};
 
 /// Whose znode names a recipe writes.
@@ -188,22 +189,15 @@ fn place(children: &[String], me: &str, own: &str, blockers: &[&str]) -> Place {
 /// A lock contender: what acquiring one takes. Shared by Lock, Semaphore (its lock) and
 /// Election.
 pub(crate) struct Core {
-    pub(crate) client: WeakClient,
+    /// A non-owning handle on the client (`Client::non_owning`): once the client is closed
+    /// or dropped, calls fail with CLOSED.
+    pub(crate) client: Client,
     pub(crate) path: String,
     role: Role,
     layout: Layout,
     data: Vec<u8>,
     pub(crate) gate: Arc<Gate>,
     pub(crate) hold: Arc<Holding>,
-}
-
-/// A path a recipe can put nodes under: absolute, not the root, no empty segment. The rest
-/// is checked by the client on the first request.
-pub(crate) fn check_path(path: &str) -> Result<()> {
-    if !path.starts_with('/') || path == "/" || path.ends_with('/') || path.contains("//") {
-        return Err(Error::InvalidPath);
-    }
-    Ok(())
 }
 
 impl Core {
@@ -214,34 +208,29 @@ impl Core {
         layout: Layout,
         identifier: &str,
     ) -> Result<Core> {
-        check_path(path)?;
+        let client = recipe_client(client, path)?;
         let gate = Gate::new();
         Ok(Core {
-            client: client.downgrade(),
+            hold: Holding::new(&client, gate.clone()),
+            client,
             path: path.to_string(),
             role,
             layout,
             data: identifier.as_bytes().to_vec(),
-            hold: Holding::new(gate.clone()),
             gate,
         })
     }
 
-    pub(crate) fn client(&self) -> Result<Client> {
-        self.client.upgrade().ok_or(Error::Closed)
-    }
-
     /// Our node's path while acquired.
     pub(crate) fn node_path(&self) -> Option<String> {
-        self.hold.node().map(|n| format!("{}/{n}", self.path))
+        self.hold.node().map(|n| child(&self.path, &n))
     }
 
     /// Acquires, waiting until `deadline` (None: for ever) if `blocking`. Ok(false) only
     /// when not blocking and somebody is before us.
     pub(crate) fn acquire(&self, deadline: Option<Instant>, blocking: bool) -> Result<bool> {
-        self.hold.acquire(&self.client, deadline, |c| {
-            self.contend(c, deadline, blocking)
-        })
+        self.hold
+            .acquire(deadline, || self.contend(&self.client, deadline, blocking))
     }
 
     /// Makes our node and waits for our turn. Some((node, owner)) when held; None when not
@@ -294,7 +283,7 @@ impl Core {
             // the node by its unique prefix rather than make a second one.
             let children = self.children(c, deadline)?;
             if let Some(n) = children.into_iter().find(|n| n.starts_with(&me.prefix)) {
-                let path = format!("{}/{n}", self.path);
+                let path = child(&self.path, &n);
                 let stat =
                     self.gate
                         .call(deadline, |d| c.exists_async(&path, None, t(), d), None)?;
@@ -307,7 +296,7 @@ impl Core {
             me.unsure = false;
         }
         if me.node.is_none() {
-            let path = format!("{}/{}{part}", self.path, me.prefix);
+            let path = child(&self.path, &format!("{}{part}", me.prefix));
             let opts = CreateOptions {
                 ephemeral: true,
                 sequence: true,
@@ -354,7 +343,7 @@ impl Core {
             Place::Behind(_) if !blocking => Ok(Some(false)),
             Place::Behind(pred) => {
                 let since = self.gate.wakes();
-                let path = format!("{}/{pred}", self.path);
+                let path = child(&self.path, &pred);
                 let waker = self.gate.waker();
                 match self
                     .gate
@@ -384,7 +373,11 @@ impl Core {
     /// What to do with a create's reply that comes after the wait gave up: remove the node
     /// it made (or may have made).
     fn undo_late_create(&self, prefix: &str) -> Callback<Created> {
-        let (client, parent, prefix) = (self.client.clone(), self.path.clone(), prefix.to_string());
+        let (client, parent, prefix) = (
+            self.client.non_owning(),
+            self.path.clone(),
+            prefix.to_string(),
+        );
         Box::new(move |r| match r {
             Ok(created) => {
                 let name = base_name(&created.path).to_string();
@@ -397,12 +390,12 @@ impl Core {
 
     /// Deletes our node if held; forgets a lost lock. Idempotent.
     pub(crate) fn release(&self) -> Result<()> {
-        self.hold.release(&self.client, &self.path)
+        self.hold.release(&self.path)
     }
 
     /// The identifiers (node data) of every contender, in the order they hold or wait.
     pub(crate) fn contenders(&self) -> Result<Vec<String>> {
-        let c = self.client()?;
+        let c = &self.client;
         let children = match c.get_children(&self.path, None, false, None) {
             Ok((ch, _)) => ch,
             Err(Error::NoNode) => return Ok(Vec::new()),
@@ -410,7 +403,7 @@ impl Core {
         };
         let mut out = Vec::new();
         for n in ordered(&children, self.role.contenders()) {
-            match c.get(&format!("{}/{n}", self.path), None, None) {
+            match c.get(&child(&self.path, n), None, None) {
                 Ok((data, _)) => out.push(String::from_utf8_lossy(&data).into_owned()),
                 Err(Error::NoNode) => {}
                 Err(e) => return Err(e),
@@ -452,7 +445,7 @@ impl Lock {
             LockKind::Write => Role::Write,
         };
         let core = Core::new(client, path, role, opts.layout, &opts.identifier)?;
-        let listener = core.hold.listen(client);
+        let listener = core.hold.listen();
         Ok(Lock { core, listener })
     }
 
@@ -475,8 +468,7 @@ impl Lock {
     /// Acquires the lock if nobody holds it or waits before us; false otherwise. Takes a
     /// few round trips, bounded by the client's operation timeout.
     pub fn try_acquire(&self) -> Result<bool> {
-        let c = self.core.client()?;
-        let deadline = Instant::now() + c.operation_timeout();
+        let deadline = Instant::now() + self.core.client.operation_timeout();
         self.core.acquire(Some(deadline), false)
     }
 
@@ -533,7 +525,7 @@ impl Lock {
 impl Drop for Lock {
     fn drop(&mut self) {
         let _ = self.core.release();
-        Holding::unlisten(&self.core.client, self.listener);
+        self.core.hold.unlisten(self.listener);
     }
 }
 
@@ -630,13 +622,5 @@ mod tests {
             ]
         );
         assert_eq!(ordered(&ch, Role::Read.contenders()).len(), 4);
-    }
-
-    #[test]
-    fn recipe_paths_are_checked() {
-        for bad in ["", "/", "a", "/a/", "/a//b"] {
-            assert_eq!(check_path(bad), Err(Error::InvalidPath), "{bad:?}");
-        }
-        assert_eq!(check_path("/a/b"), Ok(()));
     }
 }

@@ -13,3 +13,8 @@ pub(crate) mod hold;
 pub(crate) mod ids;
 pub mod lock;
 pub mod semaphore;
+
+pub mod barrier;
+mod common;
+pub mod counter;
+pub mod party;

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::common::child;
 use super::gate::{outcome_unknown, persist, remove_node, remove_node_now, request_timeout};
 use super::hold::Holding;
 use super::ids;
@@ -61,7 +62,10 @@ impl Semaphore {
         if opts.max_leases == 0 {
             return Err(Error::InvalidArgument);
         }
-        super::lock::check_path(path)?;
+        if path == "/" {
+            // Every child of the root would count as a lease.
+            return Err(Error::InvalidPath);
+        }
         let lock = Core::new(
             client,
             &format!("{path}-__lock__"),
@@ -69,8 +73,8 @@ impl Semaphore {
             Layout::Kazoo,
             &opts.identifier,
         )?;
-        let hold = Holding::new(lock.gate.clone());
-        let listener = hold.listen(client);
+        let hold = Holding::new(&lock.client, lock.gate.clone());
+        let listener = hold.listen();
         Ok(Semaphore {
             lock,
             hold,
@@ -98,13 +102,13 @@ impl Semaphore {
     /// Takes a lease if one is free now; false otherwise. Bounded by the client's
     /// operation timeout.
     pub fn try_acquire(&self) -> Result<bool> {
-        let c = self.lock.client()?;
-        self.take(Some(Instant::now() + c.operation_timeout()), false)
+        let deadline = Instant::now() + self.lock.client.operation_timeout();
+        self.take(Some(deadline), false)
     }
 
     fn take(&self, deadline: Option<Instant>, blocking: bool) -> Result<bool> {
-        self.hold.acquire(&self.lock.client, deadline, |c| {
-            self.lease(c, deadline, blocking)
+        self.hold.acquire(deadline, || {
+            self.lease(&self.lock.client, deadline, blocking)
         })
     }
 
@@ -208,7 +212,7 @@ impl Semaphore {
         )?;
         if children.iter().any(|n| n == name) {
             // Ours, made by a create whose reply was lost.
-            let path = format!("{}/{name}", self.path);
+            let path = child(&self.path, name);
             return match gate.call(deadline, |d| c.exists_async(&path, None, t(), d), None)? {
                 Some(st) => Ok(Some(Look::Got(st.ephemeral_owner))),
                 None => Ok(None),
@@ -220,14 +224,14 @@ impl Semaphore {
             if !self.lock_still_ours(c)? {
                 return Ok(Some(Look::Relock));
             }
-            let path = format!("{}/{name}", self.path);
+            let path = child(&self.path, name);
             let opts = CreateOptions {
                 ephemeral: true,
                 ..Default::default()
             };
             *unsure = true;
             let (client, parent, n) = (
-                self.lock.client.clone(),
+                self.lock.client.non_owning(),
                 self.path.clone(),
                 name.to_string(),
             );
@@ -263,7 +267,7 @@ impl Semaphore {
 
     /// Releases our lease (deletes its node); forgets a lost one. Idempotent.
     pub fn release(&self) -> Result<()> {
-        self.hold.release(&self.lock.client, &self.path)
+        self.hold.release(&self.path)
     }
 
     /// Ends an acquire in progress with CANCELLED (or, with none running, the next one).
@@ -288,7 +292,7 @@ impl Semaphore {
 
     /// Our lease's node while held.
     pub fn node(&self) -> Option<String> {
-        self.hold.node().map(|n| format!("{}/{n}", self.path))
+        self.hold.node().map(|n| child(&self.path, &n))
     }
 
     pub fn set_state_callback(&self, f: Option<StateFn>) {
@@ -301,7 +305,7 @@ impl Semaphore {
 
     /// The identifiers of the lease holders, in no order (kazoo's `lease_holders`).
     pub fn lease_holders(&self) -> Result<Vec<String>> {
-        let c = self.lock.client()?;
+        let c = &self.lock.client;
         let children = match c.get_children(&self.path, None, false, None) {
             Ok((ch, _)) => ch,
             Err(Error::NoNode) => return Ok(Vec::new()),
@@ -309,7 +313,7 @@ impl Semaphore {
         };
         let mut out = Vec::new();
         for n in children {
-            match c.get(&format!("{}/{n}", self.path), None, None) {
+            match c.get(&child(&self.path, &n), None, None) {
                 Ok((data, _)) => out.push(String::from_utf8_lossy(&data).into_owned()),
                 Err(Error::NoNode) => {}
                 Err(e) => return Err(e),
@@ -322,6 +326,6 @@ impl Semaphore {
 impl Drop for Semaphore {
     fn drop(&mut self) {
         let _ = self.release();
-        Holding::unlisten(&self.lock.client, self.listener);
+        self.hold.unlisten(self.listener);
     }
 }

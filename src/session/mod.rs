@@ -51,9 +51,10 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::error::{Error, Result};
-use crate::proto::consts::OpCode;
+use crate::proto::consts::{AddWatchMode, OpCode, WatcherType};
 use crate::proto::path::Chroot;
 use crate::proto::wire::Encode;
+use crate::proto::AddWatchRequest;
 
 use events::{Event, Events};
 use inner::{Completion, Inner, PendingWatch, Queued, Shared};
@@ -76,6 +77,10 @@ thread_local! {
 
 /// A frame buffer grown past this by a large request is not kept for the next call.
 const FRAME_KEEP: usize = 16 * 1024;
+
+/// How long a re-added persistent watch mode may wait for a connection; after a reconnect
+/// SetWatches2 restores the modes in any case.
+const RESTORE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A session: cheap to share between threads (`Arc` inside). The one `Session::new` makes
 /// owns it: dropping that one closes the session. Handles from `WeakSession::upgrade` do
@@ -437,8 +442,61 @@ impl Session {
                     f,
                 });
             }
+            if let (Ok(_), Some(p)) = (&r, server_path) {
+                self.restore_persistent_modes(kind, p);
+            }
         }
         r
+    }
+
+    /// Before ZooKeeper 3.9 the server keeps one watch mode per path and session
+    /// (ZOOKEEPER-4466), in each of its two watch managers: a data manager (data and exist
+    /// watches) and a child manager (child watches); addWatch puts its mode in both. A
+    /// one-shot watch of `kind` registered on `server_path` — or removed from it by
+    /// removeWatches, which clears the manager's entry — replaces there the persistent mode
+    /// this client still holds, and the server would drop it when the one-shot watch fires.
+    /// So the persistent modes held on the path are added again right after, persistent
+    /// before recursive (the order SetWatches2 replays them in); the one-shot watches are
+    /// then served from this client's table by the events of the persistent mode. With
+    /// both persistent modes on one path, the recursive one ends up on a 3.8 server (its
+    /// subtree matters more than the path's child events). 3.9 keeps the modes apart and
+    /// takes the second addWatch as the no-op it is. Sent without waiting; the replies are
+    /// dropped. Events between the two requests' arrival are the only gap.
+    pub fn restore_persistent_modes(&self, kind: WatchKind, server_path: &str) {
+        let (persistent, recursive) = {
+            let t = self.inner.watches.lock();
+            (
+                t.covers(WatcherType::Persistent, server_path),
+                t.covers(WatcherType::PersistentRecursive, server_path),
+            )
+        };
+        let (persistent, recursive) = match kind {
+            WatchKind::Data | WatchKind::Exist => (persistent, recursive),
+            // A child watch replaces only the child manager's mode, which a recursive
+            // mode does not use; re-adding persistent replaces the recursive mode too.
+            WatchKind::Child => (persistent, persistent && recursive),
+            WatchKind::Persistent => (false, recursive),
+            WatchKind::PersistentRecursive => (false, false),
+        };
+        let modes = [
+            (persistent, AddWatchMode::Persistent),
+            (recursive, AddWatchMode::PersistentRecursive),
+        ];
+        for (_, mode) in modes.into_iter().filter(|(on, _)| *on) {
+            let req = AddWatchRequest {
+                path: server_path.to_string(),
+                mode: mode as i32,
+            };
+            let deadline = Instant::now() + RESTORE_TIMEOUT;
+            self.submit(
+                OpCode::AddWatch,
+                Some(&req),
+                None,
+                None,
+                deadline,
+                Box::new(drop),
+            );
+        }
     }
 
     /// Sends a request without blocking; `done` runs on the event thread with the reply, in
@@ -456,6 +514,7 @@ impl Session {
         done: Box<dyn FnOnce(Result<Reply>) + Send + 'static>,
     ) {
         let mut frame = encode_request(op, body);
+        let watch_kind = watch.as_ref().map(|w| w.kind);
         let (pw, slot) = match (watch, server_path) {
             (Some(w), Some(p)) => {
                 let (pw, slot) = PendingWatch::new(w, p);
@@ -463,8 +522,20 @@ impl Session {
             }
             _ => (None, None),
         };
+        // See `restore_persistent_modes`: after a watched request's reply, before its
+        // completion runs.
+        let restore = match (&slot, server_path) {
+            (Some(_), Some(p)) => Some((self.downgrade(), p.to_string())),
+            _ => None,
+        };
+        let kind = watch_kind;
         let done: Box<dyn FnOnce(Result<Reply>) + Send> = Box::new(move |r| {
             let leftover = slot.and_then(|s| s.lock().take());
+            if let (Ok(_), Some((weak, path)), Some(kind)) = (&r, restore, kind) {
+                if let Some(session) = weak.upgrade() {
+                    session.restore_persistent_modes(kind, &path);
+                }
+            }
             done(r);
             drop(leftover);
         });

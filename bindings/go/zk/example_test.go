@@ -95,7 +95,7 @@ func ExampleError() {
 // time, whichever client library it uses.
 func ExampleLock() {
 	var c *zk.Client // from zk.Connect
-	lock, err := c.NewLock("/locks/report", zk.WithIdentifier("worker-1"))
+	lock, err := zk.NewLock(c, "/locks/report", zk.WithIdentifier("worker-1"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func ExampleLock() {
 // its context ends or leadership is lost.
 func ExampleElection() {
 	var c *zk.Client // from zk.Connect
-	e, err := c.NewElection("/election/report", zk.WithIdentifier("host-a"))
+	e, err := zk.NewElection(c, "/election/report", zk.WithIdentifier("host-a"))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -111,10 +111,11 @@ func newPersistentWatch(core *clientCore) (chan Event, C.zk_watcher) {
 // events, and while it is full further events are dropped (and counted by
 // DroppedWatchEvents); the final event and the close are never lost. Read it promptly.
 //
-// On ZooKeeper 3.9 every kind of watch on a path is kept apart. 3.8 keeps one watch mode
-// per path and session: a one-shot watch (GetW, ExistsW, ChildrenW) set on the path
-// afterwards replaces this one on the server, which drops it when the one-shot watch
-// fires; on 3.8 do not mix modes on one path. If ctx is done while the
+// One-shot watches (GetW, ExistsW, ChildrenW) and persistent ones on one path coexist on
+// every server (3.8 keeps one watch mode per path and session, so there the library adds
+// its persistent mode back after each one-shot watch set or removed on the path). Both
+// persistent modes on one path do not coexist on 3.8: the recursive one is kept, and the
+// non-recursive one then gets no EventNodeChildrenChanged. If ctx is done while the
 // call is in flight the watch may still be set; RemoveWatches removes it.
 func (c *Client) AddWatch(ctx context.Context, path string, recursive bool) (<-chan Event, error) {
 	ch, err := c.addWatch(ctx, path, recursive)

@@ -199,3 +199,34 @@ func TestWatcherTypeStrings(t *testing.T) {
 		t.Fatal("WatcherType.String")
 	}
 }
+
+// One-shot and persistent watches on one path coexist on 3.8 too, where the server keeps
+// one mode per path and the library adds the persistent mode back.
+func TestOneShotWatchBesidePersistentOneLeavesItInPlace(t *testing.T) {
+	c := connect(t)
+	root := testRoot(t, c)
+	ctx := t.Context()
+	p := root + "/mix"
+	mustCreate(t, c, p, []byte("a"))
+	ch, err := c.AddWatch(ctx, p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, once, err := c.GetW(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"b", "c"} {
+		if _, err := c.Set(ctx, p, []byte(d), AnyVersion); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ev, ok := recv(t, once, 5*time.Second, "one-shot event"); !ok || ev.Type != EventNodeDataChanged {
+		t.Fatalf("one-shot watch got %v (open=%v)", ev, ok)
+	}
+	nextEvent(t, ch, Event{Type: EventNodeDataChanged, State: KeeperConnected, Path: p})
+	nextEvent(t, ch, Event{Type: EventNodeDataChanged, State: KeeperConnected, Path: p})
+	if err := c.RemoveWatches(ctx, p, WatchAny, false); err != nil {
+		t.Fatal(err)
+	}
+}

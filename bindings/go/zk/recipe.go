@@ -1,8 +1,8 @@
 package zk
 
-// What the recipes (Lock, Semaphore, Election) share: their options, their state and its
-// channel, and the plumbing around a recipe handle of the library: one blocking wait at a
-// time that the caller's context cancels, and a handle freed once no call uses it.
+// What the lock-like recipes (Lock, Semaphore, Election) share beside recipeHandle: their
+// options, their state and its channel, and one blocking wait at a time that the caller's
+// context cancels.
 
 /*
 #include <stdlib.h>
@@ -14,7 +14,6 @@ import (
 	"context"
 	"fmt"
 	"runtime/cgo"
-	"sync"
 	"time"
 	"unsafe"
 )
@@ -130,68 +129,39 @@ func (s *recipeStateSink) deliver(v LockState) {
 
 func (s *recipeStateSink) release() { close(s.ch) }
 
-// recipeCore holds a recipe handle of the library (a *C.zk_lock, *C.zk_semaphore or
-// *C.zk_election) and what every recipe does with it.
-type recipeCore struct {
-	// client keeps the Client (and its finalizer) alive as long as the recipe.
-	client *Client
-	// mu is read-held across every C call that uses ptr and write-held to free it.
-	mu     sync.RWMutex
-	ptr    unsafe.Pointer
-	free   func(unsafe.Pointer)
-	once   sync.Once
+// holder is a lock-like recipe (Lock, Semaphore, Election): its C handle (a
+// recipeHandle, as every recipe's), the channel its state callback feeds, and the turn
+// that lets one wait at a time run, so that a context's cancel ends its own wait.
+type holder[P comparable] struct {
+	h      *recipeHandle[P]
 	turn   chan struct{}
 	states chan LockState
-	panics *panicBox
 }
 
-// newRecipe makes the handle with create (on the client's pointer, under the client's read
-// lock) and sets its state callback with setCallback.
-func newRecipe(c *Client, op, path string,
-	create func(*C.zk_client) (unsafe.Pointer, C.zk_result),
-	setCallback func(unsafe.Pointer, C.uintptr_t) C.zk_result,
-	free func(unsafe.Pointer)) (*recipeCore, error) {
-	var p unsafe.Pointer
-	r := C.zk_result(C.ZK_RESULT_CLOSED)
-	c.core.peek(func(cp *C.zk_client) {
-		if cp != nil {
-			p, r = create(cp)
-		}
-	})
-	if r != C.ZK_RESULT_OK {
+// newHolder makes the C handle with mk (newRecipe), sets its state callback with
+// setCallback, and frees it with free.
+func newHolder[P comparable](c *Client, op, path string, identifier string,
+	mk func(cl *C.zk_client, out *P) C.zk_result,
+	setCallback func(P, C.uintptr_t) C.zk_result,
+	free func(P)) (*holder[P], error) {
+	if hasNUL(identifier) {
+		return nil, codeError(C.ZK_RESULT_INVALID_ARGUMENT, op, path)
+	}
+	p, err := newRecipe(c, op, path, mk)
+	if err != nil {
+		return nil, err
+	}
+	states := make(chan LockState, recipeStateBuffer)
+	handle := cgo.NewHandle(&recipeStateSink{ch: states, panics: c.core.panics})
+	if r := setCallback(p, C.uintptr_t(handle)); r != C.ZK_RESULT_OK {
+		free(p) // the library ran the finalizer: handle is gone
 		return nil, codeError(r, op, path)
 	}
-	rc := &recipeCore{
-		client: c,
-		ptr:    p,
-		free:   free,
-		turn:   make(chan struct{}, 1),
-		states: make(chan LockState, recipeStateBuffer),
-		panics: c.core.panics,
-	}
-	h := cgo.NewHandle(&recipeStateSink{ch: rc.states, panics: rc.panics})
-	if r := setCallback(p, C.uintptr_t(h)); r != C.ZK_RESULT_OK {
-		free(p) // the library ran the finalizer: h is gone
-		return nil, codeError(r, op, path)
-	}
-	return rc, nil
+	return &holder[P]{h: newRecipeHandle(p, free), turn: make(chan struct{}, 1), states: states}, nil
 }
 
-// close frees the handle (which releases what it holds) once no call uses it.
-func (r *recipeCore) close() {
-	r.once.Do(func() {
-		r.mu.Lock()
-		p := r.ptr
-		r.ptr = nil
-		r.mu.Unlock()
-		if p != nil {
-			r.free(p)
-		}
-	})
-}
-
-// recipeMillis derives a recipe wait's timeout_ms from the context: its deadline, rounded
-// up, or -1 (no deadline) without one.
+// recipeMillis derives a lock-like wait's timeout_ms from the context: its deadline,
+// rounded up, or -1 (no deadline) without one.
 func recipeMillis(ctx context.Context) (C.int64_t, time.Time, error) {
 	d, ok := ctx.Deadline()
 	if !ok {
@@ -204,31 +174,31 @@ func recipeMillis(ctx context.Context) (C.int64_t, time.Time, error) {
 	return C.int64_t((left + time.Millisecond - 1) / time.Millisecond), d, nil
 }
 
-// wait runs one blocking wait of the recipe (call) until it ends or ctx is done: ctx's
-// deadline is the wait's, and ctx's cancellation calls cancel from another goroutine, so
-// the wait returns at once, leaving nothing behind. One wait at a time per recipe, so a
-// context's cancel ends its own wait; a cancel that came too late (the wait had ended) is
-// forgotten with clear, so it cannot end the next one.
-func (r *recipeCore) wait(ctx context.Context, op, path string,
-	call func(unsafe.Pointer, C.int64_t) C.zk_result,
-	cancel, clear func(unsafe.Pointer)) error {
+// wait runs one blocking wait (call) until it ends or ctx is done: ctx's deadline is the
+// wait's, and ctx's cancellation calls cancel from another goroutine, so the wait returns
+// at once, leaving nothing behind. The library's cancel is sticky (a cancel while no wait
+// runs ends the next one), so a cancel sent after the wait had ended is forgotten with
+// clear; and one wait runs at a time per recipe, so each context ends its own.
+func (x *holder[P]) wait(ctx context.Context, op, path string,
+	call func(P, C.int64_t) C.zk_result, cancel, clear func(P)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	select {
-	case r.turn <- struct{}{}:
+	case x.turn <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	defer func() { <-r.turn }()
+	defer func() { <-x.turn }()
 	ms, deadline, err := recipeMillis(ctx)
 	if err != nil {
 		return err
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	p := r.ptr
-	if p == nil {
+	var none P
+	x.h.mu.RLock()
+	defer x.h.mu.RUnlock()
+	p := x.h.ptr
+	if p == none {
 		return codeError(C.ZK_RESULT_CLOSED, op, path)
 	}
 	sent := make(chan struct{})
@@ -241,66 +211,16 @@ func (r *recipeCore) wait(ctx context.Context, op, path string,
 		<-sent
 		clear(p)
 	}
-	r.panics.rethrow()
 	if res == C.ZK_RESULT_CANCELLED && ctx.Err() != nil {
 		return ctx.Err()
 	}
 	return newError(res, op, path, deadline)
 }
 
-// call runs one short C call (bounded by the client's operation timeout) under the read
-// lock. A context cancelled meanwhile returns ctx.Err() at once, as Client calls do; the
-// C call ends in the background and its outcome is dropped, so f must convert and free
-// what the library returned itself and write only what the caller reads after nil.
-func (r *recipeCore) call(ctx context.Context, op, path string, f func(unsafe.Pointer) C.zk_result) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	r.mu.RLock()
-	p := r.ptr
-	if p == nil {
-		r.mu.RUnlock()
-		return codeError(C.ZK_RESULT_CLOSED, op, path)
-	}
-	if ctx.Done() == nil {
-		res := f(p)
-		r.mu.RUnlock()
-		r.panics.rethrow()
-		return codeError(res, op, path)
-	}
-	done := make(chan C.zk_result, 1)
-	go func() {
-		defer r.mu.RUnlock()
-		done <- f(p)
-	}()
-	select {
-	case res := <-done:
-		r.panics.rethrow()
-		return codeError(res, op, path)
-	case <-ctx.Done():
-		select {
-		case res := <-done:
-			r.panics.rethrow()
-			return codeError(res, op, path)
-		default:
-			return ctx.Err()
-		}
-	}
-}
-
-// peek runs a non-blocking C call (a getter) under the read lock; p is nil once freed,
-// which every getter accepts.
-func (r *recipeCore) peek(f func(unsafe.Pointer)) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	f(r.ptr)
-}
-
 // stringList converts and frees a zk_string_list.
 func stringList(l *C.zk_string_list) []string {
 	defer C.zk_string_list_free(l)
-	n := int(C.zk_string_list_len(l))
-	out := make([]string, n)
+	out := make([]string, int(C.zk_string_list_len(l)))
 	for i := range out {
 		out[i] = C.GoString(C.zk_string_list_get(l, C.size_t(i)))
 	}

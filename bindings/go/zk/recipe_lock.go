@@ -10,61 +10,61 @@ import "C"
 import (
 	"context"
 	"runtime"
-	"unsafe"
 )
 
 // Lock is a distributed lock on a path, shared with kazoo (and, with LayoutCurator,
 // Curator) programs on the same path. Safe for concurrent use. Close it when done: Close
-// releases it; a Lock dropped without Close is closed by a finalizer.
+// releases it; a Lock dropped without Close is closed by a finalizer. It may outlive its
+// Client, whose Close makes its calls fail with ErrClosed.
 //
 // Not re-entrant: Acquire on a held lock returns nil at once, and one Release releases.
 type Lock struct {
-	r       *recipeCore
+	x       *holder[*C.zk_lock]
 	path    string
 	cleanup runtime.Cleanup
 }
 
-func (c *Client) newLock(path string, kind C.uint32_t, opts []RecipeOption) (*Lock, error) {
+func newLock(c *Client, path string, kind C.uint32_t, opts []RecipeOption) (*Lock, error) {
 	cfg := recipeOptions(opts)
-	r, err := newRecipe(c, "lock", path,
-		func(cp *C.zk_client) (unsafe.Pointer, C.zk_result) {
+	x, err := newHolder(c, "lock", path, cfg.identifier,
+		func(cl *C.zk_client, out **C.zk_lock) C.zk_result {
 			cpath, freePath := cString(path)
 			defer freePath()
 			cid, freeID := cString(cfg.identifier)
 			defer freeID()
-			var l *C.zk_lock
-			res := C.zk_lock_new(cp, cpath, cid, kind, C.uint32_t(cfg.layout), &l)
-			return unsafe.Pointer(l), res
+			return C.zk_lock_new(cl, cpath, cid, kind, C.uint32_t(cfg.layout), out)
 		},
-		func(p unsafe.Pointer, h C.uintptr_t) C.zk_result {
-			return C.zkgo_lock_set_state_callback((*C.zk_lock)(p), h)
-		},
-		func(p unsafe.Pointer) { C.zk_lock_free((*C.zk_lock)(p)) })
+		func(p *C.zk_lock, h C.uintptr_t) C.zk_result { return C.zkgo_lock_set_state_callback(p, h) },
+		func(p *C.zk_lock) { C.zk_lock_free(p) })
+	runtime.KeepAlive(c)
 	if err != nil {
 		return nil, err
 	}
-	l := &Lock{r: r, path: path}
-	l.cleanup = runtime.AddCleanup(l, func(r *recipeCore) { go r.close() }, r)
+	l := &Lock{x: x, path: path}
+	l.cleanup = runtime.AddCleanup(l, func(h *recipeHandle[*C.zk_lock]) { go h.close() }, x.h)
 	return l, nil
 }
 
 // NewLock makes an exclusive lock on path (kazoo's Lock; Curator's InterProcessMutex with
 // WithLayout(LayoutCurator)). Nothing is sent until Acquire; the path is made then.
-func (c *Client) NewLock(path string, opts ...RecipeOption) (*Lock, error) {
-	return c.newLock(path, C.ZK_LOCK_KIND_EXCLUSIVE, opts)
+func NewLock(c *Client, path string, opts ...RecipeOption) (*Lock, error) {
+	return newLock(c, path, C.ZK_LOCK_KIND_EXCLUSIVE, opts)
 }
 
 // NewReadLock makes the read side of a shared lock on path (kazoo's ReadLock): held with
 // other readers, never with a writer before it.
-func (c *Client) NewReadLock(path string, opts ...RecipeOption) (*Lock, error) {
-	return c.newLock(path, C.ZK_LOCK_KIND_READ, opts)
+func NewReadLock(c *Client, path string, opts ...RecipeOption) (*Lock, error) {
+	return newLock(c, path, C.ZK_LOCK_KIND_READ, opts)
 }
 
 // NewWriteLock makes the write side of a shared lock on path (kazoo's WriteLock): held
 // alone, after every reader and writer before it.
-func (c *Client) NewWriteLock(path string, opts ...RecipeOption) (*Lock, error) {
-	return c.newLock(path, C.ZK_LOCK_KIND_WRITE, opts)
+func NewWriteLock(c *Client, path string, opts ...RecipeOption) (*Lock, error) {
+	return newLock(c, path, C.ZK_LOCK_KIND_WRITE, opts)
 }
+
+// Path is the lock's node.
+func (l *Lock) Path() string { return l.path }
 
 // Acquire waits for the lock until ctx is done: ctx's deadline (ErrTimedOut, also
 // context.DeadlineExceeded) or its cancellation (ctx.Err()) ends the wait at once, and our
@@ -72,38 +72,39 @@ func (c *Client) NewWriteLock(path string, opts ...RecipeOption) (*Lock, error) 
 // deadline it waits for as long as it takes. One Acquire at a time per Lock.
 func (l *Lock) Acquire(ctx context.Context) error {
 	defer runtime.KeepAlive(l)
-	return l.r.wait(ctx, "lock", l.path,
-		func(p unsafe.Pointer, ms C.int64_t) C.zk_result {
-			return C.zk_lock_acquire((*C.zk_lock)(p), ms)
-		},
-		func(p unsafe.Pointer) { C.zk_lock_cancel((*C.zk_lock)(p)) },
-		func(p unsafe.Pointer) { C.zk_lock_clear_cancel((*C.zk_lock)(p)) })
+	return l.x.wait(ctx, "lock", l.path,
+		func(p *C.zk_lock, ms C.int64_t) C.zk_result { return C.zk_lock_acquire(p, ms) },
+		func(p *C.zk_lock) { C.zk_lock_cancel(p) },
+		func(p *C.zk_lock) { C.zk_lock_clear_cancel(p) })
 }
 
 // TryAcquire takes the lock if nobody holds it or waits before us, and says whether it
 // did. A few round trips, bounded by the client's operation timeout.
 func (l *Lock) TryAcquire(ctx context.Context) (bool, error) {
 	defer runtime.KeepAlive(l)
-	var got C.bool
-	err := l.r.call(ctx, "lock", l.path, func(p unsafe.Pointer) C.zk_result {
-		return C.zk_lock_try_acquire((*C.zk_lock)(p), &got)
-	})
-	return err == nil && bool(got), err
+	var acquired bool
+	err := l.x.h.do(ctx, "lock", l.path, func(p *C.zk_lock, _ C.uint32_t) C.zk_result {
+		var got C.bool
+		r := C.zk_lock_try_acquire(p, &got)
+		acquired = bool(got)
+		return r
+	}, nil)
+	return err == nil && acquired, err
 }
 
 // Release releases the lock (deletes our node; with the connection down, as soon as it is
 // back). Nil when not held; after LockLost it forgets the lost lock.
 func (l *Lock) Release(ctx context.Context) error {
 	defer runtime.KeepAlive(l)
-	return l.r.call(ctx, "unlock", l.path, func(p unsafe.Pointer) C.zk_result {
-		return C.zk_lock_release((*C.zk_lock)(p))
-	})
+	return l.x.h.do(ctx, "unlock", l.path, func(p *C.zk_lock, _ C.uint32_t) C.zk_result {
+		return C.zk_lock_release(p)
+	}, nil)
 }
 
 // State is the lock's state now.
 func (l *Lock) State() LockState {
 	s := LockNotHeld
-	l.r.peek(func(p unsafe.Pointer) { s = LockState(C.zk_lock_get_state((*C.zk_lock)(p))) })
+	l.x.h.peek(func(p *C.zk_lock) { s = LockState(C.zk_lock_get_state(p)) })
 	runtime.KeepAlive(l)
 	return s
 }
@@ -112,14 +113,14 @@ func (l *Lock) State() LockState {
 // (it may be lost: stop relying on it), LockHeld again, LockLost (it is gone). Never the
 // caller's own Acquire and Release. Buffered; when nobody reads, the oldest changes are
 // dropped. Closed by Close.
-func (l *Lock) States() <-chan LockState { return l.r.states }
+func (l *Lock) States() <-chan LockState { return l.x.states }
 
 // Node is our node's path while the lock is acquired, "" otherwise.
 func (l *Lock) Node() string {
 	var node string
-	l.r.peek(func(p unsafe.Pointer) {
+	l.x.h.peek(func(p *C.zk_lock) {
 		var s *C.char
-		if p != nil && C.zk_lock_node((*C.zk_lock)(p), &s) == C.ZK_RESULT_OK && s != nil {
+		if p != nil && C.zk_lock_node(p, &s) == C.ZK_RESULT_OK && s != nil {
 			node = C.GoString(s)
 			C.zk_string_free(s)
 		}
@@ -132,14 +133,14 @@ func (l *Lock) Node() string {
 func (l *Lock) Contenders(ctx context.Context) ([]string, error) {
 	defer runtime.KeepAlive(l)
 	var out []string
-	err := l.r.call(ctx, "contenders", l.path, func(p unsafe.Pointer) C.zk_result {
+	err := l.x.h.do(ctx, "lock contenders", l.path, func(p *C.zk_lock, _ C.uint32_t) C.zk_result {
 		var list *C.zk_string_list
-		res := C.zk_lock_contenders((*C.zk_lock)(p), &list)
-		if res == C.ZK_RESULT_OK {
+		r := C.zk_lock_contenders(p, &list)
+		if r == C.ZK_RESULT_OK {
 			out = stringList(list)
 		}
-		return res
-	})
+		return r
+	}, nil)
 	return out, err
 }
 
@@ -147,7 +148,6 @@ func (l *Lock) Contenders(ctx context.Context) ([]string, error) {
 // for calls in progress: cancel their contexts first.
 func (l *Lock) Close() error {
 	l.cleanup.Stop()
-	l.r.close()
-	l.r.panics.rethrow()
+	l.x.h.close()
 	return nil
 }

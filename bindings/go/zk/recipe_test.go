@@ -37,12 +37,12 @@ func TestLockExcludesAndAContextEndsTheWaitLeavingNoNode(t *testing.T) {
 	c1, c2 := connect(t), connect(t)
 	path := testRoot(t, c1) + "/lock"
 	ctx := context.Background()
-	a, err := c1.NewLock(path, WithIdentifier("a"))
+	a, err := NewLock(c1, path, WithIdentifier("a"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := c2.NewLock(path, WithIdentifier("b"))
+	b, err := NewLock(c2, path, WithIdentifier("b"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestLockExcludesAndAContextEndsTheWaitLeavingNoNode(t *testing.T) {
 func TestLockStatesTellTheHolderWhatTheSessionDoes(t *testing.T) {
 	p := newProxy(t)
 	c := connectTo(t, p.addr(), WithConnectionRetry(fastRetry), WithSessionTimeout(10*time.Second))
-	l, err := c.NewLock(testRoot(t, connect(t)) + "/lock")
+	l, err := NewLock(c, testRoot(t, connect(t))+"/lock")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestSemaphoreCountsLeasesAndChecksMaxLeases(t *testing.T) {
 	ctx := context.Background()
 	var sems []*Semaphore
 	for i := 0; i < 3; i++ {
-		s, err := c.NewSemaphore(path, 2, WithIdentifier(string(rune('a'+i))))
+		s, err := NewSemaphore(c, path, 2, WithIdentifier(string(rune('a'+i))))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +172,7 @@ func TestSemaphoreCountsLeasesAndChecksMaxLeases(t *testing.T) {
 	if err := sems[2].Acquire(ctx); err != nil {
 		t.Fatal(err)
 	}
-	other, err := c.NewSemaphore(path, 3)
+	other, err := NewSemaphore(c, path, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestSemaphoreCountsLeasesAndChecksMaxLeases(t *testing.T) {
 	if err := other.Acquire(ctx); !errors.Is(err, ErrMismatch) {
 		t.Fatalf("another max_leases: %v", err)
 	}
-	if _, err := c.NewSemaphore(path, 0); !errors.Is(err, ErrInvalidArgument) {
+	if _, err := NewSemaphore(c, path, 0); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("max 0: %v", err)
 	}
 }
@@ -190,12 +190,12 @@ func TestSemaphoreCountsLeasesAndChecksMaxLeases(t *testing.T) {
 func TestElectionRunsOneLeaderAndHandsOverInOrder(t *testing.T) {
 	c1, c2 := connect(t), connect(t)
 	path := testRoot(t, c1) + "/election"
-	e1, err := c1.NewElection(path, WithIdentifier("one"))
+	e1, err := NewElection(c1, path, WithIdentifier("one"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e1.Close()
-	e2, err := c2.NewElection(path, WithIdentifier("two"), WithLayout(LayoutCurator))
+	e2, err := NewElection(c2, path, WithIdentifier("two"), WithLayout(LayoutCurator))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestElectionRunsOneLeaderAndHandsOverInOrder(t *testing.T) {
 
 	// Leadership lost ends the leader's context.
 	c3 := connect(t)
-	e3, err := c3.NewElection(path)
+	e3, err := NewElection(c3, path)
 	if err != nil {
 		t.Fatal(err)
 	}
