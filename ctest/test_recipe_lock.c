@@ -358,8 +358,11 @@ static void recipes_refuse_bad_input_with_a_code(void)
     CHECK_RC(zk_lock_new(c, "/x", NULL, 0, 0, NULL), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_lock_new(c, "/x", NULL, 3, 0, &l), ZK_RESULT_INVALID_ARGUMENT);
     CHECK_RC(zk_lock_new(c, "/x", NULL, 0, 2, &l), ZK_RESULT_INVALID_ARGUMENT);
-    CHECK_RC(zk_lock_new(c, "/", NULL, 0, 0, &l), ZK_RESULT_INVALID_PATH);
+    CHECK_RC(zk_lock_new(c, "/a//b", NULL, 0, 0, &l), ZK_RESULT_INVALID_PATH);
     CHECK_RC(zk_lock_new(c, "x", NULL, 0, 0, &l), ZK_RESULT_INVALID_PATH);
+    /* Every child of the root would count as a lease. */
+    CHECK_RC(zk_semaphore_new(c, "/", NULL, 1, &s), ZK_RESULT_INVALID_PATH);
+    CHECK(s == NULL);
     CHECK_RC(zk_lock_new(c, "/x", "\xff", 0, 0, &l), ZK_RESULT_INVALID_UTF8);
     CHECK(l == NULL);
     CHECK_RC(zk_lock_acquire(NULL, 0), ZK_RESULT_NULL_ARGUMENT);
