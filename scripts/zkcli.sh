@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh >&2
 cargo build --release --locked -q
 make -s -C bindings/c >&2
-zkcli=bindings/c/zkcli
+zkcli=bindings/c/zkcli/zkcli
 
 if [[ -z "${ZK_HOSTS:-}" ]]; then
     dir=$(mktemp -d)
