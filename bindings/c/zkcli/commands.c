@@ -154,7 +154,7 @@ int zkcli_fail(struct zkcli *x, const char *cmd, const char *path, zk_result rc)
         break;
     case ZK_RESULT_NEW_CONFIG_NO_QUORUM:
         fprintf(stderr, "No quorum of new config is connected and up-to-date with the leader "
-                        "of last commmitted config - try invoking reconfiguration after new "
+                        "of last committed config - try invoking reconfiguration after new "
                         "servers are connected and synced\n");
         break;
     case ZK_RESULT_INVALID_PATH:
@@ -1219,7 +1219,7 @@ static int cmd_reconfig(struct zkcli *x, int argc, char **argv)
     rc = zk_reconfig(x->c, (const char *const *)joining, nj, leaving, nl,
                      (const char *const *)members, nm, from, x->timeout_ms, &b, &st);
     if (rc != ZK_RESULT_OK) {
-        status = zkcli_fail(x, "reconfig", NULL, rc);
+        status = zkcli_fail(x, "reconfig", "", rc); /* zkCli.sh names no path */
         goto done;
     }
     printf("Committed new configuration:\n");
