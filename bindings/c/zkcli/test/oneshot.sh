@@ -204,6 +204,22 @@ expect 2 '' reconfig -members server.1=a:1:2 -remove 1
 expect 1 '' reconfig -remove 3
 contains -e "zkcli: reconfig:"
 
+# -- reconfig, on an ensemble that allows it ($ZK_RECONFIG_HOSTS: one member;
+#    $ZK_RECONFIG_JOINER: the config line of a server waiting to join)
+if [[ -n ${ZK_RECONFIG_HOSTS:-} ]]; then
+    expect 0 '*' -s "$ZK_RECONFIG_HOSTS" config
+    contains "server.1="
+    expect 0 '*' -s "$ZK_RECONFIG_HOSTS" reconfig -add "$ZK_RECONFIG_JOINER"
+    contains "Committed new configuration:"
+    contains "$ZK_RECONFIG_JOINER"
+    expect 0 '*' -s "$ZK_RECONFIG_HOSTS" config -c
+    grep -Eq "^[0-9a-f]+ 127\.0\.0\.1:[0-9]+,127\.0\.0\.1:[0-9]+\$" "$out" || fail "config -c: $(cat "$out")"
+    expect 5 '' -s "$ZK_RECONFIG_HOSTS" reconfig -v 1 -remove 2
+    expect 0 '*' -s "$ZK_RECONFIG_HOSTS" reconfig -s -remove 2
+    contains "mzxid = 0x"
+    expect 2 '' -s "$ZK_RECONFIG_HOSTS" reconfig -remove x
+fi
+
 # -- transactions
 expect 0 "$(printf '0 create %s/m: created %s/m\n1 create %s/m/a: created %s/m/a\n2 set %s/m: version 1\n3 check %s/m: ok' \
     "$root" "$root" "$root" "$root" "$root" "$root")" \
