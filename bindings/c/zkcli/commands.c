@@ -268,11 +268,12 @@ int zkcli_parse_opts(struct zkcli *x, int argc, char **argv, const char *spec, s
 }
 
 /* The shell's watcher when the command was given -w, else none. */
-static const zk_watcher *watcher(const struct opts *o, zk_watcher *w)
+static const zk_watcher *watcher(const struct opts *o, zk_watcher *w, enum watch_kind kind,
+                                 const char *path)
 {
     if (!HAS(*o, 'w'))
         return NULL;
-    *w = events_watcher();
+    *w = events_watcher(kind, path);
     return w;
 }
 
@@ -480,7 +481,7 @@ static zk_result visit_children(struct zkcli *x, const char *path, bool watch, v
     zk_watcher w;
     zk_result rc;
     if (watch)
-        w = events_watcher(); /* one a call: each is the library's from then on */
+        w = events_watcher(WATCH_CHILD, path); /* one a call: the library's from then on */
     rc = zk_get_children(x->c, path, watch ? &w : NULL, x->timeout_ms, &l, NULL);
     if (rc != ZK_RESULT_OK)
         return rc;
@@ -553,7 +554,7 @@ static int cmd_ls(struct zkcli *x, int argc, char **argv)
     free(o.pos);
     if (HAS(o, 'R'))
         return visit_tree(x, "ls", path, HAS(o, 'w'), print_path, NULL);
-    rc = zk_get_children(x->c, path, watcher(&o, &w), x->timeout_ms, &l, &st);
+    rc = zk_get_children(x->c, path, watcher(&o, &w, WATCH_CHILD, path), x->timeout_ms, &l, &st);
     if (rc != ZK_RESULT_OK)
         return zkcli_fail(x, "ls", path, rc);
     names = list_names(l, &n, true);
@@ -583,7 +584,7 @@ static int cmd_get(struct zkcli *x, int argc, char **argv)
     }
     path = o.pos[0];
     free(o.pos);
-    rc = zk_get(x->c, path, watcher(&o, &w), x->timeout_ms, &b, &st);
+    rc = zk_get(x->c, path, watcher(&o, &w, WATCH_GET, path), x->timeout_ms, &b, &st);
     if (rc != ZK_RESULT_OK)
         return zkcli_fail(x, "get", path, rc);
     if (b.len > 0 && fwrite(b.data, 1, b.len, stdout) != b.len) {
@@ -785,7 +786,7 @@ static int cmd_stat(struct zkcli *x, int argc, char **argv)
     }
     path = o.pos[0];
     free(o.pos);
-    rc = zk_exists(x->c, path, watcher(&o, &w), x->timeout_ms, &st);
+    rc = zk_exists(x->c, path, watcher(&o, &w, WATCH_EXISTS, path), x->timeout_ms, &st);
     if (rc != ZK_RESULT_OK)
         return zkcli_fail(x, "stat", path, rc);
     zkcli_print_stat(x, &st);
@@ -925,7 +926,7 @@ static int cmd_add_watch(struct zkcli *x, int argc, char **argv)
         else if (strcmp(o.opt['m'], "PERSISTENT_RECURSIVE") != 0)
             return synopsis_error(x, argv[0]);
     }
-    w = events_watcher();
+    w = events_watcher(recursive ? WATCH_RECURSIVE : WATCH_PERSISTENT, path);
     rc = zk_add_watch(x->c, path, recursive, &w, x->timeout_ms);
     return rc == ZK_RESULT_OK ? 0 : zkcli_fail(x, "addWatch", path, rc);
 }
@@ -1086,7 +1087,8 @@ static int cmd_config(struct zkcli *x, int argc, char **argv)
     free(o.pos);
     if (o.npos != 0)
         return synopsis_error(x, argv[0]);
-    rc = zk_get_config(x->c, watcher(&o, &w), x->timeout_ms, &b, &st);
+    rc = zk_get_config(x->c, watcher(&o, &w, WATCH_GET, "/zookeeper/config"), x->timeout_ms, &b,
+                       &st);
     if (rc != ZK_RESULT_OK)
         return zkcli_fail(x, "config", "/zookeeper/config", rc);
     if (HAS(o, 'c')) {
@@ -1259,6 +1261,8 @@ static int cmd_connect(struct zkcli *x, int argc, char **argv)
     if (rc != ZK_RESULT_OK)
         return zkcli_fail(x, "connect", NULL, rc);
     rc = zkcli_start(x);
+    if (rc != ZK_RESULT_OK)
+        x->closed = true; /* as after `close`: "Not connected" until a `connect` works */
     return rc == ZK_RESULT_OK ? 0 : zkcli_exit_code(rc);
 }
 
@@ -1454,6 +1458,7 @@ void zkcli_help(FILE *out)
 int zkcli_run(struct zkcli *x, int argc, char **argv)
 {
     const struct command *c = find_command(argv[0]);
+    int status;
     if (c == NULL) {
         if (x->shell) {
             fprintf(stderr, "Command not found: %s (help lists the commands)\n", argv[0]);
@@ -1465,7 +1470,9 @@ int zkcli_run(struct zkcli *x, int argc, char **argv)
         printf("Not connected\n");
         return EXIT_CONNECTION;
     }
-    return c->run(x, argc, argv);
+    status = c->run(x, argc, argv);
+    events_settled();
+    return status;
 }
 
 /* ------------------------------------------------------------------ lines */

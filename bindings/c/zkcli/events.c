@@ -116,78 +116,147 @@ static void enqueue(zk_keeper_state state, const char *type, const char *path)
         ;
 }
 
-/* One registration (a watch set by a command): its id tells two registrations apart. */
+/* A watch set by a command, known by what it watches (its kind and path), and by when
+ * it was set (seq counts the watches made). */
 struct registration {
-    uint64_t id;
+    uint64_t seq;
+    enum watch_kind kind;
+    char path[];
 };
 
-/* The notification being delivered: zkCli.sh has one watcher for every watch, so a
- * change that several of its watches see prints once (a persistent watch and a
- * recursive one above it, say). The library calls each registration; the calls for one
- * notification come one after the other, each registration once. So an event equal to
- * the last one, from a registration not yet seen for it, is that notification again. */
+/* zkCli.sh has one watcher for all its watches, so a change that several of them see
+ * prints once (a node's data and child watches when it is deleted; a persistent watch
+ * and a recursive one above it; get -w and stat -w). The library calls each of them, one
+ * call right after the other. So a call with the same event as the call before is taken
+ * for the same change seen by another watch, and not printed, if:
+ *  - no watch of the same kind on the same path was called for it yet (a second one is
+ *    a later change: a persistent watch again, or a one-shot watch set again);
+ *  - the command that set the watch had returned before the first call for the change
+ *    ran (a watch set since is for a later change; one still being set may be for this
+ *    one, and prints again);
+ *  - the change is the same: ZooKeeper 3.9's events carry its zxid; 3.8's do not, and
+ *    there the calls must come within a millisecond of the first (the calls for one
+ *    change come microseconds apart; two changes, each a write, further apart).
+ * When this is wrong, an event prints twice (two one-shot watches of one kind on one
+ * path, set before one change; a call late by a millisecond). An event goes unprinted
+ * only if, on 3.8, two changes with the same event come within a millisecond to
+ * watches of different kinds, the second's set and returned in between, before the
+ * first call for the first change ran. The library's events do not say which calls
+ * belong to one notification, which would settle all this. */
+#define SAME_CHANGE_NS 1000000L
+
+/* The event thread calls watches; a finalizer may also run on the main thread (a call
+ * that failed, zk_client_free). */
+static pthread_mutex_t group_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t next_seq; /* the watches made */
+static uint64_t done_seq; /* those whose command has returned */
 static struct {
     zk_event_type type;
     zk_keeper_state state;
     int64_t zxid;
     char *path;
-    uint64_t *seen;
-    size_t nseen, cap;
+    struct timespec first;
+    uint64_t last_seq; /* done_seq when the first call ran */
+    size_t ncalled, cap;
+    struct called {
+        enum watch_kind kind;
+        char *path;
+    } *called; /* the watches called for it */
 } group;
 
-static bool same_notification(const struct registration *r, const zk_event *e)
+static void group_reset(const zk_event *e, const struct timespec *now)
 {
     size_t i;
-    uint64_t *grown;
-    if (group.path != NULL && group.type == e->event_type && group.state == e->state &&
-        group.zxid == e->zxid && strcmp(group.path, e->path) == 0) {
-        for (i = 0; i < group.nseen; i++)
-            if (group.seen[i] == r->id)
-                goto new_group; /* the same registration again: a new notification */
-        if (group.nseen == group.cap) {
-            if ((grown = realloc(group.seen, (group.cap * 2 + 4) * sizeof *grown)) == NULL)
-                return true;
-            group.seen = grown;
-            group.cap = group.cap * 2 + 4;
-        }
-        group.seen[group.nseen++] = r->id;
-        return true;
-    }
-new_group:
+    for (i = 0; i < group.ncalled; i++)
+        free(group.called[i].path);
+    group.ncalled = 0;
     free(group.path);
     group.path = strdup(e->path);
     group.type = e->event_type;
     group.state = e->state;
     group.zxid = e->zxid;
-    group.nseen = 0;
-    if (group.cap == 0 && (group.seen = malloc(4 * sizeof *group.seen)) != NULL)
-        group.cap = 4;
-    if (group.cap > 0)
-        group.seen[group.nseen++] = r->id;
+    group.first = *now;
+    group.last_seq = done_seq;
+}
+
+static void group_add(const struct registration *r)
+{
+    char *path = strdup(r->path);
+    if (group.ncalled == group.cap) {
+        struct called *grown = realloc(group.called, (group.cap * 2 + 4) * sizeof *grown);
+        if (grown == NULL) {
+            free(path);
+            return;
+        }
+        group.called = grown;
+        group.cap = group.cap * 2 + 4;
+    }
+    if (path == NULL)
+        return;
+    group.called[group.ncalled].kind = r->kind;
+    group.called[group.ncalled++].path = path;
+}
+
+/* Whether the call of r for e is a change already printed (see above). */
+static bool same_change(const struct registration *r, const zk_event *e)
+{
+    struct timespec now;
+    long long ns;
+    size_t i;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ns = (long long)(now.tv_sec - group.first.tv_sec) * 1000000000LL +
+         (now.tv_nsec - group.first.tv_nsec);
+    if (group.path == NULL || group.type != e->event_type || group.state != e->state ||
+        group.zxid != e->zxid || strcmp(group.path, e->path) != 0 ||
+        r->seq > group.last_seq || (e->zxid == -1 && ns >= SAME_CHANGE_NS))
+        goto new_change;
+    for (i = 0; i < group.ncalled; i++)
+        if (group.called[i].kind == r->kind && strcmp(group.called[i].path, r->path) == 0)
+            goto new_change;
+    group_add(r);
+    return true;
+new_change:
+    group_reset(e, &now);
+    group_add(r);
     return false;
 }
 
 static void on_event(void *userdata, const zk_event *e)
 {
+    bool again;
     /* The end of a watch with its session (close, expiry) is a state change, which
      * the listener prints once for all watches, as zkCli.sh's one default watcher does. */
     if (e->event_type == ZK_EVENT_TYPE_NONE)
         return;
-    /* Only the event thread runs this: group needs no lock. */
-    if (same_notification(userdata, e))
-        return;
-    enqueue(e->state, java_type(e->event_type), e->path);
+    pthread_mutex_lock(&group_mu);
+    again = same_change(userdata, e);
+    pthread_mutex_unlock(&group_mu);
+    if (!again)
+        enqueue(e->state, java_type(e->event_type), e->path);
+}
+
+/* After a command: the watches it set are in place. */
+void events_settled(void)
+{
+    pthread_mutex_lock(&group_mu);
+    done_seq = next_seq;
+    pthread_mutex_unlock(&group_mu);
 }
 
 /* A watcher for a command's watch (get -w, addWatch, ...): the library owns it from the
- * call on and frees its registration with the finalizer. */
-zk_watcher events_watcher(void)
+ * call on, and frees its registration with the finalizer. */
+zk_watcher events_watcher(enum watch_kind kind, const char *path)
 {
-    static uint64_t next_id;
     zk_watcher w;
-    struct registration *r = malloc(sizeof *r);
-    if (r != NULL)
-        r->id = ++next_id;
+    size_t len = strlen(path);
+    struct registration *r = malloc(sizeof *r + len + 1);
+    if (r != NULL) {
+        pthread_mutex_lock(&group_mu);
+        r->seq = ++next_seq;
+        pthread_mutex_unlock(&group_mu);
+        r->kind = kind;
+        memcpy(r->path, path, len + 1);
+    }
     w.callback = r != NULL ? on_event : NULL;
     w.userdata = r;
     w.finalizer = free;

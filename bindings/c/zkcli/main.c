@@ -189,9 +189,12 @@ int main(int argc, char **argv)
     if (hosts == NULL || hosts[0] == '\0')
         hosts = DEFAULT_HOSTS;
     /* zkCli.sh's spelling of -s, before the command only. */
-    for (i = 1; i < argc && argv[i][0] == '-'; i++)
+    for (i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "-server") == 0)
             argv[i] = (char *)"-s";
+        if (strlen(argv[i]) == 2 && strchr("stTa", argv[i][1]) != NULL)
+            i++; /* its value */
+    }
     /* '+': options stop at the command, whose own options follow it. */
     while ((opt = getopt(argc, argv, "+s:t:T:ra:vh")) != -1) {
         switch (opt) {

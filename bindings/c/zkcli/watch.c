@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "zkcli.h"
 
@@ -200,6 +201,9 @@ int zkcli_cmd_watch(struct zkcli *x, int argc, char **argv)
     if (q_overflow)
         fprintf(stderr, "zkcli: watch: events were dropped (queue full)\n");
 out:
+    /* The terminal echoed ^C: what comes next (a prompt) starts on a line of its own. */
+    if (zkcli_interrupted && isatty(STDERR_FILENO))
+        fputc('\n', stderr);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     zkcli_interrupted = 0;

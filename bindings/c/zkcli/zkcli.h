@@ -102,7 +102,10 @@ int zkcli_cmd_watch(struct zkcli *x, int argc, char **argv);
 /* events.c */
 int events_init(void);
 int events_fd(void);
-zk_watcher events_watcher(void);
+/* What a command's watch is, which tells which watches one change fires (events.c). */
+enum watch_kind { WATCH_GET, WATCH_EXISTS, WATCH_CHILD, WATCH_PERSISTENT, WATCH_RECURSIVE };
+zk_watcher events_watcher(enum watch_kind kind, const char *path);
+void events_settled(void);
 void events_listener(void *userdata, zk_state state, zk_keeper_state keeper_state);
 void events_reset_state(void);
 bool events_wait_connected(uint32_t ms);

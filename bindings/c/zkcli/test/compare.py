@@ -192,7 +192,14 @@ setAcl @X/w/acl world:anyone:xyz
 get -w @X/w
 set @X/w trigger
 ls -w @X/w
-create @X/w/kid
+create @X/w/kid k0
+get -w @X/w/kid
+stat -w @X/w/kid
+set @X/w/kid one
+get -w @X/w/kid
+set @X/w/kid two
+stat -w @X/w/kid
+set @X/w/kid three
 stat -w @X/w/missing
 create @X/w/missing
 delete @X/w/missing

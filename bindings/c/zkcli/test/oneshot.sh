@@ -6,6 +6,7 @@
 set -u
 
 zkcli=${1:?usage: oneshot.sh ZKCLI}
+: "${ZK_HOSTS:?set ZK_HOSTS to a running server}"
 root="/zkcli-oneshot-$$"
 passed=0
 failures=0
@@ -251,6 +252,7 @@ expect 2 '' get
 expect 2 '' -t nope ls /
 expect 2 '' -s '' ls /
 expect 0 '*' -server "$ZK_HOSTS" ls /
+expect 0 '*' -t 5000 -server "$ZK_HOSTS" ls /
 # nothing listens on port 1: connection retries run out
 expect 8 '' -s 127.0.0.1:1 ls /
 contains -e "zkcli: connect:"
