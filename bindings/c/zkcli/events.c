@@ -4,7 +4,7 @@
  * the main thread, which owns the terminal, prints it between commands or while a line is
  * being typed (shell.c polls the pipe beside the keyboard).
  */
-#define _GNU_SOURCE
+#define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,8 +34,14 @@ static bool connected_seen;
 
 int events_init(void)
 {
-    if (pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC) != 0)
+    int i;
+    if (pipe(pipe_fds) != 0)
         return -1;
+    /* Neither end blocks: a full pipe already says there is something to print. */
+    for (i = 0; i < 2; i++)
+        if (fcntl(pipe_fds[i], F_SETFL, O_NONBLOCK) != 0 ||
+            fcntl(pipe_fds[i], F_SETFD, FD_CLOEXEC) != 0)
+            return -1;
     return 0;
 }
 

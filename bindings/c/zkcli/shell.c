@@ -8,7 +8,8 @@
  * as it was. Without a terminal, commands are read from standard input, one a line, with
  * no prompt, and events print between them.
  */
-#define _GNU_SOURCE
+#define _DEFAULT_SOURCE /* SIGWINCH, TIOCGWINSZ: a terminal's size */
+#define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
 #include <histedit.h>
