@@ -25,6 +25,8 @@ PACKAGES=(
     gcc
     make
     openssl               # PEM files for the TLS tests
+    libedit-dev           # line editing of zkcli's shell (bindings/c/zkcli)
+    tmux                  # drives zkcli's shell as a person would, in its tests
     curl                  # fetches ZooKeeper 3.9.5 from Maven Central
     ca-certificates
 )
