@@ -86,6 +86,7 @@ use std::time::{Duration, Instant};
 use super::hostloop::End;
 use super::oneshot;
 use super::sync::{AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex};
+use super::timing::Timing;
 use super::Reply;
 
 #[cfg(all(test, loom))]
@@ -255,7 +256,8 @@ pub(super) fn nudge_first<'a>(mut waiters: impl Iterator<Item = &'a oneshot::Wai
 /// request, a connection that ended under a caller, stop).
 pub(super) fn read_loop<H: Host>(h: &H, negotiated: Duration) -> End {
     let role = h.role();
-    let ping_every = negotiated / 3;
+    // While lent, keepalive still runs at least every tick, as when reading.
+    let tick = Timing::of(negotiated).tick;
     let mut lent = false;
     let mut lend_for = LEND;
     loop {
@@ -264,7 +266,7 @@ pub(super) fn read_loop<H: Host>(h: &H, negotiated: Duration) -> End {
         }
         if lent {
             let reads = role.caller_reads();
-            let called = role.park_io(lend_for.min(ping_every));
+            let called = role.park_io(lend_for.min(tick));
             // Stay away while callers keep reading, unless someone asked for us.
             lent = !called && role.caller_reads() != reads;
             lend_for = if lent {
