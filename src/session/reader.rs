@@ -121,8 +121,9 @@ pub(super) trait Host: Sized {
     /// Nudges the first blocked caller (not this thread) still waiting for its reply
     /// (`nudge_first` over the pending queue). Returns whether there was one.
     fn nudge_waiting_caller(&self) -> bool;
-    /// The I/O thread's turn between reads: pings when due; `Err` when the server has
-    /// been silent too long for a session of `negotiated` timeout.
+    /// The I/O thread's turn between reads: pings when due; `Err` when nothing has
+    /// provably reached the server for too long for a session of `negotiated` timeout
+    /// (`timing`).
     fn keepalive(&self, negotiated: Duration) -> Result<(), End>;
     /// Whether the event thread reads async replies itself when idle.
     fn event_thread_reads(&self) -> bool;
