@@ -287,7 +287,9 @@ fn server() -> &'static Cluster {
 /// machine it measures on.
 fn turn() -> std::sync::MutexGuard<'static, ()> {
     static M: Mutex<()> = Mutex::new(());
-    M.lock().unwrap_or_else(|e| e.into_inner())
+    let g = M.lock().unwrap_or_else(|e| e.into_inner());
+    clear_leftovers();
+    g
 }
 
 fn observer() -> Client {
