@@ -25,8 +25,12 @@ PACKAGES=(
     gcc
     make
     openssl               # PEM files for the TLS tests
+    libedit-dev           # line editing of zkcli's shell (bindings/c/zkcli)
+    tmux                  # drives zkcli's shell as a person would, in its tests
     curl                  # fetches ZooKeeper 3.9.5 from Maven Central
     ca-certificates
+    iproute2              # ip: the partition test's network namespace and veth pair
+    nftables              # nft: the partition test's cut (tests/faults_partition.rs)
 )
 # Jars the harness puts on the server's class path (see zkharness.py); they come with
 # the zookeeper package's dependencies, so their absence means a broken install.

@@ -18,7 +18,9 @@
 #   and the other steps stay on 3.8 alone, to keep the whole command well under 30 minutes.
 #   5. make install into a temp prefix, then C, C++, the C samples and Go built against it
 #      with pkg-config, outside the tree.
-#   6. The sample CLI (bindings/c/zkcli) and the benchmark's smoke run, on real servers.
+#   6. The sample CLI (bindings/c/zkcli: every command in one-shot mode, its shell beside
+#      Debian's zkCli.sh, and on a terminal driven through tmux; scripts/zkcli.sh) and the
+#      benchmark's smoke run, on real servers.
 #   7. The model check of the socket-reading hand-off (loom, src/session/reader/model.rs),
 #      started after the build and run niced in the background beside steps 2-6.
 #   8. The fuzz targets build (fuzz/; the unit tests replay their corpus).
@@ -66,7 +68,7 @@ suite "Go tests on ZooKeeper 3.9.5 (vet, -race)" env ZK_VERSION=3.9 ZK_SKIP_BUIL
     bash scripts/go-test.sh
 suite "README quick starts (C, Go, Rust; real ZooKeeper)" env ZK_SKIP_BUILD=1 bash scripts/readme-test.sh
 suite "make install + pkg-config builds (C, C++, samples, Go)" bash scripts/install-test.sh
-suite "zkcli smoke (real ZooKeeper)" bash scripts/zkcli-smoke.sh
+suite "zkcli (one-shot, beside zkCli.sh, the shell in tmux; real ZooKeeper)" bash scripts/zkcli-test.sh
 suite "benchmark smoke (real ZooKeeper)" bash scripts/bench.sh --smoke
 suite_join "$loom"
 # The fuzz targets (fuzz/, a crate outside the workspace) still build; their corpus is

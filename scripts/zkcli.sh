@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# The main job: the sample command-line client, bindings/c/zkcli, built against the
+# The main job: zkcli, the sample command-line client (bindings/c/zkcli), built against the
 # library. Runs against $ZK_HOSTS, or, when ZK_HOSTS is unset, against a throwaway local
 # ZooKeeper that it starts first and stops afterwards. Set-up (packages, build) included.
 #
-#   scripts/zkcli.sh                 a short demo: create, get, ls, stat, ruok, delete
-#   scripts/zkcli.sh ls /            any zkcli command (zkcli -h lists them)
+#   scripts/zkcli.sh                 the shell, as zkCli.sh's: on a terminal with line
+#                                    editing, history and Tab completion; without one (a
+#                                    pipe, CI) it reads commands from standard input and
+#                                    ends with it, so it never waits for a terminal
+#   scripts/zkcli.sh ls /            one zkcli command (zkcli -h lists them)
+#   scripts/zkcli.sh demo            a short demo: create, get, set, ls, stat, ruok, delete
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >&2
 cargo build --release --locked -q
 make -s -C bindings/c >&2
-zkcli=bindings/c/zkcli
+zkcli=bindings/c/zkcli/zkcli
 
 if [[ -z "${ZK_HOSTS:-}" ]]; then
     dir=$(mktemp -d)
@@ -22,9 +26,11 @@ if [[ -z "${ZK_HOSTS:-}" ]]; then
     echo "zkcli.sh: started a throwaway ZooKeeper at $ZK_HOSTS" >&2
 fi
 
-if (($# > 0)); then
-    "$zkcli" "$@"
-    exit $?
+if [[ ${1:-} != demo ]]; then
+    # Not exec: the trap above stops the throwaway server when zkcli is done.
+    status=0
+    "$zkcli" "$@" || status=$?
+    exit $status
 fi
 
 node=/zkcli-demo-$$

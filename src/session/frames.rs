@@ -13,9 +13,10 @@ use crate::proto::wire::{Decode, Reader};
 use crate::proto::{ReplyHeader, WatcherEvent};
 
 use super::hostloop::{enter_auth_failed, End};
-use super::inner::{complete, Completed, Inner, Pending};
+use super::inner::{complete, Completed, Inner, Pending, NO_PING};
 use super::reader::{Side, Stepped};
 use super::state::WatchedEvent;
+use super::timing::Timing;
 use super::transport::ReadHalf;
 use super::{LogLevel, Reply};
 
@@ -92,10 +93,7 @@ impl Side<Inner> for ReadSide {
                 inner.log(LogLevel::Info, format_args!("server closed the connection"));
                 return Err(End::Lost);
             }
-            Ok(n) => {
-                self.rb.end += n;
-                inner.touch_recv();
-            }
+            Ok(n) => self.rb.end += n,
             Err(e)
                 if matches!(
                     e.kind(),
@@ -146,7 +144,7 @@ impl Side<Inner> for ReadSide {
 pub(super) fn publish_reader(inner: &Inner, read: ReadHalf, negotiated: Duration) -> bool {
     // One fixed socket timeout, so a reader wakes often enough to ping and to notice a
     // silent server without a setsockopt per read.
-    let tick = (negotiated / 6).clamp(Duration::from_millis(10), Duration::from_millis(500));
+    let tick = Timing::of(negotiated).tick;
     if read.set_read_timeout(Some(tick)).is_err() {
         return false;
     }
@@ -163,7 +161,6 @@ pub(super) fn publish_reader(inner: &Inner, read: ReadHalf, negotiated: Duration
         end: None,
         tick,
     });
-    inner.touch_recv();
     true
 }
 
@@ -241,6 +238,7 @@ pub(super) fn fail_oversized(inner: &Inner, hdr: ReplyHeader) -> Result<Option<C
         return Ok(None);
     }
     let p = pop_matching(inner, hdr.xid)?;
+    inner.heard_at(p.sent_ms);
     Ok(Some(complete(&inner.events, p.done, Err(Error::TooLarge))))
 }
 
@@ -316,6 +314,10 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
             Ok(None)
         }
         xid::PING => {
+            let sent = inner.ping_sent_ms.swap(NO_PING, Ordering::Relaxed);
+            if sent != NO_PING {
+                inner.heard_at(sent);
+            }
             inner.note_answered();
             Ok(None)
         }
@@ -341,6 +343,7 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
         }
         x => {
             let p = pop_matching(inner, x)?;
+            inner.heard_at(p.sent_ms);
             inner.note_answered();
             if hdr.zxid > 0 {
                 inner.last_zxid.fetch_max(hdr.zxid, Ordering::Relaxed);

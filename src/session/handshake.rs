@@ -4,7 +4,7 @@
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::proto::consts::PROTOCOL_VERSION;
 use crate::proto::wire::{Decode, Encode, Reader};
@@ -86,6 +86,9 @@ pub(super) struct Established {
     pub(super) conn: Conn,
     pub(super) read: ReadHalf,
     pub(super) resp: ConnectResponse,
+    /// When the ConnectRequest was sent (milliseconds since `Inner::epoch`): the server
+    /// (re)started the session's timer on receiving it.
+    pub(super) asked_ms: u64,
 }
 
 pub(super) fn handshake(
@@ -93,8 +96,9 @@ pub(super) fn handshake(
     addr: SocketAddr,
     host: &str,
     n_hosts: u32,
+    session_ends: Option<Instant>,
 ) -> Result<Established, HsError> {
-    let r = handshake_on(inner, addr, host, n_hosts);
+    let r = handshake_on(inner, addr, host, n_hosts, session_ends);
     // The clone kept for stop() must not outlive the attempt, whatever its outcome.
     *inner.connecting.lock() = None;
     r
@@ -105,6 +109,7 @@ pub(super) fn handshake_on(
     addr: SocketAddr,
     host: &str,
     n_hosts: u32,
+    session_ends: Option<Instant>,
 ) -> Result<Established, HsError> {
     let (requested, read_only, tls, sasl) = {
         let c = inner.cfg.lock();
@@ -124,8 +129,15 @@ pub(super) fn handshake_on(
     // out over three at least: a ZooKeeper 3.8 that is starting can accept a connection
     // and never answer it, and with one host Java's rule spends the whole session timeout
     // on that one attempt, so the session expires though the server was back at once.
-    let timeout =
-        (requested / n_hosts.max(3)).clamp(Duration::from_millis(250), Duration::from_secs(10));
+    // No longer than the session has left by our clock either, so that its expiry is
+    // said on time (each step of the attempt waits at most this).
+    let left = session_ends.map_or(Duration::MAX, |at| {
+        at.saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1))
+    });
+    let timeout = (requested / n_hosts.max(3))
+        .clamp(Duration::from_millis(250), Duration::from_secs(10))
+        .min(left);
     let tcp = TcpStream::connect_timeout(&addr, timeout).map_err(|e| tcp_failure(e, timeout))?;
     *inner.connecting.lock() = tcp.try_clone().ok();
     if stopping(inner) {
@@ -153,6 +165,7 @@ pub(super) fn handshake_on(
     };
     let mut out = Vec::with_capacity(64);
     write_frame(&mut out, |w| req.encode(w));
+    let asked_ms = inner.now_ms();
     conn.write_all(&out).map_err(fail)?;
     let mut len = [0u8; 4];
     read.read_exact(&mut len).map_err(fail)?;
@@ -187,5 +200,10 @@ pub(super) fn handshake_on(
     if let Some(sasl) = &sasl {
         super::sasl::authenticate(inner, sasl, &conn, &mut read, timeout)?;
     }
-    Ok(Established { conn, read, resp })
+    Ok(Established {
+        conn,
+        read,
+        resp,
+        asked_ms,
+    })
 }

@@ -15,7 +15,7 @@ use crate::proto::RequestHeader;
 use super::frames::publish_reader;
 use super::handshake::{handshake, Established, HsError};
 use super::hosts::{resolve, shuffle, HostPort};
-use super::inner::Inner;
+use super::inner::{Inner, NO_PING};
 use super::prober::spawn_rw_prober;
 use super::reader::read_loop;
 use super::replay::replay_frames;
@@ -37,7 +37,6 @@ pub(super) fn io_main(inner: Arc<Inner>) {
     let mut rng = Rng::new(Rng::seed());
     let policy = inner.cfg.lock().connection_retry;
     let mut backoff = policy.start(rng.next_u64());
-    let mut disconnected_at: Option<Instant> = None;
     // The back-off starts over only when a connection was usable (it answered a request),
     // not when a server merely completed a handshake: a server that is starting, shutting
     // down or sick may accept every handshake and then drop the connection, or answer
@@ -71,16 +70,11 @@ pub(super) fn io_main(inner: Arc<Inner>) {
                 break 'outer;
             }
             inner.expire_waiting();
-            if local_expiry_due(&inner, disconnected_at) {
-                inner.log(
-                    LogLevel::Warn,
-                    format_args!("disconnected longer than the session timeout: session expired"),
-                );
-                if expire(&inner) {
-                    break 'outer;
-                }
+            if expire_if_due(&inner) {
+                break 'outer;
             }
-            match handshake(&inner, addr, &name, n_hosts) {
+            // An attempt ends when the session does by our clock, so LOST is said on time.
+            match handshake(&inner, addr, &name, n_hosts, inner.expires_at()) {
                 Ok(est) => {
                     let resp = &est.resp;
                     inner.st.lock().failures.clear();
@@ -95,7 +89,6 @@ pub(super) fn io_main(inner: Arc<Inner>) {
                     );
                     match serve(&inner, est, addr, &name) {
                         End::Lost => {
-                            disconnected_at = Some(Instant::now());
                             if inner.answered.load(Ordering::Relaxed) {
                                 backoff.reset();
                                 lost_usable = true;
@@ -138,7 +131,11 @@ pub(super) fn io_main(inner: Arc<Inner>) {
             continue;
         }
         match backoff.next_delay() {
-            Some(d) => sleep_unless_stopping(&inner, d),
+            Some(d) => {
+                if sleep_between_passes(&inner, d) {
+                    break;
+                }
+            }
             None => {
                 let why = inner.st.lock().failures.describe().unwrap_or_default();
                 inner.log(
@@ -294,12 +291,37 @@ pub(super) fn sleep_unless_stopping(inner: &Inner, d: Duration) {
     });
 }
 
-pub(super) fn local_expiry_due(inner: &Inner, disconnected_at: Option<Instant>) -> bool {
-    let st = inner.st.lock();
-    match disconnected_at {
-        Some(t) => st.session.is_some() && !st.negotiated.is_zero() && t.elapsed() > st.negotiated,
-        None => false,
+/// Sleeps `d` between passes over the hosts. A session whose time runs out by our own
+/// clock meanwhile expires then, not when the sleep ends. Returns true when that expiry
+/// ends the client (expiry is final).
+fn sleep_between_passes(inner: &Inner, d: Duration) -> bool {
+    let until = Instant::now() + d;
+    if let Some(at) = inner.expires_at().filter(|at| *at < until) {
+        sleep_unless_stopping(inner, at.saturating_duration_since(Instant::now()));
+        if stopping(inner) {
+            return false;
+        }
+        if expire_if_due(inner) {
+            return true;
+        }
     }
+    sleep_unless_stopping(inner, until.saturating_duration_since(Instant::now()));
+    false
+}
+
+/// Expires the session when its time is up by our own clock (`Inner::expires_at`): no
+/// server heard from us for the whole negotiated timeout, so each has ended it or is about
+/// to, and a lock it held may already be someone else's. Returns true when expiry is final.
+fn expire_if_due(inner: &Inner) -> bool {
+    match inner.expires_at() {
+        Some(at) if Instant::now() >= at => {}
+        _ => return false,
+    }
+    inner.log(
+        LogLevel::Warn,
+        format_args!("no server heard from us for the session timeout: session expired"),
+    );
+    expire(inner)
 }
 
 /// The session is gone: pending calls fail with SESSIONEXPIRED, every watch gets its one
@@ -381,8 +403,16 @@ pub(super) fn write_frame<F: FnOnce(&mut Writer)>(out: &mut Vec<u8>, f: F) {
 
 /// Runs one established connection until it ends.
 pub(super) fn serve(inner: &Arc<Inner>, est: Established, addr: SocketAddr, host: &str) -> End {
-    let Established { conn, read, resp } = est;
+    let Established {
+        conn,
+        read,
+        resp,
+        asked_ms,
+    } = est;
     let negotiated = Duration::from_millis(resp.time_out as u64);
+    // The server (re)started the session's timer when it received our ConnectRequest.
+    inner.heard_ms.store(asked_ms, Ordering::Relaxed);
+    inner.ping_sent_ms.store(NO_PING, Ordering::Relaxed);
     let mut passwd = [0u8; 16];
     let n = resp.passwd.len().min(16);
     passwd[..n].copy_from_slice(&resp.passwd[..n]);
@@ -425,7 +455,6 @@ pub(super) fn serve(inner: &Arc<Inner>, est: Established, addr: SocketAddr, host
         s.stream = Some(Arc::new(writer));
         inner.flush_waiting_locked(&mut s);
     }
-    inner.touch_send();
     let gen = inner.conn_gen.fetch_add(1, Ordering::SeqCst) + 1;
     inner.set_state(if resp.read_only {
         KeeperState::ConnectedRo
@@ -463,7 +492,9 @@ pub(super) fn sleep_while(inner: &Inner, d: Duration, keep: impl Fn(&Inner) -> b
     }
 }
 
+/// Sends a ping, noting when (before it can be answered).
 pub(super) fn send_ping(inner: &Inner) -> bool {
+    inner.ping_sent_ms.store(inner.now_ms(), Ordering::Relaxed);
     let mut out = Vec::with_capacity(12);
     write_frame(&mut out, |w| {
         RequestHeader {

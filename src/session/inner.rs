@@ -20,10 +20,14 @@ use super::hostloop::{send_ping, ConnectFailures, End};
 use super::oneshot;
 use super::reader::{self, Host, Role};
 use super::state::{KeeperState, State};
+use super::timing::Timing;
 use super::watches::{WatchKind, WatchTable, Watcher};
 use super::{ClientId, LogLevel, Reply, SendSide, SessionConfig, WatchRequest};
 
 type WatchSlot = Arc<Mutex<Option<Watcher>>>;
+
+/// `Inner::ping_sent_ms` when no ping is in flight.
+pub(super) const NO_PING: u64 = u64::MAX;
 
 pub(crate) struct PendingWatch {
     pub(super) kind: WatchKind,
@@ -57,6 +61,9 @@ pub(crate) enum Completion {
 
 pub(crate) struct Pending {
     pub(super) xid: i32,
+    /// When it was queued for the socket (milliseconds since `Inner::epoch`): its reply
+    /// proves the server heard from us at that time or later.
+    pub(super) sent_ms: u64,
     pub(super) op: OpCode,
     pub(super) watch: Option<PendingWatch>,
     pub(super) done: Completion,
@@ -128,10 +135,13 @@ pub(crate) struct Inner {
     pub(super) watches: Mutex<WatchTable>,
     pub(super) auth: Mutex<Vec<(String, Vec<u8>)>>,
     pub(super) last_zxid: AtomicI64,
-    /// Milliseconds since `epoch` of the last write, for the ping timer.
-    pub(super) last_send_ms: AtomicU64,
-    /// Milliseconds since `epoch` of the last read that returned bytes.
-    pub(super) last_recv_ms: AtomicU64,
+    /// Milliseconds since `epoch` at which the server last provably heard from us: the
+    /// sending of the newest request, ping or handshake whose reply came back. The
+    /// server's session timer restarts on what it receives, so ours (`timing`) runs from
+    /// here and never ends after the server's.
+    pub(super) heard_ms: AtomicU64,
+    /// When the ping in flight was sent (`NO_PING`: none in flight).
+    pub(super) ping_sent_ms: AtomicU64,
     /// The current connection has answered a request (a reply or a ping's): its session
     /// was usable, so the connection back-off starts over when it ends (`hostloop`).
     pub(super) answered: AtomicBool,
@@ -153,16 +163,31 @@ impl Inner {
         self.epoch.elapsed().as_millis() as u64
     }
 
-    pub(super) fn touch_send(&self) {
-        self.stamp(&self.last_send_ms);
+    /// A reply proves the server received what we sent at `sent_ms` (or later).
+    pub(super) fn heard_at(&self, sent_ms: u64) {
+        if sent_ms > self.heard_ms.load(Ordering::Relaxed) {
+            self.heard_ms.fetch_max(sent_ms, Ordering::Relaxed);
+        }
     }
 
-    pub(super) fn since_last_send(&self) -> Duration {
-        self.since(&self.last_send_ms)
+    /// How long since the server last provably heard from us.
+    pub(super) fn since_heard(&self) -> Duration {
+        Duration::from_millis(
+            self.now_ms()
+                .saturating_sub(self.heard_ms.load(Ordering::Relaxed)),
+        )
     }
 
-    pub(super) fn touch_recv(&self) {
-        self.stamp(&self.last_recv_ms);
+    /// When the session ends by our own clock, whether or not a server says so: the
+    /// negotiated timeout after the server last provably heard from us, which is before
+    /// the server ends it. None without a session (or before the first one was granted).
+    pub(super) fn expires_at(&self) -> Option<Instant> {
+        let st = self.st.lock();
+        if st.session.is_none() || st.negotiated.is_zero() {
+            return None;
+        }
+        let heard = Duration::from_millis(self.heard_ms.load(Ordering::Relaxed));
+        Some(self.epoch + heard + st.negotiated)
     }
 
     /// A reply came in on the current connection (cheap when already noted: one load).
@@ -170,20 +195,6 @@ impl Inner {
         if !self.answered.load(Ordering::Relaxed) {
             self.answered.store(true, Ordering::Relaxed);
         }
-    }
-
-    pub(super) fn since_last_recv(&self) -> Duration {
-        self.since(&self.last_recv_ms)
-    }
-
-    /// Records now in a milliseconds-since-`epoch` stamp.
-    pub(super) fn stamp(&self, at: &AtomicU64) {
-        at.store(self.now_ms(), Ordering::Relaxed);
-    }
-
-    /// How long ago a `stamp` was.
-    pub(super) fn since(&self, at: &AtomicU64) -> Duration {
-        Duration::from_millis(self.now_ms().saturating_sub(at.load(Ordering::Relaxed)))
     }
 
     /// Bookkeeping for a request leaving `pending`.
@@ -294,18 +305,23 @@ impl Host for Inner {
     }
 
     fn keepalive(&self, negotiated: Duration) -> std::result::Result<(), End> {
-        let read_timeout = negotiated * 2 / 3;
-        if self.since_last_send() >= negotiated / 3 && !send_ping(self) {
-            return Err(End::Lost);
-        }
-        if self.since_last_recv() >= read_timeout {
+        let t = Timing::of(negotiated);
+        let quiet = self.since_heard();
+        if quiet >= t.dead_after {
             self.log(
                 LogLevel::Warn,
                 format_args!(
-                    "no reply within {} ms: connection dead",
-                    read_timeout.as_millis()
+                    "nothing heard from the server for {} ms: connection dead",
+                    quiet.as_millis()
                 ),
             );
+            return Err(End::Lost);
+        }
+        // One ping in flight at a time: over TCP a second would tell us nothing more.
+        if quiet >= t.ping_after
+            && self.ping_sent_ms.load(Ordering::Relaxed) == NO_PING
+            && !send_ping(self)
+        {
             return Err(End::Lost);
         }
         Ok(())

@@ -39,6 +39,7 @@ mod replay;
 mod sasl;
 mod send;
 mod sync;
+mod timing;
 mod transport;
 mod types;
 
@@ -151,8 +152,8 @@ impl Session {
             watches: Mutex::new(WatchTable::default()),
             auth: Mutex::new(auth),
             last_zxid: AtomicI64::new(0),
-            last_send_ms: AtomicU64::new(0),
-            last_recv_ms: AtomicU64::new(0),
+            heard_ms: AtomicU64::new(0),
+            ping_sent_ms: AtomicU64::new(inner::NO_PING),
             answered: AtomicBool::new(false),
             epoch: Instant::now(),
             io: Mutex::new(None),

@@ -86,6 +86,7 @@ use std::time::{Duration, Instant};
 use super::hostloop::End;
 use super::oneshot;
 use super::sync::{AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex};
+use super::timing::Timing;
 use super::Reply;
 
 #[cfg(all(test, loom))]
@@ -120,8 +121,9 @@ pub(super) trait Host: Sized {
     /// Nudges the first blocked caller (not this thread) still waiting for its reply
     /// (`nudge_first` over the pending queue). Returns whether there was one.
     fn nudge_waiting_caller(&self) -> bool;
-    /// The I/O thread's turn between reads: pings when due; `Err` when the server has
-    /// been silent too long for a session of `negotiated` timeout.
+    /// The I/O thread's turn between reads: pings when due; `Err` when nothing has
+    /// provably reached the server for too long for a session of `negotiated` timeout
+    /// (`timing`).
     fn keepalive(&self, negotiated: Duration) -> Result<(), End>;
     /// Whether the event thread reads async replies itself when idle.
     fn event_thread_reads(&self) -> bool;
@@ -255,7 +257,8 @@ pub(super) fn nudge_first<'a>(mut waiters: impl Iterator<Item = &'a oneshot::Wai
 /// request, a connection that ended under a caller, stop).
 pub(super) fn read_loop<H: Host>(h: &H, negotiated: Duration) -> End {
     let role = h.role();
-    let ping_every = negotiated / 3;
+    // While lent, keepalive still runs at least every tick, as when reading.
+    let tick = Timing::of(negotiated).tick;
     let mut lent = false;
     let mut lend_for = LEND;
     loop {
@@ -264,7 +267,7 @@ pub(super) fn read_loop<H: Host>(h: &H, negotiated: Duration) -> End {
         }
         if lent {
             let reads = role.caller_reads();
-            let called = role.park_io(lend_for.min(ping_every));
+            let called = role.park_io(lend_for.min(tick));
             // Stay away while callers keep reading, unless someone asked for us.
             lent = !called && role.caller_reads() != reads;
             lend_for = if lent {

@@ -67,8 +67,10 @@ impl Inner {
         if is_async {
             self.role.async_sent();
         }
+        let sent_ms = self.now_ms();
         self.pending.lock().push_back(Pending {
             xid,
+            sent_ms,
             op,
             watch,
             done,
@@ -105,7 +107,6 @@ impl Inner {
                 self.log(LogLevel::Warn, format_args!("write failed: {e}"));
                 break;
             }
-            self.touch_send();
             if s.out.is_empty() {
                 // Keep the allocation for the next flush.
                 buf.clear();
