@@ -1,9 +1,9 @@
 /*
  * libzkclient: a ZooKeeper client. This header is read top down: version and results,
  * options, the client's life cycle, blocking operations, async operations, transactions
- * and read batches, the ensemble's configuration, the recipes (barriers, counters,
- * parties, ...), value types and their free functions (C wants the types declared first,
- * so they are).
+ * and read batches, the ensemble's configuration, the recipes (locks, semaphore, election,
+ * barriers, counters, parties), value types and their free functions (C wants the types
+ * declared first, so they are).
  *
  * Results. A fallible function returns a zk_result: ZK_RESULT_OK (0), one of ZooKeeper's
  * own codes with its own number (ZK_RESULT_NO_NODE is -101, ...), or one of the client's,
@@ -19,10 +19,10 @@
  * has one free function each: zk_options_free, zk_client_free, zk_txn_free,
  * zk_txn_results_free, zk_read_batch_free, zk_read_results_free, zk_config_free,
  * zk_buffer_free, zk_string_free, zk_string_list_free, zk_acl_list_free,
- * zk_identity_list_free, and each recipe handle's own (zk_barrier_free, ...). Each takes
- * NULL as a no-op. A recipe handle keeps its own reference to its client's session, so it
- * may outlive the client (its calls then return ZK_RESULT_CLOSED). Pointers handed to a
- * callback are borrowed for the call only.
+ * zk_identity_list_free, and each recipe handle's own (zk_lock_free, zk_barrier_free, ...).
+ * Each takes NULL as a no-op. A recipe handle keeps its own reference to its client's
+ * session, so it may outlive the client (its calls then return ZK_RESULT_CLOSED). Pointers
+ * handed to a callback are borrowed for the call only.
  *
  * Strings and bytes. Paths and other strings are NUL-terminated UTF-8 (else
  * ZK_RESULT_INVALID_UTF8). Paths are relative to the chroot and checked as the server
@@ -33,7 +33,9 @@
  *
  * Threads. A zk_client is thread-safe: any number of threads share one, and their calls
  * are pipelined on its one connection; a blocking call waits for its reply on the calling
- * thread. zk_options, zk_txn and zk_read_batch are not thread-safe: one thread at a time.
+ * thread. The recipe handles (zk_lock, zk_semaphore, zk_election) are thread-safe too: one
+ * thread may wait in an acquire while another cancels it. zk_options, zk_txn and
+ * zk_read_batch are not thread-safe: one thread at a time.
  * Lists and results are read-only and may be read from any thread until freed.
  *
  * Callbacks. Watch callbacks, state listeners and async completions take void *userdata
@@ -55,7 +57,10 @@
  * Timeouts. Every call that waits takes timeout_ms; 0 means the client's default, its
  * operation timeout (zk_options_set_operation_timeout_ms, 10000 ms unless set), and for
  * zk_start the same. A deadline that passes gives ZK_RESULT_TIMED_OUT. While the
- * connection is down, calls wait for the reconnect until their deadline.
+ * connection is down, calls wait for the reconnect until their deadline. The recipes'
+ * waits (zk_lock_acquire, zk_semaphore_acquire, zk_election_run, ...) take an int64_t
+ * timeout_ms instead: negative waits with no deadline (until acquired or cancelled), 0
+ * looks once without waiting.
  */
 
 #ifndef ZKCLIENT_H
@@ -186,6 +191,12 @@ enum zk_result
   ZK_RESULT_BAD_REPLY = -1011,
   // TLS settings that cannot be used (unreadable or malformed PEM files, no CA).
   ZK_RESULT_TLS = -1012,
+  // A recipe's wait (a lock's acquire, an election, ...) was called off by its cancel
+  // function from another thread.
+  ZK_RESULT_CANCELLED = -1013,
+  // A recipe's node records a setting other than the caller's (a semaphore's max
+  // leases): the peers on that path would not agree.
+  ZK_RESULT_MISMATCH = -1014,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -228,6 +239,20 @@ typedef enum zk_log_level {
   ZK_LOG_LEVEL_INFO = 3,
   ZK_LOG_LEVEL_DEBUG = 4,
 } zk_log_level;
+
+// What a lock (or a leadership) is, as its holder should see it.
+typedef enum zk_lock_state {
+  // Not acquired, or released.
+  ZK_LOCK_STATE_NOT_HELD = 0,
+  // Acquired, and the session that owns our node is connected.
+  ZK_LOCK_STATE_HELD = 1,
+  // Acquired, but the connection is down: the session (and the lock) may be lost
+  // without our hearing of it. Stop relying on the lock until it is Held again.
+  ZK_LOCK_STATE_SUSPENDED = 2,
+  // The session that owned our node ended: the node is gone and someone else may hold
+  // the lock. Final for this acquisition; releasing forgets it.
+  ZK_LOCK_STATE_LOST = 3,
+} zk_lock_state;
 
 // Flags of zk_create, zk_create_async and zk_txn_create, OR-ed together.
 enum zk_create_flag
@@ -300,6 +325,47 @@ typedef uint32_t zk_watcher_type;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// Whose znode names a recipe writes.
+enum zk_layout
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // kazoo's: `<uuid4 hex>__lock__<seq>` (`__rlock__` for a reader).
+  ZK_LAYOUT_KAZOO = 0,
+  // Curator's protected names: `_c_<uuid>-lock-<seq>` (InterProcessMutex),
+  // `-__READ__` / `-__WRIT__` (InterProcessReadWriteLock), `-latch-` (LeaderLatch).
+  ZK_LAYOUT_CURATOR = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zk_layout zk_layout;
+#else
+typedef uint32_t zk_layout;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Which lock of a path zk_lock_new makes.
+enum zk_lock_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // One holder (kazoo's Lock, Curator's InterProcessMutex).
+  ZK_LOCK_KIND_EXCLUSIVE = 0,
+  // Held with other readers, never with a writer before it (kazoo's ReadLock).
+  ZK_LOCK_KIND_READ = 1,
+  // Held alone, after every reader and writer before it (kazoo's WriteLock).
+  ZK_LOCK_KIND_WRITE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zk_lock_kind zk_lock_kind;
+#else
+typedef uint32_t zk_lock_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // How a zk_counter writes its value, and its type.
 enum zk_counter_form
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -351,9 +417,18 @@ typedef struct zk_counter zk_counter;
 // Like zk_barrier, it outlives its client safely.
 typedef struct zk_double_barrier zk_double_barrier;
 
+// A contender in the election on a path (opaque), with kazoo (and Curator) programs on
+// the same path. Thread-safe, as zk_lock. Free it with zk_election_free, which resigns.
+typedef struct zk_election zk_election;
+
 // The identities of a connection (opaque). Read it with zk_identity_list_len and
 // zk_identity_list_get; free it with zk_identity_list_free.
 typedef struct zk_identity_list zk_identity_list;
+
+// A distributed lock on a path (opaque), shared with kazoo (and Curator) programs on the
+// same path. Thread-safe: one thread may block in zk_lock_acquire while another calls
+// zk_lock_cancel. Free it with zk_lock_free, which releases it.
+typedef struct zk_lock zk_lock;
 
 // Client settings (opaque). Not thread-safe. zk_client_new copies them.
 typedef struct zk_options zk_options;
@@ -369,6 +444,11 @@ typedef struct zk_read_batch zk_read_batch;
 
 // The per-read results of zk_multi_read (opaque). Free with zk_read_results_free.
 typedef struct zk_read_results zk_read_results;
+
+// A semaphore of at most max_leases leases on a path (opaque), shared with kazoo programs
+// on the same path. Thread-safe, as zk_lock. Free it with zk_semaphore_free, which
+// releases its lease.
+typedef struct zk_semaphore zk_semaphore;
 
 // A list of strings: a node's children (opaque). Read it with zk_string_list_len and
 // zk_string_list_get; free it with zk_string_list_free.
@@ -541,6 +621,17 @@ typedef struct zk_config_member {
   const char *client_host;
   uint16_t client_port;
 } zk_config_member;
+
+// A recipe's state callback: told, on the client's event thread, of each change the
+// session makes to a held lock, lease or leadership (ZK_LOCK_STATE_SUSPENDED,
+// ZK_LOCK_STATE_HELD again, ZK_LOCK_STATE_LOST); never of the caller's own acquire or
+// release. It may call back into the library, but must not free the recipe.
+typedef void (*zk_recipe_state_fn)(void *userdata, zk_lock_state state);
+
+// The leader function of zk_election_run: runs on the thread that called
+// zk_election_run while we lead, and should return when zk_election_should_stop says so
+// (zk_election_wait sleeps until then). It must not free the election.
+typedef void (*zk_lead_fn)(void *userdata, struct zk_election *election);
 
 // One identity the server has for a connection (zk_who_am_i): its scheme ("ip", "digest",
 // "sasl", "x509", ...) and the user within it. The strings belong to the list it was read
@@ -1309,6 +1400,165 @@ const char *zk_config_connect_string(const struct zk_config *config);
 
 // Frees a config. NULL is a no-op.
 void zk_config_free(struct zk_config *config);
+
+// Makes a lock on path (made, with its parents, on first use) and writes it to *out.
+// identifier (NULL: "") is our node's data, which zk_lock_contenders lists; kind is a
+// zk_lock_kind, layout a zk_layout (ZK_RESULT_INVALID_ARGUMENT otherwise). Nothing is sent
+// yet. The lock holds the client weakly: after zk_client_free its calls return
+// ZK_RESULT_CLOSED, and it must still be freed.
+zk_result zk_lock_new(struct zk_client *client,
+                      const char *path,
+                      const char *identifier,
+                      uint32_t kind,
+                      uint32_t layout,
+                      struct zk_lock **out);
+
+// Acquires the lock, waiting at most timeout_ms (negative: no deadline; 0: one look).
+// ZK_RESULT_TIMED_OUT when the deadline passed, ZK_RESULT_CANCELLED when zk_lock_cancel
+// was called; either way our node is gone (or, with the connection down, goes as soon as
+// it is back). OK at once if already held (not re-entrant: one release releases).
+zk_result zk_lock_acquire(struct zk_lock *lock, int64_t timeout_ms);
+
+// Acquires the lock if nobody holds it or waits before us: *acquired says whether it
+// did. Takes a few round trips, bounded by the client's operation timeout.
+zk_result zk_lock_try_acquire(struct zk_lock *lock, bool *acquired);
+
+// Makes a zk_lock_acquire in progress on another thread return ZK_RESULT_CANCELLED
+// promptly; with none in progress, the next one returns it at once. Any thread.
+zk_result zk_lock_cancel(struct zk_lock *lock);
+
+// Forgets a zk_lock_cancel that no acquire has consumed: for a caller that cancels one
+// acquire of its own and may have called zk_lock_cancel just after it returned.
+zk_result zk_lock_clear_cancel(struct zk_lock *lock);
+
+// Releases the lock: deletes our node (with the connection down, as soon as it is back).
+// OK when not held; after ZK_LOCK_STATE_LOST it forgets the lost lock.
+zk_result zk_lock_release(struct zk_lock *lock);
+
+// The lock's state; ZK_LOCK_STATE_NOT_HELD for NULL.
+zk_lock_state zk_lock_get_state(const struct zk_lock *lock);
+
+// Sets the state callback (NULL clears it): callback(userdata, state) runs on the
+// client's event thread. finalizer(userdata) runs once when the callback is replaced or
+// cleared, or the lock freed, once no call of it is running (so perhaps a moment later,
+// on the event thread); or before this returns if it fails.
+zk_result zk_lock_set_state_callback(struct zk_lock *lock,
+                                     zk_recipe_state_fn callback,
+                                     void *userdata,
+                                     zk_finalizer_fn finalizer);
+
+// Writes to *out the path of our node while the lock is acquired (free with
+// zk_string_free), NULL otherwise.
+zk_result zk_lock_node(const struct zk_lock *lock, char **out);
+
+// Writes to *out the identifiers of the holder and the waiters, in order (free with
+// zk_string_list_free).
+zk_result zk_lock_contenders(const struct zk_lock *lock, struct zk_string_list **out);
+
+// Releases the lock if held and frees it; the state callback's finalizer runs. NULL is a
+// no-op. No other thread may be using the lock (cancel and wait for an acquire first).
+void zk_lock_free(struct zk_lock *lock);
+
+// Makes a semaphore on path and writes it to *out. identifier (NULL: "") is our lease's
+// data, which zk_semaphore_lease_holders lists. Every user of the path must give the same
+// max_leases (at least 1): the path records it, and another number makes acquiring fail
+// with ZK_RESULT_MISMATCH. Nothing is sent yet; the client is held as zk_lock_new holds
+// it.
+zk_result zk_semaphore_new(struct zk_client *client,
+                           const char *path,
+                           const char *identifier,
+                           uint32_t max_leases,
+                           struct zk_semaphore **out);
+
+// Takes a lease, waiting at most timeout_ms (negative: no deadline; 0: one look), as
+// zk_lock_acquire; ZK_RESULT_MISMATCH when the path records another max_leases.
+zk_result zk_semaphore_acquire(struct zk_semaphore *sem, int64_t timeout_ms);
+
+// Takes a lease if one is free now: *acquired says whether it did.
+zk_result zk_semaphore_try_acquire(struct zk_semaphore *sem, bool *acquired);
+
+// As zk_lock_cancel, for zk_semaphore_acquire. Any thread.
+zk_result zk_semaphore_cancel(struct zk_semaphore *sem);
+
+// As zk_lock_clear_cancel, for zk_semaphore_cancel.
+zk_result zk_semaphore_clear_cancel(struct zk_semaphore *sem);
+
+// Releases our lease; OK when we hold none. As zk_lock_release.
+zk_result zk_semaphore_release(struct zk_semaphore *sem);
+
+// The lease's state; ZK_LOCK_STATE_NOT_HELD for NULL.
+zk_lock_state zk_semaphore_get_state(const struct zk_semaphore *sem);
+
+// As zk_lock_set_state_callback, for our lease.
+zk_result zk_semaphore_set_state_callback(struct zk_semaphore *sem,
+                                          zk_recipe_state_fn callback,
+                                          void *userdata,
+                                          zk_finalizer_fn finalizer);
+
+// Writes to *out the identifiers of the lease holders, in no order (free with
+// zk_string_list_free).
+zk_result zk_semaphore_lease_holders(const struct zk_semaphore *sem, struct zk_string_list **out);
+
+// Releases our lease if held and frees the semaphore, as zk_lock_free.
+void zk_semaphore_free(struct zk_semaphore *sem);
+
+// Makes a contender on path and writes it to *out. identifier (NULL: "") is our node's
+// data, which zk_election_contenders lists; layout a zk_layout. Nothing is sent yet; the
+// client is held as zk_lock_new holds it.
+zk_result zk_election_new(struct zk_client *client,
+                          const char *path,
+                          const char *identifier,
+                          uint32_t layout,
+                          struct zk_election **out);
+
+// Waits to be elected, at most timeout_ms (negative: no deadline; 0: one look), then
+// calls lead(userdata, election) on this thread and resigns when it returns. OK once
+// lead has run; ZK_RESULT_TIMED_OUT or ZK_RESULT_CANCELLED if never elected.
+zk_result zk_election_run(struct zk_election *election,
+                          int64_t timeout_ms,
+                          zk_lead_fn lead,
+                          void *userdata);
+
+// Waits to be elected, as zk_election_run, and returns leading; zk_election_resign ends
+// it. OK at once if already leading.
+zk_result zk_election_campaign(struct zk_election *election, int64_t timeout_ms);
+
+// Stops leading (deletes our node), or forgets a lost leadership; OK when not leading.
+zk_result zk_election_resign(struct zk_election *election);
+
+// Makes a wait to be elected return ZK_RESULT_CANCELLED promptly (with none in progress,
+// the next one), and tells a leader to stop: zk_election_should_stop is true until it
+// resigns. Any thread.
+zk_result zk_election_cancel(struct zk_election *election);
+
+// As zk_lock_clear_cancel, for zk_election_cancel; a leader's stop request goes too.
+zk_result zk_election_clear_cancel(struct zk_election *election);
+
+// ZK_LOCK_STATE_HELD while we lead; SUSPENDED, LOST as a lock's; NOT_HELD otherwise and
+// for NULL.
+zk_lock_state zk_election_get_state(const struct zk_election *election);
+
+// Whether a leader should return: zk_election_cancel was called, or leadership is lost.
+// True for NULL.
+bool zk_election_should_stop(const struct zk_election *election);
+
+// Sleeps until the leader should stop, the state changes, or timeout_ms passes
+// (negative: no limit); returns zk_election_should_stop. True for NULL.
+bool zk_election_wait(const struct zk_election *election, int64_t timeout_ms);
+
+// As zk_lock_set_state_callback, for our leadership: SUSPENDED (may no longer lead),
+// HELD again, LOST (no longer leads).
+zk_result zk_election_set_state_callback(struct zk_election *election,
+                                         zk_recipe_state_fn callback,
+                                         void *userdata,
+                                         zk_finalizer_fn finalizer);
+
+// Writes to *out the identifiers of the contenders, the leader first (free with
+// zk_string_list_free).
+zk_result zk_election_contenders(const struct zk_election *election, struct zk_string_list **out);
+
+// Resigns if leading and frees the election, as zk_lock_free.
+void zk_election_free(struct zk_election *election);
 
 // Makes a barrier at path and writes it to *out (free with zk_barrier_free). Nothing is
 // sent. ZK_RESULT_INVALID_PATH if the server would refuse path.

@@ -7,7 +7,9 @@
 #     tests too;
 #   - C++ including the header with g++ -Wall -Wextra -Werror;
 #   - the C samples in bindings/c/samples (C99, -Wall -Wextra -Werror): watch_loop sees
-#     every change, and config_reader keeps reading across a server kill and restart;
+#     every change, config_reader keeps reading across a server kill and restart,
+#     lock_worker processes take turns without losing an increment, and a leader hands
+#     over to the next when told to stop;
 #   - the Go example linked to the installed library (-tags zkclient_pkgconfig);
 # then `make uninstall`. The last line is "install-test: N passed, M failed".
 set -uo pipefail
@@ -258,7 +260,7 @@ check "g++ -Wall -Wextra -Werror: C++ includes the header, links and runs" cpp_a
 # ---- the C samples ------------------------------------------------------------------
 build_samples() {
     local s
-    for s in watch_loop config_reader; do
+    for s in watch_loop config_reader lock_worker leader; do
         cp "$root/bindings/c/samples/$s.c" "$work/" || return 1
         # shellcheck disable=SC2046
         cc -std=c99 -Wall -Wextra -Werror "$s.c" $(pkg-config --cflags --libs zkclient) -o "$s" || return 1
@@ -301,6 +303,40 @@ config_reader_survives_restart() {
     [[ $(grep -c '^state: CONNECTED' "$out") -ge 2 ]]
 }
 check "config_reader: reads the new value after the server is killed and restarted" config_reader_survives_restart
+
+lock_workers_take_turns() {
+    local i p ws=()
+    for i in 1 2 3; do
+        timeout 60 ./lock_worker "$ZK_HOSTS" /samples/lock "w$i" 4 >"$work/lock_worker.$i.out" 2>&1 &
+        ws+=("$!")
+        pids+=("$!")
+    done
+    for p in "${ws[@]}"; do wait "$p" || return 1; done
+    # Every read-modify-write counted once: 1..12, no count written twice.
+    [[ $(cat "$work"/lock_worker.*.out | sed -n 's/^w[0-9]: count //p' | sort -n | tr '\n' ' ') == \
+        "1 2 3 4 5 6 7 8 9 10 11 12 " ]]
+}
+check "lock_worker: three workers take turns and lose no increment" lock_workers_take_turns
+
+leaders_hand_over() {
+    local a b out_a=$work/leader.a.out out_b=$work/leader.b.out
+    timeout 60 ./leader "$ZK_HOSTS" /samples/election first >"$out_a" 2>&1 &
+    a=$!
+    pids+=("$a")
+    wait_for "$out_a" '^first: tick 1$' 10 || return 1
+    timeout 60 ./leader "$ZK_HOSTS" /samples/election second >"$out_b" 2>&1 &
+    b=$!
+    pids+=("$b")
+    wait_for "$out_b" '^second: waiting to lead$' 10 || return 1
+    sleep 0.5
+    ! grep -q 'second leads' "$out_b" || return 1
+    kill -INT "$a"
+    wait "$a" && grep -q '^first stops leading$' "$out_a" || return 1
+    wait_for "$out_b" '^second: tick 1$' 10 || return 1
+    kill -INT "$b"
+    wait "$b"
+}
+check "leader: one leads; told to stop, it hands over to the next" leaders_hand_over
 
 # ---- Go, linked to the installed library --------------------------------------------
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}

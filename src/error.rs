@@ -73,6 +73,12 @@ pub enum Error {
     BadReply = -1011,
     /// TLS settings that cannot be used (unreadable or malformed PEM files, no CA).
     Tls = -1012,
+    /// A recipe's wait (a lock's acquire, an election, ...) was called off by its cancel
+    /// function from another thread.
+    Cancelled = -1013,
+    /// A recipe's node records a setting other than the caller's (a semaphore's max
+    /// leases): the peers on that path would not agree.
+    Mismatch = -1014,
 }
 
 /// Result alias used by the whole crate.
@@ -126,6 +132,8 @@ impl Error {
         Error::Protocol,
         Error::BadReply,
         Error::Tls,
+        Error::Cancelled,
+        Error::Mismatch,
     ];
 
     /// The code as its number (ZooKeeper's number for server codes).
@@ -201,6 +209,10 @@ impl Error {
             Error::Protocol => c"protocol error: bad bytes from the server",
             Error::BadReply => c"unexpected reply from the server",
             Error::Tls => c"TLS settings unusable (unreadable or malformed PEM files, no CA)",
+            Error::Cancelled => c"cancelled: the wait was called off from another thread",
+            Error::Mismatch => {
+                c"the recipe's node records other settings (a semaphore's max leases)"
+            }
         }
     }
 

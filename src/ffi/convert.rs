@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::client::zk_client;
+use super::recipe_lock::zk_recipe_state_fn;
 use super::types::*;
 use crate::client::options::{MAX_ACL_ENTRIES, MAX_REQUEST_BYTES};
 use crate::client::{
@@ -16,6 +17,7 @@ use crate::client::{
     WatchFn, WatchedEvent, WatcherType,
 };
 use crate::error::{Error, Result};
+use crate::recipe::lock::{Layout, LockState, StateFn};
 
 /// Runs an exported function's body, turning a panic into `ZK_RESULT_PANIC` so that no
 /// unwind ever crosses into C.
@@ -468,4 +470,38 @@ impl From<Stat> for zk_stat {
 /// A Stat for a callback: NULL when there is none.
 pub(crate) fn stat_ptr(s: &Option<zk_stat>) -> *const zk_stat {
     s.as_ref().map_or(std::ptr::null(), |s| s as *const zk_stat)
+}
+
+/// A recipe wait's `timeout_ms`: negative waits without a deadline, 0 looks once, more is
+/// the deadline.
+pub(crate) fn recipe_timeout(ms: i64) -> Option<Duration> {
+    (ms >= 0).then(|| Duration::from_millis(ms as u64))
+}
+
+/// A `zk_layout` from C, checked as `watcher_type` is.
+pub(crate) fn layout_arg(l: u32) -> Result<Layout> {
+    match l {
+        0 => Ok(Layout::Kazoo),
+        1 => Ok(Layout::Curator),
+        _ => Err(Error::InvalidArgument),
+    }
+}
+
+/// A recipe's identifier: NULL is kazoo's default, "".
+///
+/// # Safety
+/// As `str_arg`.
+pub(crate) unsafe fn identifier_arg(p: *const c_char) -> Result<String> {
+    // SAFETY: the caller's contract.
+    Ok(unsafe { opt_str_arg(p) }?.unwrap_or("").to_string())
+}
+
+/// A recipe's state callback with its userdata, as the Rust API's; None for a NULL
+/// callback (the userdata is then finalized at once, as the registration ends there).
+pub(crate) fn recipe_state_fn(cb: zk_recipe_state_fn, ud: UserData) -> Option<StateFn> {
+    let cb = cb?;
+    Some(Arc::new(move |s: LockState| {
+        // SAFETY: a C function pointer and the userdata it came with.
+        unsafe { cb(ud.ptr(), s) }
+    }))
 }

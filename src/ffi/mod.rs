@@ -26,6 +26,12 @@ pub mod txn;
 
 pub mod config;
 
+pub mod recipe_lock;
+
+pub mod recipe_semaphore;
+
+pub mod recipe_election;
+
 pub mod recipe_barrier;
 
 pub mod recipe_counter;
@@ -88,7 +94,7 @@ mod tests {
             -11,
             1,
             12345,
-            -1013,
+            -1099,
             i32::MIN,
             i32::MAX,
         ] {

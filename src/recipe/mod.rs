@@ -7,9 +7,12 @@
 //!
 //! One file per recipe; what several recipes share (unique node names, ...) lives here.
 
-// Used by the recipes as they land; until then only its unit tests call it.
-#[allow(dead_code)]
+pub mod election;
+pub(crate) mod gate;
+pub(crate) mod hold;
 pub(crate) mod ids;
+pub mod lock;
+pub mod semaphore;
 
 pub mod barrier;
 mod common;

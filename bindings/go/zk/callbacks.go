@@ -94,6 +94,15 @@ func zkgoLog(h C.uintptr_t, level C.zk_log_level, msg *C.char) {
 	l.fn(LogLevel(level), C.GoString(msg))
 }
 
+//export zkgoRecipeState
+func zkgoRecipeState(h C.uintptr_t, state C.zk_lock_state) {
+	var b *panicBox
+	defer catch(&b)
+	s := sinkOf(h).(*recipeStateSink)
+	b = s.box()
+	s.deliver(LockState(state))
+}
+
 //export zkgoRelease
 func zkgoRelease(h C.uintptr_t) {
 	var b *panicBox

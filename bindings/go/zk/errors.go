@@ -124,6 +124,8 @@ var (
 	ErrProtocol                     = sentinel(-1010, "PROTOCOL")
 	ErrBadReply                     = sentinel(-1011, "BAD_REPLY")
 	ErrTLS                          = sentinel(-1012, "TLS")
+	ErrCancelled                    = sentinel(-1013, "CANCELLED")
+	ErrMismatch                     = sentinel(-1014, "MISMATCH")
 )
 
 // newError turns a library result into an error (nil for OK). deadline is the context's

@@ -90,3 +90,50 @@ func ExampleError() {
 	}
 	// Output: NO_NODE -101
 }
+
+// A lock shared with kazoo's zk.Lock("/locks/report") on the same path: one holder at a
+// time, whichever client library it uses.
+func ExampleLock() {
+	var c *zk.Client // from zk.Connect
+	lock, err := zk.NewLock(c, "/locks/report", zk.WithIdentifier("worker-1"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer lock.Close() // releases it if held
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := lock.Acquire(ctx); err != nil {
+		log.Fatal(err) // context.DeadlineExceeded: not ours within a minute
+	}
+	defer lock.Release(context.Background())
+	// The lock is only as good as the session: stop when it may be lost.
+	select {
+	case s := <-lock.States():
+		log.Printf("lock %v: stopping", s) // LockSuspended or LockLost
+	case <-time.After(time.Second): // the work, done while holding the lock
+	}
+}
+
+// Leader election shared with kazoo's zk.Election("/election/report"): Run leads until
+// its context ends or leadership is lost.
+func ExampleElection() {
+	var c *zk.Client // from zk.Connect
+	e, err := zk.NewElection(c, "/election/report", zk.WithIdentifier("host-a"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer e.Close()
+	err = e.Run(context.Background(), func(ctx context.Context) error {
+		for {
+			select {
+			case <-ctx.Done(): // leadership lost, or Run's context done
+				return ctx.Err()
+			case s := <-e.States():
+				log.Printf("leadership %v", s) // Suspended: hold off until Held again
+			case <-time.After(time.Second):
+				fmt.Println("leading")
+			}
+		}
+	})
+	log.Print(err)
+}

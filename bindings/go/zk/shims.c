@@ -15,6 +15,10 @@ static void zkgo_log_trampoline(void *userdata, zk_log_level level, const char *
     zkgoLog((uintptr_t)userdata, level, (char *)message);
 }
 
+static void zkgo_recipe_state_trampoline(void *userdata, zk_lock_state state) {
+    zkgoRecipeState((uintptr_t)userdata, state);
+}
+
 static void zkgo_release_trampoline(void *userdata) {
     zkgoRelease((uintptr_t)userdata);
 }
@@ -32,4 +36,19 @@ zk_result zkgo_add_listener(zk_client *c, uintptr_t handle, uint64_t *id_out) {
 zk_result zkgo_set_logger(zk_options *o, uintptr_t handle, zk_log_level max_level) {
     return zk_options_set_logger(o, zkgo_log_trampoline, (void *)handle,
                                  zkgo_release_trampoline, max_level);
+}
+
+zk_result zkgo_lock_set_state_callback(zk_lock *l, uintptr_t handle) {
+    return zk_lock_set_state_callback(l, zkgo_recipe_state_trampoline, (void *)handle,
+                                      zkgo_release_trampoline);
+}
+
+zk_result zkgo_semaphore_set_state_callback(zk_semaphore *s, uintptr_t handle) {
+    return zk_semaphore_set_state_callback(s, zkgo_recipe_state_trampoline, (void *)handle,
+                                           zkgo_release_trampoline);
+}
+
+zk_result zkgo_election_set_state_callback(zk_election *e, uintptr_t handle) {
+    return zk_election_set_state_callback(e, zkgo_recipe_state_trampoline, (void *)handle,
+                                          zkgo_release_trampoline);
 }

@@ -17,4 +17,9 @@ zk_result zkgo_add_listener(zk_client *c, uintptr_t handle, uint64_t *id_out);
 /* zk_options_set_logger with zkgoLog / zkgoRelease and `handle` as userdata. */
 zk_result zkgo_set_logger(zk_options *o, uintptr_t handle, zk_log_level max_level);
 
+/* The recipes' state callbacks: zkgoRecipeState / zkgoRelease with `handle` as userdata. */
+zk_result zkgo_lock_set_state_callback(zk_lock *l, uintptr_t handle);
+zk_result zkgo_semaphore_set_state_callback(zk_semaphore *s, uintptr_t handle);
+zk_result zkgo_election_set_state_callback(zk_election *e, uintptr_t handle);
+
 #endif
