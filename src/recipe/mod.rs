@@ -11,6 +11,7 @@ pub mod election;
 pub(crate) mod gate;
 pub(crate) mod hold;
 pub(crate) mod ids;
+pub mod lease;
 pub mod lock;
 pub mod semaphore;
 
