@@ -40,7 +40,10 @@ fn one_identifier_holds_a_lease_until_it_ends_and_renews_it() {
     let path = fresh("lease");
     assert!(obtain(&c, &path, HOUR, &who("a")).unwrap());
     let first = record(&c, &path);
-    assert!(first.starts_with("{\"version\": 1, \"holder\": \"a\", \"end\": \"20"), "{first}");
+    assert!(
+        first.starts_with("{\"version\": 1, \"holder\": \"a\", \"end\": \"20"),
+        "{first}"
+    );
     // Another identifier does not get it, on this client or another.
     assert!(!obtain(&c, &path, HOUR, &who("b")).unwrap());
     let other = connect(hosts());
@@ -63,11 +66,20 @@ fn one_identifier_holds_a_lease_until_it_ends_and_renews_it() {
 fn a_multi_lease_hands_out_each_slot_once() {
     let c = connect(hosts());
     let path = fresh("multilease");
-    assert_eq!(obtain_one_of(&c, 2, &path, HOUR, &who("a")).unwrap(), Some(0));
-    assert_eq!(obtain_one_of(&c, 2, &path, HOUR, &who("b")).unwrap(), Some(1));
+    assert_eq!(
+        obtain_one_of(&c, 2, &path, HOUR, &who("a")).unwrap(),
+        Some(0)
+    );
+    assert_eq!(
+        obtain_one_of(&c, 2, &path, HOUR, &who("b")).unwrap(),
+        Some(1)
+    );
     assert_eq!(obtain_one_of(&c, 2, &path, HOUR, &who("c")).unwrap(), None);
     // Renewing finds one's own slot.
-    assert_eq!(obtain_one_of(&c, 2, &path, HOUR, &who("b")).unwrap(), Some(1));
+    assert_eq!(
+        obtain_one_of(&c, 2, &path, HOUR, &who("b")).unwrap(),
+        Some(1)
+    );
     assert_eq!(children(&c, &path), vec!["0".to_string(), "1".to_string()]);
 }
 
@@ -75,7 +87,11 @@ fn a_multi_lease_hands_out_each_slot_once() {
 fn bad_input_is_refused_before_anything_is_sent() {
     let c = connect(hosts());
     for p in ["", "x", "/", "/a/", "/a//b"] {
-        assert_eq!(obtain(&c, p, HOUR, &who("a")), Err(Error::InvalidPath), "{p:?}");
+        assert_eq!(
+            obtain(&c, p, HOUR, &who("a")),
+            Err(Error::InvalidPath),
+            "{p:?}"
+        );
     }
     let path = fresh("lease-bad");
     assert_eq!(
@@ -140,12 +156,21 @@ fn kazoo_and_we_share_leases_and_read_each_others_records() {
     assert!(!obtain(&c, &live, HOUR, &who("ours")).unwrap());
     // A multi-lease shared by both: kazoo's attempt gets the slot after ours.
     let multi = fresh("multilease-kazoo");
-    assert_eq!(obtain_one_of(&c, 3, &multi, HOUR, &who("ours")).unwrap(), Some(0));
+    assert_eq!(
+        obtain_one_of(&c, 3, &multi, HOUR, &who("ours")).unwrap(),
+        Some(0)
+    );
     let got = k.eval(&format!(
         "print(bool(zk.MultiNonBlockingLease(3, '{multi}', datetime.timedelta(hours=1), identifier='kazoo')))"
     ));
     assert_eq!(got, "True");
     assert!(record(&c, &format!("{multi}/1")).contains("\"holder\": \"kazoo\""));
-    assert_eq!(obtain_one_of(&c, 3, &multi, HOUR, &who("other")).unwrap(), Some(2));
-    assert_eq!(obtain_one_of(&c, 3, &multi, HOUR, &who("fourth")).unwrap(), None);
+    assert_eq!(
+        obtain_one_of(&c, 3, &multi, HOUR, &who("other")).unwrap(),
+        Some(2)
+    );
+    assert_eq!(
+        obtain_one_of(&c, 3, &multi, HOUR, &who("fourth")).unwrap(),
+        None
+    );
 }

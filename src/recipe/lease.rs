@@ -10,8 +10,8 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::lock::{check_path, Lock, LockOptions};
-use crate::client::{Client, CreateOptions};
+use super::lock::{Lock, LockOptions};
+use crate::client::{check_path, Client, CreateOptions};
 use crate::error::{Error, Result};
 
 /// The record version kazoo writes and reads (a different one is left to whoever knows it).
@@ -53,7 +53,7 @@ pub fn obtain_one_of(
     if count == 0 {
         return Err(Error::InvalidArgument);
     }
-    check_path(path)?;
+    lease_path(path)?;
     for i in 0..count {
         if obtain(client, &format!("{path}/{i}"), duration, opts)? {
             return Ok(Some(i));
@@ -71,7 +71,7 @@ pub fn obtain_at(
     opts: &LeaseOptions,
     now: SystemTime,
 ) -> Result<bool> {
-    check_path(path)?;
+    lease_path(path)?;
     let ident = match &opts.identifier {
         Some(i) => i.clone(),
         None => host_name(),
@@ -134,6 +134,15 @@ pub fn obtain_at(
     let obtained = r?;
     released?;
     Ok(obtained)
+}
+
+/// A path a lease can live at: a node's, not the root (its record and lock go below it).
+fn lease_path(path: &str) -> Result<()> {
+    check_path(path)?;
+    if path == "/" {
+        return Err(Error::InvalidPath);
+    }
+    Ok(())
 }
 
 /// kazoo's lease record.
