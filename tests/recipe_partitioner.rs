@@ -266,19 +266,22 @@ fn a_party_change_while_allocating_starts_the_wait_over() {
     o.time_boundary = Duration::from_millis(800);
     let a = SetPartitioner::new(&c1, &path, ITEMS, o).unwrap();
     // Members come and go faster than the time boundary: a never allocates meanwhile.
-    let t = Instant::now();
+    let party = format!("{path}/party");
+    wait_until("a joined", WAIT, || children(&c2, &party).len() == 1);
+    let mut last = Instant::now();
     for i in 0..4 {
-        thread::sleep(Duration::from_millis(400));
+        thread::sleep(Duration::from_millis(300));
         let x = SetPartitioner::new(&c2, &path, ITEMS, opts(&format!("x{i}"))).unwrap();
-        thread::sleep(Duration::from_millis(100));
+        wait_until("x joined", WAIT, || children(&c2, &party).len() == 2);
         x.finish().unwrap();
+        last = Instant::now();
         assert_eq!(a.state(), PartitionState::Allocating);
     }
     assert_eq!(a.wait_for_acquire(Some(WAIT)), Ok(PartitionState::Acquired));
     assert!(
-        t.elapsed() >= Duration::from_millis(2000 + 800),
-        "{:?}",
-        t.elapsed()
+        last.elapsed() >= Duration::from_millis(800),
+        "acquired {:?} after the last change",
+        last.elapsed()
     );
     assert_eq!(a.items().len(), ITEMS.len());
 }
@@ -359,6 +362,17 @@ fn a_custom_partition_function_decides_and_a_panic_in_it_fails_the_member() {
     assert_eq!(a.items(), strings(&["x", "y"]));
     assert!(b.items().is_empty());
 
+    // A share that names an item twice takes its lock once.
+    let path = fresh("part-twice");
+    let mut o = opts("t");
+    o.partition_func = Some(Arc::new(|_: &str, _: &[String], items: &[String]| {
+        vec![items[0].clone(), items[0].clone()]
+    }));
+    let t = SetPartitioner::new(&c1, &path, ["x", "y"], o).unwrap();
+    assert_eq!(t.wait_for_acquire(Some(WAIT)), Ok(PartitionState::Acquired));
+    assert_eq!(t.items(), strings(&["x"]));
+    assert_eq!(children(&c1, &format!("{path}/locks/x")).len(), 1);
+
     let path = fresh("part-panic");
     let mut o = opts("p");
     o.partition_func = Some(Arc::new(
@@ -388,8 +402,15 @@ fn bad_input_gets_a_clear_error() {
     assert_eq!(new(&path, &[".."], "m"), Err(Error::InvalidArgument));
     assert_eq!(new(&path, &["a"], "x/y"), Err(Error::InvalidArgument));
     assert!(children(&c, &path).is_empty(), "nothing was sent");
-    // No items is fine: an empty share, acquired.
-    let p = SetPartitioner::new(&c, &path, Vec::<String>::new(), opts("m")).unwrap();
+    // No items is fine: an empty share, acquired. An empty identifier is the default,
+    // as kazoo takes one: <host name>-<pid>.
+    let p = SetPartitioner::new(&c, &path, Vec::<String>::new(), opts("")).unwrap();
+    assert!(
+        p.identifier()
+            .ends_with(&format!("-{}", std::process::id())),
+        "{}",
+        p.identifier()
+    );
     assert_eq!(p.wait_for_acquire(Some(WAIT)), Ok(PartitionState::Acquired));
     assert!(p.items().is_empty());
 }

@@ -43,7 +43,7 @@ fn millis_or(ms: i64, dflt: Duration) -> Duration {
 /// Makes a member of the partition of items (an array of items_len strings; NULL is fine
 /// when items_len is 0; duplicates count once) at path, and writes it to *out. It starts
 /// allocating at once, on a thread of its own (this call sends nothing): it joins the shallow
-/// party "<path>/party" as identifier (NULL: "<host name>-<pid>"), waits until the party
+/// party "<path>/party" as identifier (NULL or "": "<host name>-<pid>"), waits until the party
 /// has not changed for time_boundary_ms (negative: kazoo's 30000), computes its share
 /// (kazoo's split: the sorted items from its place among the sorted identifiers, every
 /// n-th) and takes a lock "<path>/locks/<item>" for each item of it, waiting at most

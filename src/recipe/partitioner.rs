@@ -49,8 +49,8 @@ pub type PartitionStateFn = Arc<dyn Fn(PartitionState) + Send + Sync>;
 #[derive(Clone)]
 pub struct PartitionerOptions {
     /// Our identifier in the party: part of our party node's name, so no '/'. kazoo's
-    /// default is `<fqdn>-<pid>`; ours (None) `<host name>-<pid>`. Members must have
-    /// different identifiers.
+    /// default is `<fqdn>-<pid>`; ours (None or empty, as kazoo takes an empty one)
+    /// `<host name>-<pid>`. Members must have different identifiers.
     pub identifier: Option<String>,
     /// How long the party must stay unchanged before we allocate (kazoo's
     /// `time_boundary`, 30 s).
@@ -192,7 +192,10 @@ impl SetPartitioner {
         I::Item: AsRef<str>,
     {
         let client = recipe_client(client, path)?;
-        let identifier = opts.identifier.clone().unwrap_or_else(host_pid);
+        let identifier = match opts.identifier {
+            Some(ref id) if !id.is_empty() => id.clone(),
+            _ => host_pid(),
+        };
         let party_path = child(path, "party");
         let lock_path = child(path, "locks");
         let party = Party::new_shallow(&client, &party_path, &identifier)?;
@@ -683,15 +686,18 @@ impl Shared {
         })
     }
 
-    /// Our share, by the partition function (a panic in it fails the partitioner).
+    /// Our share, by the partition function (a panic in it fails the partitioner), each
+    /// item once (a second lock on an item would wait for our own first).
     fn split(&self, members: &[String]) -> Result<Vec<String>> {
-        let share = match &self.partition_func {
+        let mut share = match &self.partition_func {
             None => default_partition(&self.identifier, members, &self.items),
             Some(f) => catch_unwind(AssertUnwindSafe(|| {
                 f(&self.identifier, members, &self.items)
             }))
             .map_err(|_| Error::Panic)?,
         };
+        let mut seen = std::collections::HashSet::new();
+        share.retain(|i| seen.insert(i.clone()));
         if share
             .iter()
             .any(|i| i.is_empty() || check_path(&child(&self.lock_path, i)).is_err())
