@@ -14,23 +14,6 @@
 static const char *const items[] = {"q1", "q2", "q3", "q4", "q5"};
 #define N_ITEMS 5
 
-/* The number of children of `path` (-1 after recording a failure). */
-static int count_children(zk_client *c, const char *path)
-{
-    zk_string_list *l = NULL;
-    int n;
-    zk_result rc = zk_get_children(c, path, NULL, 0, &l, NULL);
-    if (rc == ZK_RESULT_NO_NODE)
-        return 0;
-    if (rc != ZK_RESULT_OK) {
-        zkt_fail(__FILE__, __LINE__, "zk_get_children %s: %s", path, zk_result_message(rc));
-        return -1;
-    }
-    n = (int)zk_string_list_len(l);
-    zk_string_list_free(l);
-    return n;
-}
-
 static zk_partitioner *member(zk_client *c, const char *path, const char *id,
                               int64_t settle_ms)
 {
@@ -102,7 +85,7 @@ static void check_one_holder_each(zk_client *c, const char *path)
     int i;
     for (i = 0; i < N_ITEMS; i++) {
         zkt_path(lock, "%s/locks/%s", path, items[i]);
-        CHECK_EQ(count_children(c, lock), 1);
+        CHECK_EQ(zkt_count_children(c, lock), 1);
     }
 }
 
@@ -163,7 +146,7 @@ static void partition_members_split_the_set_and_a_join_or_leave_asks_for_a_relea
     CHECK_EQ(st, ZK_PARTITION_STATE_ACQUIRED);
     CHECK(settle(ps, alone, 1));
     CHECK(saw(&r, ZK_PARTITION_STATE_ACQUIRED));
-    CHECK_EQ(count_children(c, party), 1);
+    CHECK_EQ(zkt_count_children(c, party), 1);
     CHECK_OK(zk_partitioner_get_failure(ps[0]));
 
     /* b joins: a is told to release, then the two split the set as kazoo does. */
@@ -173,7 +156,7 @@ static void partition_members_split_the_set_and_a_join_or_leave_asks_for_a_relea
     CHECK(saw(&r, ZK_PARTITION_STATE_RELEASE));
     CHECK(settle(ps, two, 2));
     check_one_holder_each(c, path);
-    CHECK_EQ(count_children(c, party), 2);
+    CHECK_EQ(zkt_count_children(c, party), 2);
 
     /* b leaves: a releases and takes the whole set again. */
     CHECK_OK(zk_partitioner_finish(ps[1]));
@@ -186,9 +169,9 @@ static void partition_members_split_the_set_and_a_join_or_leave_asks_for_a_relea
     /* Freeing finishes: no party node, no lock node; the finalizer runs once. */
     zk_partitioner_free(ps[0]);
     CHECK_EQ(zkt_rec_finals(&r), 1);
-    CHECK_EQ(count_children(c, party), 0);
+    CHECK_EQ(zkt_count_children(c, party), 0);
     zkt_path(party, "%s/locks/q1", path);
-    CHECK_EQ(count_children(c, party), 0);
+    CHECK_EQ(zkt_count_children(c, party), 0);
     zk_client_free(c2);
     zkt_rec_destroy(&r);
     zkt_teardown(c, root);
@@ -243,11 +226,11 @@ static void partition_wait_has_a_deadline_and_a_cancel(void)
 
     /* Freeing while allocating stops the allocation and leaves the party. */
     t0 = zkt_now_ms();
-    while (count_children(c, party) != 1 && zkt_now_ms() - t0 < WAIT_MS)
+    while (zkt_count_children(c, party) != 1 && zkt_now_ms() - t0 < WAIT_MS)
         zkt_sleep_ms(10);
-    CHECK_EQ(count_children(c, party), 1);
+    CHECK_EQ(zkt_count_children(c, party), 1);
     zk_partitioner_free(p);
-    CHECK_EQ(count_children(c, party), 0);
+    CHECK_EQ(zkt_count_children(c, party), 0);
     zkt_teardown(c, root);
 }
 
@@ -296,7 +279,7 @@ static void partition_fails_when_the_session_ends(void)
     CHECK_OK(zk_partitioner_get_failure(p));
     CHECK_OK(zk_partitioner_wait_for_acquire(p, -1, &st));
     CHECK_EQ(st, ZK_PARTITION_STATE_FAILURE);
-    CHECK_EQ(count_children(c, party), 0);
+    CHECK_EQ(zkt_count_children(c, party), 0);
     CHECK_OK(zk_partitioner_release_set(p));
     CHECK_EQ(zk_partitioner_get_state(p), ZK_PARTITION_STATE_FAILURE);
     zk_partitioner_free(p);
@@ -334,7 +317,7 @@ static void partitioners_refuse_bad_input_with_a_code(void)
     CHECK_RC(zk_partitioner_new(c, path, items, N_ITEMS, "x/y", -1, -1, &p),
              ZK_RESULT_INVALID_ARGUMENT);
     CHECK(p == NULL);
-    CHECK_EQ(count_children(c, path), 0);
+    CHECK_EQ(zkt_count_children(c, path), 0);
     CHECK_RC(zk_partitioner_wait_for_acquire(NULL, 0, NULL), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_partitioner_cancel(NULL), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_partitioner_clear_cancel(NULL), ZK_RESULT_NULL_ARGUMENT);

@@ -227,6 +227,22 @@ zk_result zkt_set_str(zk_client *c, const char *path, const char *data)
     return zk_set(c, path, (const uint8_t *)data, strlen(data), -1, 0, NULL);
 }
 
+int zkt_count_children(zk_client *c, const char *path)
+{
+    zk_string_list *l = NULL;
+    int n;
+    zk_result rc = zk_get_children(c, path, NULL, 0, &l, NULL);
+    if (rc == ZK_RESULT_NO_NODE)
+        return 0;
+    if (rc != ZK_RESULT_OK) {
+        zkt_fail(__FILE__, __LINE__, "children of %s: %s", path, zk_result_message(rc));
+        return -1;
+    }
+    n = (int)zk_string_list_len(l);
+    zk_string_list_free(l);
+    return n;
+}
+
 /* ------------------------------------------------------------------ event recording */
 
 void zkt_rec_init(struct zkt_rec *r)
