@@ -206,9 +206,12 @@ PLAN=(
     "idle_clients|idle_clients|clients=$IDLE_K|cclient kazoo zkclient cclient-on-zkclient"
     "watches|watches|watches=$WATCHES|cclient kazoo zkclient cclient-on-zkclient"
     "watch_latency|watch_latency||cclient kazoo zkclient cclient-on-zkclient"
-    # the lock recipe: the official C client has none
+    # the lock recipe (the official C client has none); contenders' throughput is the
+    # loaded server's, as noisy as the async gets': three runs per repeat
     "lock_uncontended|lock_uncontended||raw kazoo zkclient"
     "lock_handoff|lock_handoff||raw kazoo zkclient"
+    "lock_contended|lock_contended|clients=$LOCK_K|raw kazoo zkclient"
+    "lock_contended|lock_contended|clients=$LOCK_K|raw kazoo zkclient"
     "lock_contended|lock_contended|clients=$LOCK_K|raw kazoo zkclient"
 )
 
