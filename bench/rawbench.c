@@ -773,7 +773,7 @@ static void wl_lock_contended(const char *hosts) {
     }
     lock_dir_make(&ks[0].c);
     for (long i = 0; i < nk; i++) lock_acquire_start(&ks[i]);
-    long c0 = -1, c1 = -1;
+    long c0 = -1, c1 = -1, lo = -1, hi = 0; /* lo, hi: acquisitions per contender */
     double cpu0 = 0, cpu1 = 0;
     int64_t t0 = 0, t1 = 0, start = now_ns();
     for (;;) {
@@ -801,16 +801,15 @@ static void wl_lock_contended(const char *hosts) {
             t1 = t;
             cpu1 = cpu_us();
             g_stopping = 1;
+            for (long i = 0; i < nk; i++) {
+                long a = ks[i].acquired;
+                if (lo < 0 || a < lo) lo = a;
+                if (a > hi) hi = a;
+            }
         }
     }
     call(&ks[0].c, OP_DELETE, lock_dir, 0, 0);
-    long lo = -1, hi = 0;
-    for (long i = 0; i < nk; i++) {
-        long a = ks[i].acquired;
-        if (lo < 0 || a < lo) lo = a;
-        if (a > hi) hi = a;
-        close_session(&ks[i].c);
-    }
+    for (long i = 0; i < nk; i++) close_session(&ks[i].c);
     long ops = c1 - c0;
     double secs = (t1 - t0) / 1e9;
     if (ops <= 0) die("no acquisition in the measured window");
