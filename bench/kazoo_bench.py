@@ -5,7 +5,8 @@ Run with Debian's /usr/bin/python3 (python3-kazoo). Usage:
     kazoo_bench.py WORKLOAD hosts=H [seconds=S] [warmup=N] [inflight=N] [threads=N]
                    [clients=K] [watches=W] [ops=N] [root=/bench]
 Workloads: sync_get sync_set create_delete rss async_get threads idle_clients watches
-watch_latency. An unexpected error ends the process with status 2.
+watch_latency, and kazoo's Lock recipe: lock_uncontended lock_handoff lock_contended
+(`clients` contenders). An unexpected error ends the process with status 2.
 """
 
 import logging
@@ -342,6 +343,181 @@ def wl_watch_latency():
     result("watch_latency", ops=len(lat), p50_us=pct_us(lat, 0.5), p99_us=pct_us(lat, 0.99))
 
 
+def lock_path(workload):
+    """The lock's node, /bench/locks/kazoo-PID-WORKLOAD: the Lock makes it on first use,
+    the workload deletes it at the end."""
+    return "%s/locks/kazoo-%d-%s" % (P["root"], os.getpid(), workload)
+
+
+def wl_lock_uncontended():
+    """acquire + release of zk.Lock with nobody else there, one client"""
+    zk = connect()
+    path = lock_path("lock_uncontended")
+    lock = zk.Lock(path)
+    warmup, secs = int(P["warmup"]), float(P["seconds"])
+    clock = time.perf_counter_ns
+    lat, acq, rel = [], [], []
+    i = 0
+    t0 = end = cpu0 = 0
+    while True:
+        if i == warmup:
+            t0 = clock()
+            end = t0 + int(secs * 1e9)
+            cpu0 = cpu_us()
+        a = clock()
+        if i >= warmup and a >= end:
+            break
+        if not lock.acquire(timeout=10):
+            die("acquire %s: not acquired in 10 s" % path)
+        b = clock()
+        lock.release()
+        if i >= warmup:
+            e = clock()
+            lat.append(e - a)
+            acq.append(b - a)
+            rel.append(e - b)
+        i += 1
+    cpu = cpu_us() - cpu0
+    secs = (clock() - t0) / 1e9
+    zk.delete(path)
+    zk.stop()
+    zk.close()
+    for v in (lat, acq, rel):
+        v.sort()
+    n = len(lat)
+    result("lock_uncontended", ops=n, seconds="%.3f" % secs, ops_s=n / secs,
+           p50_us=pct_us(lat, 0.5), p99_us=pct_us(lat, 0.99), acquire_p50_us=pct_us(acq, 0.5),
+           release_p50_us=pct_us(rel, 0.5), cpu_us_per_op=cpu / max(n, 1))
+
+
+def watch_set(zk):
+    """Whether kazoo holds a data watch for this client: it files one (in a private table)
+    once the server has answered the get that sets it."""
+    while True:
+        try:
+            return any(zk._data_watchers.values())
+        except RuntimeError:  # the table changed size under us: look again
+            pass
+
+
+def wl_lock_handoff():
+    """Two clients (threads of this process, a session each) on one lock: the holder waits
+    until the waiter's watch on its node is set, then releases; from just before the
+    release to the waiter's acquire returning."""
+    a, b = connect(), connect()
+    path = lock_path("lock_handoff")
+    la, lb = a.Lock(path), b.Lock(path)
+    clock = time.perf_counter_ns
+    go, held = threading.Semaphore(0), threading.Semaphore(0)
+    st = {"t": 0, "stop": False, "err": None}
+
+    def waiter():
+        try:
+            while True:
+                if not go.acquire(timeout=60):
+                    raise RuntimeError("no word from the holder in 60 s")
+                if st["stop"]:
+                    return
+                if not lb.acquire(timeout=10):
+                    raise RuntimeError("not acquired in 10 s")
+                st["t"] = clock()
+                lb.release()
+                held.release()
+        except Exception as e:  # noqa: BLE001 - any failure ends the run
+            st["err"] = repr(e)
+            held.release()
+
+    th = threading.Thread(target=waiter, daemon=True)
+    th.start()
+    warm = max(20, int(P["warmup"]) // 10)
+    secs = float(P["seconds"])
+    lat = []
+    end = 0
+    i = 0
+    while True:
+        if i == warm:
+            end = clock() + int(secs * 1e9)
+        if i > warm and clock() >= end:
+            break
+        if not la.acquire(timeout=10):
+            die("acquire %s: not acquired in 10 s" % path)
+        go.release()
+        give_up = time.monotonic() + 10
+        while not watch_set(b):
+            if time.monotonic() > give_up or st["err"]:
+                die("hand-off: the waiter set no watch within 10 s (%s)" % st["err"])
+            time.sleep(20e-6)
+        t0 = clock()
+        la.release()
+        if not held.acquire(timeout=10):
+            die("hand-off: the waiter did not hold it in 10 s")
+        if st["err"]:
+            die("hand-off waiter: %s" % st["err"])
+        if i >= warm:
+            lat.append(st["t"] - t0)
+        i += 1
+    st["stop"] = True
+    go.release()
+    th.join()
+    a.delete(path)
+    for c in (a, b):
+        c.stop()
+        c.close()
+    lat.sort()
+    result("lock_handoff", ops=len(lat), p50_us=pct_us(lat, 0.5), p99_us=pct_us(lat, 0.99))
+
+
+def wl_lock_contended():
+    """`clients` contenders (threads, a KazooClient each) on one lock, acquiring and
+    releasing in a loop: acquisitions per second"""
+    n = int(P["clients"])
+    if n < 2:
+        die("clients must be >= 2")
+    path = lock_path("lock_contended")
+    zks = [connect() for _ in range(n)]
+    locks = [zk.Lock(path) for zk in zks]
+    counts = [0] * n
+    stop = threading.Event()
+    errors = []
+
+    def work(i):
+        try:
+            lock = locks[i]
+            while not stop.is_set():
+                if not lock.acquire(timeout=30):
+                    raise RuntimeError("not acquired in 30 s")
+                counts[i] += 1
+                lock.release()
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+
+    ths = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(n)]
+    for t in ths:
+        t.start()
+    wend = time.monotonic() + 1.0
+    while sum(counts) < int(P["warmup"]) and time.monotonic() < wend and not errors:
+        time.sleep(0.005)
+    n0, cpu0, t0 = list(counts), cpu_us(), time.perf_counter()
+    time.sleep(float(P["seconds"]))
+    n1, cpu1, t1 = list(counts), cpu_us(), time.perf_counter()
+    stop.set()
+    for t in ths:
+        t.join()
+    if errors:
+        die("lock: %s" % errors[0])
+    zks[0].delete(path)
+    for zk in zks:
+        zk.stop()
+        zk.close()
+    per = [y - x for x, y in zip(n0, n1)]
+    ops = sum(per)
+    if ops <= 0:
+        die("no acquisition in the measured window")
+    result("lock_contended", clients=n, ops=ops, seconds="%.3f" % (t1 - t0),
+           ops_s=ops / (t1 - t0), min_per_client=min(per), max_per_client=max(per),
+           cpu_us_per_op=(cpu1 - cpu0) / ops)
+
+
 def main():
     if len(sys.argv) < 2:
         sys.stderr.write(__doc__)
@@ -365,6 +541,9 @@ def main():
         "idle_clients": wl_idle,
         "watches": wl_watches,
         "watch_latency": wl_watch_latency,
+        "lock_uncontended": wl_lock_uncontended,
+        "lock_handoff": wl_lock_handoff,
+        "lock_contended": wl_lock_contended,
     }
     if wl not in table:
         die("unknown workload %s" % wl)

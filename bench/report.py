@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Summarises the RESULT lines of scripts/bench.sh: medians over the repeats, a table with
-our ratios to the anchors, and the bar (PASS/MISS). Never fails on a MISS.
+our ratios to the anchors, and the bar (PASS/MISS); then the recipes' table, ours and
+kazoo's as multiples of the raw requests' floor (reported, no bar). Never fails on a MISS.
 
-    report.py RESULTS_FILE [--watches N] [--clients K]
+    report.py RESULTS_FILE [--watches N] [--clients K] [--lock-clients N]
 """
 
 import statistics
@@ -76,6 +77,7 @@ def main():
     opts = dict(zip(args[1::2], args[2::2]))
     watches = opts.get("--watches", "10000")
     idle_k = opts.get("--clients", "50")
+    lock_k = opts.get("--lock-clients", "8")
     runs = parse(path)
     # runs per cell: the noisy workloads run more often per repeat (scripts/bench.sh)
     counts = {wl: len(v) for (c, wl), v in runs.items() if c == "zkclient"}
@@ -121,9 +123,18 @@ def main():
         ("watch delivery (set → callback) p99 µs", "watch_latency", "p99_us", "us"),
     ]
 
-    width = max(len(r[0]) for r in rows) + 2
     print("Medians of %d run%s per cell%s (– = not run or not applicable; zk ±%% = half the"
           " range of zkclient's runs, in %% of the median)" % (n, "s" * (n != 1), more))
+    # A run of the recipe workloads alone (BENCH_WORKLOADS) has no client table to show.
+    if any(median(runs, c, r[1], r[2]) is not None for r in rows for c in CLIENTS):
+        client_table(runs, rows)
+    recipe_table(runs, lock_k)
+    compat_table(runs)
+    return 0
+
+
+def client_table(runs, rows):
+    width = max(len(r[0]) for r in rows) + 2
     print("%-*s" % (width, "workload") + "".join("%11s" % h for h in HEAD))
     print("-" * (width + 11 * len(HEAD)))
     for label, wl, metric, unit, *ours in rows:
@@ -183,8 +194,52 @@ def main():
     for name, ok, detail in bars:
         verdict = "n/a " if ok is None else ("PASS" if ok else "MISS")
         print("  %s  %-*s %s" % (verdict, bw, name, detail))
-    compat_table(runs)
-    return 0
+
+
+# The lock recipe beside kazoo's. raw (bench/rawbench.c) sends the recipe's requests and no
+# more, so its figure is the floor: acquire = create + getChildren, release = delete,
+# hand-off = the notification of the delete + getChildren. Ours and kazoo's are given as
+# multiples of it. The official C client has no lock recipe (its column stays "–").
+def recipe_rows(lock_k):
+    return [
+        # label, workload, metric, unit, 1/x (a rate shown as time per operation)
+        ("lock acquire+release p50 µs", "lock_uncontended", "p50_us", "us", False),
+        ("lock acquire+release p99 µs", "lock_uncontended", "p99_us", "us", False),
+        ("  acquire alone p50 µs", "lock_uncontended", "acquire_p50_us", "us", False),
+        ("  release alone p50 µs", "lock_uncontended", "release_p50_us", "us", False),
+        ("lock acquire+release CPU µs/op", "lock_uncontended", "cpu_us_per_op", "us", False),
+        ("lock hand-off (release → next holds) p50 µs", "lock_handoff", "p50_us", "us", False),
+        ("lock hand-off (release → next holds) p99 µs", "lock_handoff", "p99_us", "us", False),
+        ("%s contenders, acquisitions/s" % lock_k, "lock_contended", "ops_s", "ops", False),
+        ("  = µs per acquisition", "lock_contended", "ops_s", "us", True),
+        ("%s contenders, CPU µs/acquisition" % lock_k, "lock_contended", "cpu_us_per_op", "us",
+         False),
+    ]
+
+
+def recipe_table(runs, lock_k):
+    if not any(wl.startswith("lock_") for _, wl in runs):
+        return
+    rows = recipe_rows(lock_k)
+    head = ("raw", "C", "kazoo", "zkclient", "zk/raw", "kazoo/raw", "zk ±%")
+    print()
+    print("Recipes: the lock beside kazoo's zk.Lock (C = the official C client, which has no"
+          " lock recipe).")
+    print("raw is the floor, the recipe's requests sent by hand: acquire = create +"
+          " getChildren, release = delete,")
+    print("hand-off = the delete's notification + getChildren. zk/raw and kazoo/raw are"
+          " multiples of it.")
+    width = max(len(r[0]) for r in rows) + 2
+    print("%-*s" % (width, "workload") + "".join("%11s" % h for h in head))
+    print("-" * (width + 11 * len(head)))
+    for label, wl, metric, unit, inverse in rows:
+        v = {c: median(runs, c, wl, metric) for c in CLIENTS}
+        if inverse:
+            v = {c: (1e6 / x if x else None) for c, x in v.items()}
+        cells = [fmt(v[c], unit) for c in CLIENTS]
+        cells += [ratio(v["zkclient"], v["raw"]), ratio(v["kazoo"], v["raw"]),
+                  spread(runs, "zkclient", wl, metric)]
+        print("%-*s" % (width, label) + "".join("%11s" % c for c in cells))
 
 
 # The official client's program, the same binary, on its own library and on ours

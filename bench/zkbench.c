@@ -10,7 +10,9 @@
  * Usage: zkbench WORKLOAD hosts=H [seconds=S] [warmup=N] [inflight=N] [threads=N]
  *                [clients=K] [watches=W] [ops=N] [root=/bench]
  * Workloads: setup sync_get sync_set create_delete rss async_get threads idle_clients
- *            watches watch_latency
+ *            watches watch_latency, and the lock recipe's lock_uncontended lock_handoff
+ *            lock_contended (`clients` contenders; libzkclient only: the official C client
+ *            has no lock recipe)
  * Any unexpected result code is fatal: a message on stderr and exit status 2.
  */
 #define _GNU_SOURCE
@@ -231,6 +233,21 @@ static int cl_acreate(client_t *c, const char *path, const char *data, int len, 
 
 static long cl_watch_count(client_t *c) { return (long)zk_watch_count(c); }
 
+/* the lock recipe: kazoo's layout, an exclusive lock, no identifier */
+#define HAVE_LOCK 1
+typedef zk_lock lock_t;
+
+static lock_t *cl_lock_new(client_t *c, const char *path) {
+    zk_lock *l = NULL;
+    zk_result r = zk_lock_new(c, path, NULL, ZK_LOCK_KIND_EXCLUSIVE, ZK_LAYOUT_KAZOO, &l);
+    if (r != ZK_RESULT_OK) die("lock %s: %s (%d)", path, zk_result_message(r), r);
+    return l;
+}
+
+static int cl_lock_acquire(lock_t *l, int64_t timeout_ms) { return zk_lock_acquire(l, timeout_ms); }
+static int cl_lock_release(lock_t *l) { return zk_lock_release(l); }
+static void cl_lock_free(lock_t *l) { zk_lock_free(l); }
+
 #elif defined(USE_ZOOKEEPER_MT)
 #ifndef THREADED
 #define THREADED /* the sync API of libzookeeper_mt */
@@ -350,6 +367,8 @@ static long cl_watch_count(client_t *c) {
     (void)c;
     return -1;
 }
+
+#define HAVE_LOCK 0 /* the official C client has no lock recipe */
 
 #else
 #error "define USE_ZKCLIENT or USE_ZOOKEEPER_MT"
@@ -726,6 +745,203 @@ static void wl_watch_latency(void) {
     res_print("watch_latency");
 }
 
+/* ---------------------------------------------------------------- the lock recipe */
+
+#if HAVE_LOCK
+/* the lock's node, /bench/locks/CLIENT-PID-WORKLOAD: the recipe makes it on first use, the
+ * workload deletes it at the end */
+static void lock_path(char *out, size_t n, const char *wl) {
+    snprintf(out, n, "%s/locks/%s-%d-%s", p_root, g_client, (int)getpid(), wl);
+}
+
+/* acquire + release with nobody else there, one client */
+static void wl_lock_uncontended(void) {
+    client_t *c = cl_connect(p_hosts);
+    char path[512];
+    lock_path(path, sizeof path, "lock_uncontended");
+    lock_t *l = cl_lock_new(c, path);
+    samples s = {0}, acq = {0}, rel = {0};
+    double cpu0 = 0;
+    int64_t t0 = 0, end = 0;
+    for (long i = 0;; i++) {
+        if (i == p_warmup) {
+            t0 = now_ns();
+            end = t0 + (int64_t)(p_seconds * 1e9);
+            cpu0 = cpu_us();
+        }
+        int64_t a = now_ns();
+        if (i >= p_warmup && a >= end) break;
+        check(cl_lock_acquire(l, 10000), "acquire", path);
+        int64_t b = now_ns();
+        check(cl_lock_release(l), "release", path);
+        if (i >= p_warmup) {
+            int64_t e = now_ns();
+            samples_add(&s, e - a);
+            samples_add(&acq, b - a);
+            samples_add(&rel, e - b);
+        }
+    }
+    double cpu = cpu_us() - cpu0;
+    double secs = (now_ns() - t0) / 1e9;
+    cl_lock_free(l);
+    check(cl_delete(c, path), "delete", path);
+    cl_close(c);
+    qsort(s.v, s.n, sizeof *s.v, cmp_i64);
+    qsort(acq.v, acq.n, sizeof *acq.v, cmp_i64);
+    qsort(rel.v, rel.n, sizeof *rel.v, cmp_i64);
+    res_add("ops=%zu seconds=%.3f ops_s=%.1f p50_us=%.1f p99_us=%.1f acquire_p50_us=%.1f "
+            "release_p50_us=%.1f cpu_us_per_op=%.2f",
+            s.n, secs, s.n / secs, pct_us(&s, 0.5), pct_us(&s, 0.99), pct_us(&acq, 0.5),
+            pct_us(&rel, 0.5), cpu / (double)(s.n ? s.n : 1));
+    res_print("lock_uncontended");
+}
+
+/* the waiter of the hand-off: its own client; acquires when told to, notes when it holds
+ * the lock, releases it */
+typedef struct {
+    client_t *c;
+    lock_t *l;
+    const char *path;
+    sem_t go, held;
+    _Atomic int64_t t;
+    atomic_int stop;
+    pthread_t th;
+} handoff_waiter;
+
+static void *handoff_waiter_main(void *arg) {
+    handoff_waiter *w = arg;
+    for (;;) {
+        if (sem_wait_s(&w->go, 60) != 0) die("hand-off: no word from the holder in 60 s");
+        if (atomic_load(&w->stop)) return NULL;
+        check(cl_lock_acquire(w->l, 10000), "acquire", w->path);
+        atomic_store(&w->t, now_ns());
+        check(cl_lock_release(w->l), "release", w->path);
+        sem_post(&w->held);
+    }
+}
+
+/* Two clients (threads of this process, a session each) on one lock. The holder waits
+ * until the waiter's watch on the holder's node is set (the waiter's client counts it once
+ * the server has answered the get that sets it), then releases: from just before the
+ * release to the waiter's acquire returning. */
+static void wl_lock_handoff(void) {
+    client_t *a = cl_connect(p_hosts);
+    char path[512];
+    lock_path(path, sizeof path, "lock_handoff");
+    lock_t *la = cl_lock_new(a, path);
+    handoff_waiter *w = calloc(1, sizeof *w);
+    w->c = cl_connect(p_hosts);
+    w->l = cl_lock_new(w->c, path);
+    w->path = path;
+    sem_init(&w->go, 0, 0);
+    sem_init(&w->held, 0, 0);
+    if (pthread_create(&w->th, NULL, handoff_waiter_main, w)) die("pthread_create");
+    samples s = {0};
+    long warm = p_warmup / 10 > 20 ? p_warmup / 10 : 20;
+    int64_t end = 0;
+    for (long i = 0;; i++) {
+        if (i == warm) end = now_ns() + (int64_t)(p_seconds * 1e9);
+        if (i > warm && now_ns() >= end) break;
+        check(cl_lock_acquire(la, 10000), "acquire", path);
+        sem_post(&w->go);
+        int64_t give_up = now_ns() + 10000000000;
+        while (cl_watch_count(w->c) < 1) {
+            if (now_ns() > give_up) die("hand-off: the waiter set no watch within 10 s");
+            sleep_s(20e-6);
+        }
+        int64_t t0 = now_ns();
+        check(cl_lock_release(la), "release", path);
+        if (sem_wait_s(&w->held, 10) != 0) die("hand-off: the waiter did not hold it in 10 s");
+        if (i >= warm) samples_add(&s, atomic_load(&w->t) - t0);
+    }
+    atomic_store(&w->stop, 1);
+    sem_post(&w->go);
+    pthread_join(w->th, NULL);
+    cl_lock_free(w->l);
+    cl_close(w->c);
+    cl_lock_free(la);
+    check(cl_delete(a, path), "delete", path);
+    cl_close(a);
+    qsort(s.v, s.n, sizeof *s.v, cmp_i64);
+    res_add("ops=%zu p50_us=%.1f p99_us=%.1f", s.n, pct_us(&s, 0.5), pct_us(&s, 0.99));
+    res_print("lock_handoff");
+}
+
+/* a contender: its own client and lock, acquire and release in a loop until g_stop */
+typedef struct {
+    _Alignas(64) atomic_long n;
+    client_t *c;
+    lock_t *l;
+    const char *path;
+    pthread_t th;
+} contender;
+
+static void *contender_main(void *arg) {
+    contender *k = arg;
+    while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
+        check(cl_lock_acquire(k->l, 30000), "acquire", k->path);
+        atomic_fetch_add_explicit(&k->n, 1, memory_order_relaxed);
+        check(cl_lock_release(k->l), "release", k->path);
+    }
+    return NULL;
+}
+
+static long contenders_count(contender *ks, long n) {
+    long s = 0;
+    for (long i = 0; i < n; i++) s += atomic_load_explicit(&ks[i].n, memory_order_relaxed);
+    return s;
+}
+
+/* `p_clients` contenders (threads, a client each) on one lock: acquisitions per second */
+static void wl_lock_contended(void) {
+    long nk = p_clients;
+    if (nk < 2) die("clients must be >= 2");
+    char path[512];
+    lock_path(path, sizeof path, "lock_contended");
+    contender *ks = aligned_alloc(64, sizeof(contender) * (size_t)nk);
+    memset(ks, 0, sizeof(contender) * (size_t)nk);
+    for (long i = 0; i < nk; i++) {
+        ks[i].c = cl_connect(p_hosts);
+        ks[i].l = cl_lock_new(ks[i].c, path);
+        ks[i].path = path;
+    }
+    for (long i = 0; i < nk; i++)
+        if (pthread_create(&ks[i].th, NULL, contender_main, &ks[i])) die("pthread_create");
+    int64_t wend = now_ns() + 1000000000;
+    while (contenders_count(ks, nk) < p_warmup && now_ns() < wend) sleep_s(0.005);
+    long *n0 = calloc((size_t)nk, sizeof *n0);
+    for (long i = 0; i < nk; i++) n0[i] = atomic_load(&ks[i].n);
+    double cpu0 = cpu_us();
+    int64_t t0 = now_ns();
+    sleep_s(p_seconds);
+    long c1 = 0, lo = -1, hi = 0;
+    for (long i = 0; i < nk; i++) {
+        long d = atomic_load(&ks[i].n) - n0[i];
+        c1 += d;
+        if (lo < 0 || d < lo) lo = d;
+        if (d > hi) hi = d;
+    }
+    double cpu1 = cpu_us();
+    int64_t t1 = now_ns();
+    atomic_store(&g_stop, 1);
+    for (long i = 0; i < nk; i++) pthread_join(ks[i].th, NULL);
+    for (long i = 0; i < nk; i++) cl_lock_free(ks[i].l);
+    check(cl_delete(ks[0].c, path), "delete", path);
+    for (long i = 0; i < nk; i++) cl_close(ks[i].c);
+    double secs = (t1 - t0) / 1e9;
+    if (c1 <= 0) die("no acquisition in the measured window");
+    res_add("clients=%ld ops=%ld seconds=%.3f ops_s=%.1f min_per_client=%ld max_per_client=%ld "
+            "cpu_us_per_op=%.2f",
+            nk, c1, secs, c1 / secs, lo, hi, (cpu1 - cpu0) / c1);
+    res_print("lock_contended");
+}
+#else
+static void no_lock(void) { die("the official C client has no lock recipe"); }
+#define wl_lock_uncontended no_lock
+#define wl_lock_handoff no_lock
+#define wl_lock_contended no_lock
+#endif
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s WORKLOAD hosts=H [key=value...]\n", argv[0]);
@@ -768,6 +984,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(wl, "idle_clients")) wl_idle();
     else if (!strcmp(wl, "watches")) wl_watches();
     else if (!strcmp(wl, "watch_latency")) wl_watch_latency();
+    else if (!strcmp(wl, "lock_uncontended")) wl_lock_uncontended();
+    else if (!strcmp(wl, "lock_handoff")) wl_lock_handoff();
+    else if (!strcmp(wl, "lock_contended")) wl_lock_contended();
     else die("unknown workload %s", wl);
     return 0;
 }

@@ -32,7 +32,7 @@ struct bg_call {
     zk_barrier *barrier;
     zk_double_barrier *member;
     bool leave; /* member: leave rather than enter */
-    uint32_t timeout_ms;
+    int64_t timeout_ms; /* a recipe wait's: negative, no deadline */
     zk_result rc;
     int64_t ended_ms;
 };
@@ -80,7 +80,7 @@ static void barrier_holds_waiters_until_removed(void)
 
     memset(&w, 0, sizeof w);
     w.barrier = b;
-    w.timeout_ms = (uint32_t)zkt_wait_ms(10000);
+    w.timeout_ms = (int64_t)zkt_wait_ms(10000);
     if (bg_start(&w)) {
         zkt_sleep_ms(200);
         removed_ms = zkt_now_ms();
@@ -110,18 +110,23 @@ static void barrier_wait_ends_on_cancel_from_another_thread(void)
     CHECK_OK(zk_barrier_create(b, 0));
     memset(&w, 0, sizeof w);
     w.barrier = b;
-    w.timeout_ms = 600000;
+    w.timeout_ms = -1;
     if (bg_start(&w)) {
         zkt_sleep_ms(200);
         cancelled_ms = zkt_now_ms();
         CHECK_OK(zk_barrier_cancel(b));
         pthread_join(w.t, NULL);
-        CHECK_RC(w.rc, ZK_RESULT_TIMED_OUT);
+        CHECK_RC(w.rc, ZK_RESULT_CANCELLED);
         CHECK(w.ended_ms - cancelled_ms < zkt_wait_ms(2000));
     }
-    CHECK_RC(zk_barrier_wait(b, 100), ZK_RESULT_TIMED_OUT); /* still up */
+    CHECK_RC(zk_barrier_wait(b, 0), ZK_RESULT_TIMED_OUT); /* one look: still up */
+    /* A cancel while nobody waits ends the next wait, unless it is cleared. */
+    CHECK_OK(zk_barrier_cancel(b));
+    CHECK_RC(zk_barrier_wait(b, 100), ZK_RESULT_CANCELLED);
+    CHECK_OK(zk_barrier_cancel(b));
+    CHECK_OK(zk_barrier_clear_cancel(b));
     CHECK_OK(zk_barrier_remove(b, 0, NULL));
-    CHECK_OK(zk_barrier_wait(b, 100)); /* a cancel ends only the waits of its time */
+    CHECK_OK(zk_barrier_wait(b, -1));
     zk_barrier_free(b);
     zkt_teardown(c, root);
 }
@@ -148,10 +153,10 @@ static void double_barrier_enters_together_and_leaves_together(void)
 
     memset(&w, 0, sizeof w);
     w.member = a;
-    w.timeout_ms = (uint32_t)zkt_wait_ms(10000);
+    w.timeout_ms = (int64_t)zkt_wait_ms(10000);
     if (!bg_start(&w))
         goto out;
-    CHECK_OK(zk_double_barrier_enter(b, (uint32_t)zkt_wait_ms(10000)));
+    CHECK_OK(zk_double_barrier_enter(b, (int64_t)zkt_wait_ms(10000)));
     pthread_join(w.t, NULL);
     CHECK_OK(w.rc);
     CHECK(zk_double_barrier_participating(a) && zk_double_barrier_participating(b));
@@ -168,12 +173,12 @@ static void double_barrier_enters_together_and_leaves_together(void)
     memset(&w, 0, sizeof w);
     w.member = a;
     w.leave = true;
-    w.timeout_ms = (uint32_t)zkt_wait_ms(10000);
+    w.timeout_ms = (int64_t)zkt_wait_ms(10000);
     if (!bg_start(&w))
         goto out;
     zkt_sleep_ms(300);
     b_left_ms = zkt_now_ms();
-    CHECK_OK(zk_double_barrier_leave(b, (uint32_t)zkt_wait_ms(10000)));
+    CHECK_OK(zk_double_barrier_leave(b, (int64_t)zkt_wait_ms(10000)));
     pthread_join(w.t, NULL);
     CHECK_OK(w.rc);
     CHECK(w.ended_ms >= b_left_ms);
@@ -196,7 +201,7 @@ static void double_barrier_enter_ends_on_cancel_and_free_removes_the_member(void
     REQUIRE_OK(zk_double_barrier_new(c, path, 3, NULL, &a));
     memset(&w, 0, sizeof w);
     w.member = a;
-    w.timeout_ms = 600000;
+    w.timeout_ms = -1;
     if (bg_start(&w)) {
         int64_t deadline = zkt_now_ms() + zkt_wait_ms(5000);
         while (count_children(c, path) < 1 && zkt_now_ms() < deadline)
@@ -204,14 +209,14 @@ static void double_barrier_enter_ends_on_cancel_and_free_removes_the_member(void
         CHECK_EQ(count_children(c, path), 1);
         CHECK_OK(zk_double_barrier_cancel(a));
         pthread_join(w.t, NULL);
-        CHECK_RC(w.rc, ZK_RESULT_TIMED_OUT);
+        CHECK_RC(w.rc, ZK_RESULT_CANCELLED);
         CHECK_EQ(count_children(c, path), 0);
     }
     zk_double_barrier_free(a);
 
     /* A member of a barrier of one is in at once; freeing it takes its node away. */
     REQUIRE_OK(zk_double_barrier_new(c, path, 1, "solo", &one));
-    CHECK_OK(zk_double_barrier_enter(one, 0));
+    CHECK_OK(zk_double_barrier_enter(one, -1));
     CHECK_EQ(count_children(c, path), 2); /* ours and ready */
     zk_double_barrier_free(one);
     CHECK_EQ(count_children(c, path), 1); /* ready stays until a member leaves */
@@ -310,7 +315,7 @@ static void *adder_main(void *arg)
     struct adder *a = arg;
     int i;
     for (i = 0; i < ADDS; i++)
-        if (zk_counter_add(a->n, 1, (uint32_t)zkt_wait_ms(10000), NULL, NULL) != ZK_RESULT_OK)
+        if (zk_counter_add(a->n, 1, (int64_t)zkt_wait_ms(10000), NULL, NULL) != ZK_RESULT_OK)
             a->failed++;
     return NULL;
 }
@@ -469,6 +474,8 @@ static void recipes_refuse_bad_input(void)
     CHECK(b == NULL);
     CHECK_RC(zk_barrier_wait(NULL, 0), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_barrier_cancel(NULL), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_barrier_clear_cancel(NULL), ZK_RESULT_NULL_ARGUMENT);
+    CHECK_RC(zk_double_barrier_clear_cancel(NULL), ZK_RESULT_NULL_ARGUMENT);
     CHECK_RC(zk_double_barrier_new(c, "/d", 0, NULL, &d), ZK_RESULT_INVALID_ARGUMENT);
     CHECK_RC(zk_double_barrier_new(c, "/d", 2, bad_utf8, &d), ZK_RESULT_INVALID_UTF8);
     CHECK_RC(zk_double_barrier_enter(NULL, 0), ZK_RESULT_NULL_ARGUMENT);
@@ -512,7 +519,7 @@ static void recipes_outlive_their_client_and_say_closed(void)
     CHECK_OK(zk_close(c));
     CHECK_RC(zk_counter_add(n, 1, 0, NULL, NULL), ZK_RESULT_CLOSED);
     CHECK_RC(zk_barrier_wait(b, 0), ZK_RESULT_CLOSED);
-    CHECK_RC(zk_double_barrier_enter(d, 0), ZK_RESULT_CLOSED);
+    CHECK_RC(zk_double_barrier_enter(d, -1), ZK_RESULT_CLOSED);
     zk_client_free(c);
     CHECK_RC(zk_party_join(p, 0), ZK_RESULT_CLOSED);
     zk_party_free(p); /* its leave says CLOSED; nothing else to do */

@@ -58,7 +58,8 @@
  * operation timeout (zk_options_set_operation_timeout_ms, 10000 ms unless set), and for
  * zk_start the same. A deadline that passes gives ZK_RESULT_TIMED_OUT. While the
  * connection is down, calls wait for the reconnect until their deadline. The recipes'
- * waits (zk_lock_acquire, zk_semaphore_acquire, zk_election_run, ...) take an int64_t
+ * waits (zk_lock_acquire, zk_semaphore_acquire, zk_election_run, zk_barrier_wait,
+ * zk_double_barrier_enter and _leave) take an int64_t
  * timeout_ms instead: negative waits with no deadline (until acquired or cancelled), 0
  * looks once without waiting.
  */
@@ -1600,14 +1601,19 @@ zk_result zk_barrier_create(struct zk_barrier *barrier, uint32_t timeout_ms);
 // call removed it (false: it was not there). ZK_RESULT_NOT_EMPTY if the node has children.
 zk_result zk_barrier_remove(struct zk_barrier *barrier, uint32_t timeout_ms, bool *removed_out);
 
-// Waits until the barrier is down (its node does not exist), which may be at once.
-// ZK_RESULT_TIMED_OUT if it is still up after timeout_ms (0: the operation timeout), or
-// when zk_barrier_cancel is called meanwhile. Repeated timed waits share one watch.
-zk_result zk_barrier_wait(struct zk_barrier *barrier, uint32_t timeout_ms);
+// Waits until the barrier is down (its node does not exist), which may be at once. A
+// recipe wait: timeout_ms negative waits with no deadline, 0 looks once, more is the
+// deadline; ZK_RESULT_TIMED_OUT if it is still up then, ZK_RESULT_CANCELLED when
+// zk_barrier_cancel is called. Repeated timed waits share one watch.
+zk_result zk_barrier_wait(struct zk_barrier *barrier, int64_t timeout_ms);
 
 // Ends the zk_barrier_wait calls in progress on this barrier, on any thread, with
-// ZK_RESULT_TIMED_OUT; waits that start later are not affected.
+// ZK_RESULT_CANCELLED; with none in progress, the next one (as zk_lock_cancel).
 zk_result zk_barrier_cancel(struct zk_barrier *barrier);
+
+// Forgets a zk_barrier_cancel that no wait has ended with: for a caller that cancels a
+// wait of its own and may have called zk_barrier_cancel just after it returned.
+zk_result zk_barrier_clear_cancel(struct zk_barrier *barrier);
 
 // Frees a barrier; its node stays as it is. NULL is a no-op. No call on it may be in
 // progress.
@@ -1624,19 +1630,23 @@ zk_result zk_double_barrier_new(struct zk_client *client,
                                 struct zk_double_barrier **out);
 
 // Enters: adds our member node (and path, if missing) and waits until num_clients
-// members have entered. On any failure, ZK_RESULT_TIMED_OUT after timeout_ms (0: the
-// operation timeout) or a zk_double_barrier_cancel included, our node is removed before
-// the call returns, so a member that gave up is not counted.
-zk_result zk_double_barrier_enter(struct zk_double_barrier *barrier, uint32_t timeout_ms);
+// members have entered. A recipe wait (timeout_ms negative: no deadline). On any
+// failure, ZK_RESULT_TIMED_OUT at the deadline or ZK_RESULT_CANCELLED by
+// zk_double_barrier_cancel included, our node is removed before the call returns, so a
+// member that gave up is not counted.
+zk_result zk_double_barrier_enter(struct zk_double_barrier *barrier, int64_t timeout_ms);
 
-// Leaves: removes path/ready and our node, and waits until every member has left. On
-// any failure (a deadline or a cancel included) our node is removed before the call
-// returns.
-zk_result zk_double_barrier_leave(struct zk_double_barrier *barrier, uint32_t timeout_ms);
+// Leaves: removes path/ready and our node, and waits until every member has left. A
+// recipe wait (timeout_ms negative: no deadline). On any failure (the deadline or a
+// cancel included) our node is removed before the call returns.
+zk_result zk_double_barrier_leave(struct zk_double_barrier *barrier, int64_t timeout_ms);
 
 // Ends the enter and leave calls in progress on this member, on any thread, with
-// ZK_RESULT_TIMED_OUT (they remove our node first); later calls are not affected.
+// ZK_RESULT_CANCELLED (they remove our node first); with none in progress, the next one.
 zk_result zk_double_barrier_cancel(struct zk_double_barrier *barrier);
+
+// Forgets a zk_double_barrier_cancel that no call has ended with.
+zk_result zk_double_barrier_clear_cancel(struct zk_double_barrier *barrier);
 
 // Writes our member node's path, "<path>/<uuid4 hex>", to *out (free with
 // zk_string_free).

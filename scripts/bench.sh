@@ -14,6 +14,8 @@
 #   zkclient-notls  the shared library built without the `tls` cargo feature (`make
 #            NO_TLS=1`, here in target/bench-notls; peak RSS only: what a user who needs no
 #            TLS links; Debian's C client has no TLS)
+# The lock recipe (lock_* workloads) runs for raw (its requests by hand: the floor), kazoo
+# (zk.Lock) and zkclient (zk_lock_*); the official C client has none.
 # bench/zkbench.c is one driver compiled for both C libraries. Every run is one process, one
 # client, one workload, printing one RESULT line; each workload runs for each client in
 # turn, the whole sequence BENCH_REPEAT times; bench/report.py prints the medians, our
@@ -37,10 +39,12 @@
 #
 # Environment (full run): BENCH_REPEAT (3), BENCH_SECONDS measured seconds per run (2),
 # BENCH_WARMUP ops before measuring (500), BENCH_IDLE_CLIENTS (50), BENCH_WATCHES (10000),
-# BENCH_PIN_SERVER (0), BENCH_CLIENTS (subset of "raw cclient kazoo zkclient
-# zkclient-static zkclient-notls cclient-on-zkclient"), BENCH_WORKLOADS (subset of the labels: sync_get rss sync_set
+# BENCH_PIN_SERVER (0), BENCH_LOCK_CLIENTS contenders on one lock (8), BENCH_CLIENTS
+# (subset of "raw cclient kazoo zkclient zkclient-static zkclient-notls
+# cclient-on-zkclient"), BENCH_WORKLOADS (subset of the labels: sync_get rss sync_set
 # create_delete async_get_1 async_get_16 async_get_256 async_get_256_pinned threads_1
-# threads_2 threads_8 threads_32 idle_clients watches watch_latency).
+# threads_2 threads_8 threads_32 idle_clients watches watch_latency lock_uncontended
+# lock_handoff lock_contended).
 # Exit status: non-zero only if the build or the server start fails or a benchmark program
 # crashes, errors or times out. RESULT lines go to target/bench/results.txt.
 set -uo pipefail
@@ -67,6 +71,7 @@ else
     IDLE_K=${BENCH_IDLE_CLIENTS:-50} WATCHES=${BENCH_WATCHES:-10000} TMO=180 SERVER_WARM=5
     RSS_OPS=2000
 fi
+LOCK_K=${BENCH_LOCK_CLIENTS:-8}
 CLIENTS=${BENCH_CLIENTS:-raw cclient kazoo zkclient zkclient-static zkclient-notls cclient-on-zkclient}
 PY=/usr/bin/python3 # Debian's, which has kazoo
 OUT=target/bench
@@ -122,7 +127,7 @@ echo "server: ZooKeeper $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null) s
     "C client libzookeeper-mt $(dpkg-query -W -f='${Version}' libzookeeper-mt-dev 2>/dev/null);" \
     "kazoo $("$PY" -c 'import kazoo.version as v; print(v.__version__)' 2>/dev/null)"
 echo "libzkclient: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (+ uncommitted src changes)')"
-echo "per run: ${SECS} s measured after ${WARMUP} warm-up ops; repeats: $REPEAT; idle clients K=$IDLE_K; watches: $WATCHES"
+echo "per run: ${SECS} s measured after ${WARMUP} warm-up ops; repeats: $REPEAT; idle clients K=$IDLE_K; watches: $WATCHES; lock contenders: $LOCK_K"
 echo
 
 RESULTS=$OUT/results.txt
@@ -201,6 +206,13 @@ PLAN=(
     "idle_clients|idle_clients|clients=$IDLE_K|cclient kazoo zkclient cclient-on-zkclient"
     "watches|watches|watches=$WATCHES|cclient kazoo zkclient cclient-on-zkclient"
     "watch_latency|watch_latency||cclient kazoo zkclient cclient-on-zkclient"
+    # the lock recipe (the official C client has none); contenders' throughput is the
+    # loaded server's, as noisy as the async gets': three runs per repeat
+    "lock_uncontended|lock_uncontended||raw kazoo zkclient"
+    "lock_handoff|lock_handoff||raw kazoo zkclient"
+    "lock_contended|lock_contended|clients=$LOCK_K|raw kazoo zkclient"
+    "lock_contended|lock_contended|clients=$LOCK_K|raw kazoo zkclient"
+    "lock_contended|lock_contended|clients=$LOCK_K|raw kazoo zkclient"
 )
 
 # nodes: /bench, /bench/data (100 bytes), /bench/w/n000000.. for the watch workload
@@ -211,6 +223,11 @@ if ((errors == 0)); then
         >/dev/null 2>"$work/stderr" || { errors=$((errors + 1)); echo "FAILED: server warm-up"; cat "$work/stderr"; }
     timeout -k 5 "$TMO" "$OUT/rawbench" create_delete seconds="$SERVER_WARM" warmup=0 \
         >/dev/null 2>"$work/stderr" || { errors=$((errors + 1)); echo "FAILED: server warm-up"; cat "$work/stderr"; }
+    # the lock's requests too (sequential ephemerals, children, watches), when it runs
+    if [[ -z ${BENCH_WORKLOADS:-} || " $BENCH_WORKLOADS " == *" lock_"* ]]; then
+        timeout -k 5 "$TMO" "$OUT/rawbench" lock_contended clients="$LOCK_K" seconds="$SERVER_WARM" \
+            warmup=0 >/dev/null 2>"$work/stderr" || { errors=$((errors + 1)); echo "FAILED: server warm-up"; cat "$work/stderr"; }
+    fi
 fi
 
 read -r -a client_list <<<"$CLIENTS"
@@ -241,7 +258,7 @@ done
 
 echo
 echo "== summary ($cmdline)"
-"$PY" bench/report.py "$RESULTS" --watches "$WATCHES" --clients "$IDLE_K"
+"$PY" bench/report.py "$RESULTS" --watches "$WATCHES" --clients "$IDLE_K" --lock-clients "$LOCK_K"
 echo
 echo "RESULT lines: $RESULTS"
 if ((errors > 0)); then

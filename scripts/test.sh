@@ -16,6 +16,9 @@
 #   tests/client_*.rs and read-only mode on a 3.9 ensemble (faults_readonly), the C tests
 #   but the fault ones (under ASan), and the Go tests. The fault and chaos suites, valgrind
 #   and the other steps stay on 3.8 alone, to keep the whole command well under 30 minutes.
+#   The drop-in for the official C client (compat/): one C suite compiled against Debian's
+#   zookeeper.h, run on Debian's libzookeeper_mt and on ours, and Debian's cli_mt and
+#   load_gen unchanged on ours.
 #   5. make install into a temp prefix, then C, C++, the C samples and Go built against it
 #      with pkg-config, outside the tree.
 #   6. The sample CLI (bindings/c/zkcli: every command in one-shot mode, its shell beside

@@ -4,6 +4,8 @@
 # join) and stops by process id:
 #   oneshot.sh      every command in one-shot mode, output and exit status, error forms
 #   compare.py      the shell beside Debian's zkCli.sh: the same commands print the same
+#   recipes_test.py lock and election in one-shot mode, beside kazoo on the same paths
+#                   (Debian's python3-kazoo, so /usr/bin/python3)
 #   tmux_test.py    the shell on a terminal (tmux), typed into as a person would
 #   scripts/zkcli.sh: the README's first command opens the shell (on a terminal, and
 #                   reading a pipe without hanging), runs one command, runs the demo
@@ -87,6 +89,8 @@ readme_first_command() {
 
 check "one-shot mode: every command, output, exit status" bash "$tests/oneshot.sh" "$zkcli"
 check "the shell beside zkCli.sh (same server, same output)" "$PY" "$tests/compare.py" "$zkcli"
+check "lock and election in one-shot mode, beside kazoo" /usr/bin/python3 \
+    "$tests/recipes_test.py" "$zkcli"
 check "scripts/zkcli.sh: the shell without a terminal, a command, the demo" readme_first_command
 # Last: it kills and restarts the standalone server.
 check "the shell on a terminal (tmux)" env ZK_HARNESS_DIR="$work/zk" \

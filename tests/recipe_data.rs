@@ -110,11 +110,22 @@ fn cancel_ends_a_barrier_wait_on_another_thread() {
     thread::sleep(Duration::from_millis(200));
     b.cancel();
     let (r, took) = waiter.join().unwrap();
-    assert_eq!(r, Err(Error::TimedOut));
+    assert_eq!(r, Err(Error::Cancelled));
     assert!(took < Duration::from_secs(5), "took {took:?}");
-    // A cancel ends the waits in progress, not the next one.
+    // The wait saw the cancel: the next one is not cancelled.
+    assert_eq!(
+        b.wait(Some(Duration::ZERO)),
+        Err(Error::TimedOut),
+        "one look"
+    );
+    // A cancel while nobody waits ends the next wait, unless it is cleared.
+    b.cancel();
+    assert_eq!(b.wait(Some(SHORT)), Err(Error::Cancelled));
+    b.cancel();
+    b.clear_cancel();
     b.remove(None).unwrap();
-    assert_eq!(b.wait(Some(SHORT)), Ok(()));
+    assert_eq!(b.wait(Some(Duration::ZERO)), Ok(()));
+    assert_eq!(b.wait(None), Ok(()));
 }
 
 #[test]
@@ -234,7 +245,7 @@ fn cancel_ends_an_enter_and_removes_our_node() {
         "{ident}"
     );
     a.cancel();
-    assert_eq!(t.join().unwrap(), Err(Error::TimedOut));
+    assert_eq!(t.join().unwrap(), Err(Error::Cancelled));
     assert_eq!(children(&c, &path), Vec::<String>::new());
 }
 

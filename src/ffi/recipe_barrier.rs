@@ -64,25 +64,37 @@ pub unsafe extern "C" fn zk_barrier_remove(
     })
 }
 
-/// Waits until the barrier is down (its node does not exist), which may be at once.
-/// ZK_RESULT_TIMED_OUT if it is still up after timeout_ms (0: the operation timeout), or
-/// when zk_barrier_cancel is called meanwhile. Repeated timed waits share one watch.
+/// Waits until the barrier is down (its node does not exist), which may be at once. A
+/// recipe wait: timeout_ms negative waits with no deadline, 0 looks once, more is the
+/// deadline; ZK_RESULT_TIMED_OUT if it is still up then, ZK_RESULT_CANCELLED when
+/// zk_barrier_cancel is called. Repeated timed waits share one watch.
 #[no_mangle]
-pub unsafe extern "C" fn zk_barrier_wait(barrier: *mut zk_barrier, timeout_ms: u32) -> zk_result {
+pub unsafe extern "C" fn zk_barrier_wait(barrier: *mut zk_barrier, timeout_ms: i64) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract.
         let b = unsafe { ref_arg(barrier) }?;
-        b.inner.wait(timeout(timeout_ms))
+        b.inner.wait(recipe_timeout(timeout_ms))
     })
 }
 
 /// Ends the zk_barrier_wait calls in progress on this barrier, on any thread, with
-/// ZK_RESULT_TIMED_OUT; waits that start later are not affected.
+/// ZK_RESULT_CANCELLED; with none in progress, the next one (as zk_lock_cancel).
 #[no_mangle]
 pub unsafe extern "C" fn zk_barrier_cancel(barrier: *mut zk_barrier) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract.
         unsafe { ref_arg(barrier) }?.inner.cancel();
+        Ok(())
+    })
+}
+
+/// Forgets a zk_barrier_cancel that no wait has ended with: for a caller that cancels a
+/// wait of its own and may have called zk_barrier_cancel just after it returned.
+#[no_mangle]
+pub unsafe extern "C" fn zk_barrier_clear_cancel(barrier: *mut zk_barrier) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        unsafe { ref_arg(barrier) }?.inner.clear_cancel();
         Ok(())
     })
 }
@@ -134,45 +146,58 @@ pub unsafe extern "C" fn zk_double_barrier_new(
 }
 
 /// Enters: adds our member node (and path, if missing) and waits until num_clients
-/// members have entered. On any failure, ZK_RESULT_TIMED_OUT after timeout_ms (0: the
-/// operation timeout) or a zk_double_barrier_cancel included, our node is removed before
-/// the call returns, so a member that gave up is not counted.
+/// members have entered. A recipe wait (timeout_ms negative: no deadline). On any
+/// failure, ZK_RESULT_TIMED_OUT at the deadline or ZK_RESULT_CANCELLED by
+/// zk_double_barrier_cancel included, our node is removed before the call returns, so a
+/// member that gave up is not counted.
 #[no_mangle]
 pub unsafe extern "C" fn zk_double_barrier_enter(
     barrier: *mut zk_double_barrier,
-    timeout_ms: u32,
+    timeout_ms: i64,
 ) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract.
         unsafe { ref_arg(barrier) }?
             .inner
-            .enter(timeout(timeout_ms))
+            .enter(recipe_timeout(timeout_ms))
     })
 }
 
-/// Leaves: removes path/ready and our node, and waits until every member has left. On
-/// any failure (a deadline or a cancel included) our node is removed before the call
-/// returns.
+/// Leaves: removes path/ready and our node, and waits until every member has left. A
+/// recipe wait (timeout_ms negative: no deadline). On any failure (the deadline or a
+/// cancel included) our node is removed before the call returns.
 #[no_mangle]
 pub unsafe extern "C" fn zk_double_barrier_leave(
     barrier: *mut zk_double_barrier,
-    timeout_ms: u32,
+    timeout_ms: i64,
 ) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract.
         unsafe { ref_arg(barrier) }?
             .inner
-            .leave(timeout(timeout_ms))
+            .leave(recipe_timeout(timeout_ms))
     })
 }
 
 /// Ends the enter and leave calls in progress on this member, on any thread, with
-/// ZK_RESULT_TIMED_OUT (they remove our node first); later calls are not affected.
+/// ZK_RESULT_CANCELLED (they remove our node first); with none in progress, the next one.
 #[no_mangle]
 pub unsafe extern "C" fn zk_double_barrier_cancel(barrier: *mut zk_double_barrier) -> zk_result {
     guard(|| {
         // SAFETY: the caller's contract.
         unsafe { ref_arg(barrier) }?.inner.cancel();
+        Ok(())
+    })
+}
+
+/// Forgets a zk_double_barrier_cancel that no call has ended with.
+#[no_mangle]
+pub unsafe extern "C" fn zk_double_barrier_clear_cancel(
+    barrier: *mut zk_double_barrier,
+) -> zk_result {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        unsafe { ref_arg(barrier) }?.inner.clear_cancel();
         Ok(())
     })
 }

@@ -56,11 +56,18 @@ impl Barrier {
     }
 
     /// Waits until the barrier is down (its node does not exist), which may be at once.
-    /// `TimedOut` if it is still up at the deadline (None: the client's operation timeout)
-    /// or when `cancel` is called meanwhile.
+    /// `TimedOut` if it is still up after `timeout` (None: no limit, as kazoo's; zero: one
+    /// look), `Cancelled` when `cancel` is called meanwhile (or was, before this call).
     pub fn wait(&self, timeout: Option<Duration>) -> Result<()> {
-        let d = Deadline::new(&self.client, timeout);
-        let mark = self.signal.mark();
+        let mark = self.signal.begin();
+        if timeout == Some(Duration::ZERO) {
+            self.signal.check(&mark)?;
+            return match self.client.exists(&self.path, None, None)? {
+                None => Ok(()),
+                Some(_) => Err(Error::TimedOut),
+            };
+        }
+        let d = Deadline::for_wait(timeout);
         loop {
             self.signal.check(&mark)?;
             let events = self.signal.mark().events;
@@ -95,9 +102,15 @@ impl Barrier {
         }
     }
 
-    /// Ends the `wait` calls in progress on this barrier (on any thread) with `TimedOut`.
+    /// Ends the `wait` calls in progress on this barrier (on any thread) with `Cancelled`;
+    /// with none in progress, the next one.
     pub fn cancel(&self) {
         self.signal.cancel();
+    }
+
+    /// Forgets a `cancel` that no wait has ended with.
+    pub fn clear_cancel(&self) {
+        self.signal.clear_cancel();
     }
 }
 
@@ -168,12 +181,13 @@ impl DoubleBarrier {
     }
 
     /// Enters: adds our member node (and the path, if missing), then waits until
-    /// `num_clients` members are in (`<path>/ready` exists). On any error, a deadline
-    /// (`TimedOut`) or a `cancel` included, our node is removed again before the call
-    /// returns, so a member that gave up is not counted.
+    /// `num_clients` members are in (`<path>/ready` exists), for at most `timeout` (None:
+    /// no limit, as kazoo's). On any error, the deadline (`TimedOut`) or a `cancel`
+    /// (`Cancelled`) included, our node is removed again before the call returns, so a
+    /// member that gave up is not counted.
     pub fn enter(&self, timeout: Option<Duration>) -> Result<()> {
-        let d = Deadline::new(&self.client, timeout);
-        let mark = self.signal.mark();
+        let d = Deadline::for_wait(timeout);
+        let mark = self.signal.begin();
         let r = self.enter_until(&d, &mark);
         match r {
             Ok(()) => self.participating.store(true, Ordering::SeqCst),
@@ -235,11 +249,12 @@ impl DoubleBarrier {
 
     /// Leaves: removes `<path>/ready` and our node, then waits until every member has
     /// left. As kazoo's: the lowest member (by name) waits for the highest to go; the
-    /// others remove themselves and wait for the lowest. On any error, a deadline or a
-    /// `cancel` included, our node is removed before the call returns.
+    /// others remove themselves and wait for the lowest. At most `timeout` (None: no
+    /// limit). On any error, the deadline or a `cancel` included, our node is removed
+    /// before the call returns.
     pub fn leave(&self, timeout: Option<Duration>) -> Result<()> {
-        let d = Deadline::new(&self.client, timeout);
-        let mark = self.signal.mark();
+        let d = Deadline::for_wait(timeout);
+        let mark = self.signal.begin();
         let r = self.leave_until(&d, &mark);
         if r.is_err() {
             self.abandon();
@@ -301,9 +316,14 @@ impl DoubleBarrier {
     }
 
     /// Ends the `enter` and `leave` calls in progress on this member (on any thread) with
-    /// `TimedOut`; they remove our node first.
+    /// `Cancelled` (they remove our node first); with none in progress, the next one.
     pub fn cancel(&self) {
         self.signal.cancel();
+    }
+
+    /// Forgets a `cancel` that no call has ended with.
+    pub fn clear_cancel(&self) {
+        self.signal.clear_cancel();
     }
 }
 

@@ -79,6 +79,13 @@ impl Deadline {
         Deadline(Instant::now().checked_add(t))
     }
 
+    /// The end of a wait (a barrier's, a member's at a double barrier): `timeout` from
+    /// now, and none when None, as the lock recipes and kazoo's waits have it. Each
+    /// request of the wait still has the client's own timeout.
+    pub(crate) fn for_wait(timeout: Option<Duration>) -> Deadline {
+        Deadline(timeout.and_then(|t| Instant::now().checked_add(t)))
+    }
+
     /// The timeout for the next request: what is left (`TimedOut` once nothing is), or
     /// None (the client's own timeout per request) when there is no end.
     pub(crate) fn left(&self) -> Result<Option<Duration>> {
@@ -93,11 +100,20 @@ impl Deadline {
 }
 
 /// Counts the events of a recipe's watches and the calls of its `cancel`, and wakes the
-/// recipe's waiting calls on each. A call notes `mark()` when it starts: a cancel after
-/// that ends it as its deadline would (`TimedOut`), one before it does not.
+/// recipe's waiting calls on each. A call takes `begin()` when it starts: a cancel after
+/// that ends it with `Cancelled`. Cancel is sticky, as the lock recipes' (`gate.rs`): a
+/// cancel that no call has seen ends the next call to begin, so a cancel that races the
+/// start of a wait is not lost; `clear_cancel` forgets it (for a binding that cancels a
+/// wait of its own and may do so just after the wait ended).
 pub(crate) struct Signal {
-    state: Mutex<Counts>,
+    state: Mutex<SignalState>,
     cv: Condvar,
+}
+
+struct SignalState {
+    counts: Counts,
+    /// A cancel that no call has ended with yet.
+    unseen_cancel: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -109,21 +125,35 @@ pub(crate) struct Counts {
 impl Signal {
     pub(crate) fn new() -> Arc<Signal> {
         Arc::new(Signal {
-            state: Mutex::new(Counts {
-                events: 0,
-                cancels: 0,
+            state: Mutex::new(SignalState {
+                counts: Counts {
+                    events: 0,
+                    cancels: 0,
+                },
+                unseen_cancel: false,
             }),
             cv: Condvar::new(),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Counts> {
+    fn lock(&self) -> MutexGuard<'_, SignalState> {
         // The counts stay consistent even if a holder panicked: take them back.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The counts now: a call reads the event count before it sets a watch.
     pub(crate) fn mark(&self) -> Counts {
-        *self.lock()
+        self.lock().counts
+    }
+
+    /// The mark of a call that starts now; already cancelled if a cancel is unseen.
+    pub(crate) fn begin(&self) -> Counts {
+        let g = self.lock();
+        let mut m = g.counts;
+        if g.unseen_cancel {
+            m.cancels = m.cancels.wrapping_sub(1);
+        }
+        m
     }
 
     /// A one-shot watch that counts its event (any event: a change, a deletion, or the end
@@ -141,34 +171,46 @@ impl Signal {
         let s = Arc::clone(self);
         Box::new(move |ev| {
             seen(&ev);
-            s.lock().events += 1;
+            s.lock().counts.events += 1;
             s.cv.notify_all();
         })
     }
 
-    /// Ends the calls waiting now, and any that started before this, with `TimedOut`.
+    /// Ends the calls waiting now with `Cancelled`, or, with none, the next one to begin.
     pub(crate) fn cancel(&self) {
-        self.lock().cancels += 1;
+        let mut g = self.lock();
+        g.counts.cancels += 1;
+        g.unseen_cancel = true;
         self.cv.notify_all();
     }
 
-    /// `TimedOut` if the call that took `mark` was cancelled since.
-    pub(crate) fn check(&self, mark: &Counts) -> Result<()> {
-        if self.lock().cancels != mark.cancels {
-            return Err(Error::TimedOut);
+    /// Forgets a cancel that no call has ended with.
+    pub(crate) fn clear_cancel(&self) {
+        self.lock().unseen_cancel = false;
+    }
+
+    /// `Cancelled` (and the cancel seen) if the call that took `mark` was cancelled.
+    fn cancelled(g: &mut SignalState, mark: &Counts) -> Result<()> {
+        if g.counts.cancels != mark.cancels {
+            g.unseen_cancel = false;
+            return Err(Error::Cancelled);
         }
         Ok(())
     }
 
+    /// `Cancelled` if the call that took `mark` was cancelled since.
+    pub(crate) fn check(&self, mark: &Counts) -> Result<()> {
+        Self::cancelled(&mut self.lock(), mark)
+    }
+
     /// Waits for a watch event after `seen` (an event count read before the watch was
-    /// set). `TimedOut` at the deadline or when the call that took `mark` is cancelled.
+    /// set). `TimedOut` at the deadline, `Cancelled` when the call that took `mark` is
+    /// cancelled.
     pub(crate) fn wait(&self, seen: u64, mark: &Counts, deadline: &Deadline) -> Result<()> {
         let mut g = self.lock();
         loop {
-            if g.cancels != mark.cancels {
-                return Err(Error::TimedOut);
-            }
-            if g.events != seen {
+            Self::cancelled(&mut g, mark)?;
+            if g.counts.events != seen {
                 return Ok(());
             }
             g = match deadline.left()? {
@@ -195,16 +237,18 @@ mod tests {
     }
 
     #[test]
-    fn a_cancel_ends_only_the_calls_that_started_before_it() {
+    fn a_cancel_ends_the_calls_in_progress_or_else_the_next_one() {
         let s = Signal::new();
         let forever = Deadline(None);
-        let before = s.mark();
+        let (a, b) = (s.begin(), s.begin());
         s.cancel();
-        assert_eq!(s.wait(0, &before, &forever), Err(Error::TimedOut));
-        assert_eq!(s.check(&before), Err(Error::TimedOut));
-        let after = s.mark();
+        // Every call in progress ends.
+        assert_eq!(s.wait(0, &a, &forever), Err(Error::Cancelled));
+        assert_eq!(s.check(&b), Err(Error::Cancelled));
+        // Seen: the next call is not cancelled.
+        let after = s.begin();
         assert_eq!(s.check(&after), Ok(()));
-        // A watch event wakes the later call; the cancel before it does not.
+        // A watch event wakes it.
         (s.watch())(crate::client::WatchedEvent {
             event_type: crate::client::EventType::NodeDeleted,
             keeper_state: crate::client::KeeperState::Connected,
@@ -212,6 +256,15 @@ mod tests {
             zxid: -1,
         });
         assert_eq!(s.wait(0, &after, &forever), Ok(()));
+        // A cancel with no call in progress ends the next call to begin, once.
+        s.cancel();
+        let next = s.begin();
+        assert_eq!(s.check(&next), Err(Error::Cancelled));
+        assert_eq!(s.check(&s.begin()), Ok(()));
+        // Unless it is cleared first.
+        s.cancel();
+        s.clear_cancel();
+        assert_eq!(s.check(&s.begin()), Ok(()));
     }
 
     #[test]
@@ -219,7 +272,7 @@ mod tests {
         let s = Signal::new();
         let d = Deadline(Some(Instant::now() + Duration::from_millis(50)));
         let t = Instant::now();
-        assert_eq!(s.wait(0, &s.mark(), &d), Err(Error::TimedOut));
+        assert_eq!(s.wait(0, &s.begin(), &d), Err(Error::TimedOut));
         assert!(t.elapsed() >= Duration::from_millis(50));
         assert_eq!(Deadline(None).left(), Ok(None));
     }

@@ -1,12 +1,14 @@
 /* zkcli's commands: zkCli.sh's (3.8), with its flags, output and error messages in the
- * shell, and ours (ensure, watch, multi, 4lw, acl). One-shot mode runs the same commands;
- * where a script wants something else than zkCli.sh prints, one-shot mode keeps the
- * output zkcli always gave (see the usage in main.c): a child a line, raw data, the
- * created path, "field = value" Stats, "zkcli: CMD: message (code)" errors.
+ * shell, and ours (ensure, watch, multi, 4lw, acl; lock and election in recipes.c).
+ * One-shot mode runs the same commands; where a script wants something else than
+ * zkCli.sh prints, one-shot mode keeps the output zkcli always gave (see the usage in
+ * main.c): a child a line, raw data, the created path, "field = value" Stats,
+ * "zkcli: CMD: message (code)" errors.
  *
  * Each command gets argv with its own name first. Options may come anywhere among the
  * arguments, as zkCli.sh's parser allows (`create /a -e`); "--" ends them, and an
- * argument that is a number ("-1") is never an option.
+ * argument that is a number ("-1") is never an option (lock and election excepted: what
+ * follows their path is a command of its own).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -352,7 +354,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* A list's strings, sorted if asked; NULL (and a message) when out of memory. */
-static const char **list_names(const zk_string_list *l, size_t *n, bool sorted)
+const char **zkcli_list_names(const zk_string_list *l, size_t *n, bool sorted)
 {
     size_t i;
     const char **names;
@@ -370,7 +372,7 @@ static const char **list_names(const zk_string_list *l, size_t *n, bool sorted)
 }
 
 /* A list as Java prints one ("[a, b]") in the shell, else a string a line. */
-static void print_list(struct zkcli *x, const char **names, size_t n)
+void zkcli_print_list(struct zkcli *x, const char **names, size_t n)
 {
     size_t i;
     if (!x->shell) {
@@ -485,7 +487,7 @@ static zk_result visit_children(struct zkcli *x, const char *path, bool watch, v
     rc = zk_get_children(x->c, path, watch ? &w : NULL, x->timeout_ms, &l, NULL);
     if (rc != ZK_RESULT_OK)
         return rc;
-    if ((names = list_names(l, &n, true)) == NULL) {
+    if ((names = zkcli_list_names(l, &n, true)) == NULL) {
         zk_string_list_free(l);
         *status = EXIT_FAILED;
         return ZK_RESULT_OK;
@@ -557,9 +559,9 @@ static int cmd_ls(struct zkcli *x, int argc, char **argv)
     rc = zk_get_children(x->c, path, watcher(&o, &w, WATCH_CHILD, path), x->timeout_ms, &l, &st);
     if (rc != ZK_RESULT_OK)
         return zkcli_fail(x, "ls", path, rc);
-    names = list_names(l, &n, true);
+    names = zkcli_list_names(l, &n, true);
     if (names != NULL)
-        print_list(x, names, n);
+        zkcli_print_list(x, names, n);
     free(names);
     zk_string_list_free(l);
     if (names != NULL && HAS(o, 's'))
@@ -1013,9 +1015,9 @@ static int cmd_get_ephemerals(struct zkcli *x, int argc, char **argv)
     if (rc != ZK_RESULT_OK)
         return zkcli_fail(x, "getEphemerals", path, rc);
     /* The server's order, as zkCli.sh shows it. */
-    names = list_names(l, &n, false);
+    names = zkcli_list_names(l, &n, false);
     if (names != NULL)
-        print_list(x, names, n);
+        zkcli_print_list(x, names, n);
     free(names);
     zk_string_list_free(l);
     return names != NULL ? 0 : EXIT_FAILED;
@@ -1271,6 +1273,7 @@ static int cmd_close(struct zkcli *x, int argc, char **argv)
     zk_result rc;
     if (argc != 1)
         return synopsis_error(x, argv[0]);
+    zkcli_recipes_end(x); /* released and left before the session ends */
     rc = zk_stop(x->c);
     x->closed = true;
     return rc == ZK_RESULT_OK ? 0 : zkcli_fail(x, "close", NULL, rc);
@@ -1412,6 +1415,22 @@ static const struct command commands[] = {
     { "multi", "[op ...]",
       "a transaction: create, set, delete, check ops, as arguments or one a line until "
       "commit", zkcli_cmd_multi, true },
+    { "lock", "[-t timeout_ms] [-i identifier] [-c] [-l] path [command ...]",
+      "take the lock on path (kazoo's nodes; -c: Curator's) and hold it: in the shell\n"
+      "      until unlock, else until Ctrl-C or the end of input; with a command, while it\n"
+      "      runs. -t: wait at most this long (0: one look; default: no limit); -i: who\n"
+      "      we are in contenders lists (default host-pid); -l: the contenders, holder first",
+      zkcli_cmd_lock, true },
+    { "unlock", "path", "release a lock the shell holds", zkcli_cmd_unlock, false },
+    { "election", "[-t timeout_ms] [-i identifier] [-c] [-l] path [command ...]",
+      "take part in the election on path: the shell campaigns in the background, and\n"
+      "      says when it leads, until resign; else wait to lead, and lead until Ctrl-C or\n"
+      "      the end of input; with a command, run it as the leader. Options as lock's",
+      zkcli_cmd_election, true },
+    { "resign", "path", "leave the shell's election on path (leading or waiting)",
+      zkcli_cmd_unlock, false },
+    { "locks", "", "the shell's locks and elections: kind, path, state (and a lock's node)",
+      zkcli_cmd_locks, false },
     { "4lw", "command", "a four-letter word (ruok, srvr, mntr, ...)", cmd_4lw, false },
     { "version", "", "zkcli's version and the server's", cmd_version, false },
     { "connect", "host:port", "a new session, with these servers (host:port[,...][/chroot]; "
@@ -1437,6 +1456,11 @@ static const struct command *find_command(const char *name)
 const char *zkcli_command_name(size_t i)
 {
     return i < NCOMMANDS ? commands[i].name : NULL;
+}
+
+bool zkcli_is_command(const char *name)
+{
+    return find_command(name) != NULL;
 }
 
 bool zkcli_needs_session(const char *name)

@@ -1,5 +1,6 @@
 /* The shell's watch events and state changes, printed as zkCli.sh prints them
- * ("WATCHER::" and a WatchedEvent line). The library calls the watcher and the state
+ * ("WATCHER::" and a WatchedEvent line), and the news of its locks and elections
+ * (recipes.c). The library calls the watcher and the state
  * listener on its event thread; they only queue the text and write a byte to a pipe, and
  * the main thread, which owns the terminal, prints it between commands or while a line is
  * being typed (shell.c polls the pipe beside the keyboard).
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +23,7 @@
 
 struct queued {
     struct queued *next;
+    bool always; /* printed even with printwatches off */
     char text[];
 };
 
@@ -94,20 +97,25 @@ const char *events_state_name(zk_keeper_state s)
     return "?";
 }
 
-/* Queues one event's text (event thread) and wakes the main thread. */
-static void enqueue(zk_keeper_state state, const char *type, const char *path)
+/* Queues text (any thread) and wakes the main thread. */
+static void push(const char *fmt, va_list ap, bool always)
 {
-    static const char fmt[] = "\nWATCHER::\n\nWatchedEvent state:%s type:%s path:%s\n";
-    int n = snprintf(NULL, 0, fmt, java_state(state), type, path);
     struct queued *q;
     char byte = 1;
-    if (n < 0)
+    va_list again;
+    int n;
+    va_copy(again, ap);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    if (n < 0) {
+        va_end(again);
         return;
+    }
     pthread_mutex_lock(&mu);
     if (queued >= MAX_QUEUED || (q = malloc(sizeof *q + (size_t)n + 1)) == NULL) {
         dropped++;
     } else {
-        snprintf(q->text, (size_t)n + 1, fmt, java_state(state), type, path);
+        vsnprintf(q->text, (size_t)n + 1, fmt, again);
+        q->always = always;
         q->next = NULL;
         if (tail)
             tail->next = q;
@@ -117,9 +125,33 @@ static void enqueue(zk_keeper_state state, const char *type, const char *path)
         queued++;
     }
     pthread_mutex_unlock(&mu);
+    va_end(again);
     /* A full pipe already says there is something to print. */
     while (write(pipe_fds[1], &byte, 1) < 0 && errno == EINTR)
         ;
+}
+
+static void queue(bool always, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    push(fmt, ap, always);
+    va_end(ap);
+}
+
+/* Queues one event's text (event thread). */
+static void enqueue(zk_keeper_state state, const char *type, const char *path)
+{
+    queue(false, "\nWATCHER::\n\nWatchedEvent state:%s type:%s path:%s\n", java_state(state),
+          type, path);
+}
+
+void events_note(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    push(fmt, ap, true);
+    va_end(ap);
 }
 
 /* A watch set by a command, known by what it watches (its kind and path), and by when
@@ -320,8 +352,8 @@ bool events_wait_connected(uint32_t ms)
     return seen;
 }
 
-/* Prints what is queued to out (all of it is taken; with printwatches off, nothing is
- * printed). Returns whether anything was printed. */
+/* Prints what is queued to out (all of it is taken; with printwatches off, only the
+ * notes). Returns whether anything was printed. */
 bool events_take(struct zkcli *x, FILE *out)
 {
     struct queued *list, *q;
@@ -339,7 +371,7 @@ bool events_take(struct zkcli *x, FILE *out)
     pthread_mutex_unlock(&mu);
     while ((q = list) != NULL) {
         list = q->next;
-        if (x->print_watches) {
+        if (x->print_watches || q->always) {
             fputs(q->text, out);
             printed = true;
         }

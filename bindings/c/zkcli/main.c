@@ -45,8 +45,10 @@ static void usage(FILE *out)
             "\n"
             "exit status: 0 done, 1 failed (another reason), 2 bad usage, 3 no such node,\n"
             "4 node exists, 5 bad version, 6 node has children, 7 not allowed or credential\n"
-            "refused, 8 no connection (unreachable, lost, timed out, expired, closed). The\n"
-            "shell exits with the status of the last command that failed.\n"
+            "refused, 8 no connection (unreachable, lost, timed out, expired, closed; a lock or\n"
+            "leadership lost), 9 a lock or leadership not had (lock -t's timeout passed, or\n"
+            "Ctrl-C while waiting). The shell exits with the status of the last command that\n"
+            "failed.\n"
             "\n"
             "commands:\n");
     zkcli_help(out);
@@ -135,6 +137,7 @@ zk_result zkcli_start(struct zkcli *x)
 /* Ends the session and frees the client (its watches and listener end with it). */
 void zkcli_close_client(struct zkcli *x)
 {
+    zkcli_recipes_end(x); /* released and left while the session is there */
     zk_client_free(x->c);
     x->c = NULL;
 }

@@ -1,5 +1,5 @@
 /* zkcli's shared state and the functions its files call in one another: the client and
- * how it was opened (main.c), the commands (commands.c, multi.c, watch.c), the events
+ * how it was opened (main.c), the commands (commands.c, multi.c, watch.c, recipes.c), the events
  * that watches and state changes print (events.c) and the interactive shell (shell.c).
  */
 #ifndef ZKCLI_H
@@ -24,7 +24,10 @@ enum {
     EXIT_NOT_EMPTY = 6,   /* the node has children */
     EXIT_NO_AUTH = 7,     /* not allowed, or a credential was refused */
     EXIT_CONNECTION = 8,  /* no server reached, connection lost, session expired, closed */
+    EXIT_NOT_ACQUIRED = 9, /* a lock or leadership not had: the timeout passed, or Ctrl-C */
 };
+
+struct held; /* a lock or an election of the shell's (recipes.c) */
 
 struct zkcli {
     zk_client *c;           /* NULL after a failed connect */
@@ -39,6 +42,7 @@ struct zkcli {
     bool closed;            /* `close` ended the session; commands say "Not connected" */
     bool quit;              /* `quit` was run */
     bool print_watches;     /* `printwatches on|off` */
+    struct held *held;      /* the locks held and elections joined by the shell, in order */
     int last_failure;       /* the shell's exit status: that of the last command that failed */
     /* The commands by number, for `history` and `redo`: history[count] is the one
      * running (the prompt shows count); history_len is count + 1 while it runs. */
@@ -77,6 +81,7 @@ bool zkcli_parse_ll(const char *s, int base, long long *out);
 bool zkcli_history_add(struct zkcli *x, const char *line);
 int zkcli_run(struct zkcli *x, int argc, char **argv);
 int zkcli_run_line(struct zkcli *x, const char *line);
+bool zkcli_is_command(const char *name);
 bool zkcli_needs_session(const char *name);
 const char *zkcli_command_name(size_t i); /* NULL past the last */
 void zkcli_help(FILE *out);
@@ -90,6 +95,8 @@ int zkcli_exit_code(zk_result rc);
 bool zkcli_parse_long(const char *s, long min, long max, long *out);
 void zkcli_print_stat(struct zkcli *x, const zk_stat *st);
 int zkcli_parse_acl(struct zkcli *x, const char *text, zk_acl **out, size_t *n, char **store);
+const char **zkcli_list_names(const zk_string_list *l, size_t *n, bool sorted);
+void zkcli_print_list(struct zkcli *x, const char **names, size_t n);
 char **zkcli_split(const char *line, int *argc);
 void zkcli_free_words(char **words, int argc);
 
@@ -98,6 +105,13 @@ int zkcli_cmd_multi(struct zkcli *x, int argc, char **argv);
 
 /* watch.c */
 int zkcli_cmd_watch(struct zkcli *x, int argc, char **argv);
+
+/* recipes.c */
+int zkcli_cmd_lock(struct zkcli *x, int argc, char **argv);
+int zkcli_cmd_election(struct zkcli *x, int argc, char **argv);
+int zkcli_cmd_unlock(struct zkcli *x, int argc, char **argv);
+int zkcli_cmd_locks(struct zkcli *x, int argc, char **argv);
+void zkcli_recipes_end(struct zkcli *x);
 
 /* events.c */
 int events_init(void);
@@ -110,6 +124,12 @@ void events_listener(void *userdata, zk_state state, zk_keeper_state keeper_stat
 void events_reset_state(void);
 bool events_wait_connected(uint32_t ms);
 bool events_take(struct zkcli *x, FILE *out);
+/* Queues a line of news that prints even with printwatches off (a lock's state). */
+void events_note(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
 const char *events_state_name(zk_keeper_state s);
 
 /* shell.c */

@@ -51,7 +51,7 @@ func (b *Barrier) Path() string { return b.path }
 func (b *Barrier) Create(ctx context.Context) error {
 	err := b.h.do(ctx, "barrier create", b.path, func(p *C.zk_barrier, ms C.uint32_t) C.zk_result {
 		return C.zk_barrier_create(p, ms)
-	}, nil)
+	})
 	runtime.KeepAlive(b)
 	return err
 }
@@ -65,7 +65,7 @@ func (b *Barrier) Remove(ctx context.Context) (bool, error) {
 		r := C.zk_barrier_remove(p, ms, &out)
 		removed = bool(out)
 		return r
-	}, nil)
+	})
 	runtime.KeepAlive(b)
 	if err != nil {
 		return false, err
@@ -76,9 +76,10 @@ func (b *Barrier) Remove(ctx context.Context) (bool, error) {
 // Wait blocks until the barrier is down (its node does not exist), which may be at once,
 // or until ctx is done: a wait has no limit but ctx's. Repeated waits share one watch.
 func (b *Barrier) Wait(ctx context.Context) error {
-	err := b.h.do(ctx, "barrier wait", b.path, func(p *C.zk_barrier, ms C.uint32_t) C.zk_result {
+	err := b.h.wait(ctx, "barrier wait", b.path, func(p *C.zk_barrier, ms C.int64_t) C.zk_result {
 		return C.zk_barrier_wait(p, ms)
-	}, func(p *C.zk_barrier) { C.zk_barrier_cancel(p) })
+	}, func(p *C.zk_barrier) { C.zk_barrier_cancel(p) },
+		func(p *C.zk_barrier) { C.zk_barrier_clear_cancel(p) })
 	runtime.KeepAlive(b)
 	return err
 }
@@ -136,9 +137,10 @@ func NewDoubleBarrier(c *Client, path string, numClients int, identifier string)
 // members have entered, or until ctx is done. When it fails, ctx's end included, our node
 // has been removed: a member that gave up is not counted.
 func (d *DoubleBarrier) Enter(ctx context.Context) error {
-	err := d.h.do(ctx, "double barrier enter", d.path, func(p *C.zk_double_barrier, ms C.uint32_t) C.zk_result {
+	err := d.h.wait(ctx, "double barrier enter", d.path, func(p *C.zk_double_barrier, ms C.int64_t) C.zk_result {
 		return C.zk_double_barrier_enter(p, ms)
-	}, func(p *C.zk_double_barrier) { C.zk_double_barrier_cancel(p) })
+	}, func(p *C.zk_double_barrier) { C.zk_double_barrier_cancel(p) },
+		func(p *C.zk_double_barrier) { C.zk_double_barrier_clear_cancel(p) })
 	runtime.KeepAlive(d)
 	return err
 }
@@ -146,9 +148,10 @@ func (d *DoubleBarrier) Enter(ctx context.Context) error {
 // Leave removes <path>/ready and our node and blocks until every member has left, or
 // until ctx is done. When it fails, our node has been removed.
 func (d *DoubleBarrier) Leave(ctx context.Context) error {
-	err := d.h.do(ctx, "double barrier leave", d.path, func(p *C.zk_double_barrier, ms C.uint32_t) C.zk_result {
+	err := d.h.wait(ctx, "double barrier leave", d.path, func(p *C.zk_double_barrier, ms C.int64_t) C.zk_result {
 		return C.zk_double_barrier_leave(p, ms)
-	}, func(p *C.zk_double_barrier) { C.zk_double_barrier_cancel(p) })
+	}, func(p *C.zk_double_barrier) { C.zk_double_barrier_cancel(p) },
+		func(p *C.zk_double_barrier) { C.zk_double_barrier_clear_cancel(p) })
 	runtime.KeepAlive(d)
 	return err
 }

@@ -181,3 +181,37 @@ func TestBarrierRecipesRefuseBadArguments(t *testing.T) {
 		t.Fatalf("NewDoubleBarrier(NUL): %v", err)
 	}
 }
+
+// One Wait's context ending ends that Wait alone: another on the same Barrier goes on.
+func TestBarrierWaitEndedByItsContextLeavesOtherWaitsWaiting(t *testing.T) {
+	c := connect(t)
+	b, err := NewBarrier(c, testRoot(t, c)+"/barrier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Create(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ended, other := make(chan error, 1), make(chan error, 1)
+	go func() { ended <- b.Wait(ctx) }()
+	go func() { other <- b.Wait(context.Background()) }()
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	if err, _ := recv(t, ended, 5*time.Second, "the cancelled Wait"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Wait: %v", err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case err := <-other:
+		t.Fatalf("the other Wait returned while the barrier was up: %v", err)
+	default:
+	}
+	if _, err := b.Remove(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err, _ := recv(t, other, 10*time.Second, "the other Wait"); err != nil {
+		t.Fatal(err)
+	}
+}

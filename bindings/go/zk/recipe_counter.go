@@ -74,7 +74,7 @@ func (n *Counter) Add(ctx context.Context, delta int64) (pre, post int64, err er
 		r := C.zk_counter_add(p, C.int64_t(delta), ms, &cpre, &cpost)
 		a, b = int64(cpre), int64(cpost)
 		return r
-	}, nil)
+	})
 	runtime.KeepAlive(n)
 	if err != nil {
 		return 0, 0, err
@@ -90,7 +90,7 @@ func (n *Counter) Value(ctx context.Context) (int64, error) {
 		r := C.zk_counter_value(p, ms, &out)
 		v = int64(out)
 		return r
-	}, nil)
+	})
 	runtime.KeepAlive(n)
 	if err != nil {
 		return 0, err
@@ -107,7 +107,7 @@ func (n *Counter) AddFloat(ctx context.Context, delta float64) (pre, post float6
 		r := C.zk_counter_add_float(p, C.double(delta), ms, &cpre, &cpost)
 		a, b = float64(cpre), float64(cpost)
 		return r
-	}, nil)
+	})
 	runtime.KeepAlive(n)
 	if err != nil {
 		return 0, 0, err
@@ -123,7 +123,7 @@ func (n *Counter) ValueFloat(ctx context.Context) (float64, error) {
 		r := C.zk_counter_value_float(p, ms, &out)
 		v = float64(out)
 		return r
-	}, nil)
+	})
 	runtime.KeepAlive(n)
 	if err != nil {
 		return 0, err

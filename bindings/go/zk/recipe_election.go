@@ -99,7 +99,7 @@ func (e *Election) Resign(ctx context.Context) error {
 	defer runtime.KeepAlive(e)
 	return e.x.h.do(ctx, "election resign", e.path, func(p *C.zk_election, _ C.uint32_t) C.zk_result {
 		return C.zk_election_resign(p)
-	}, nil)
+	})
 }
 
 // State is LockHeld while we lead; LockSuspended, LockLost as a lock's; LockNotHeld
@@ -126,7 +126,7 @@ func (e *Election) Contenders(ctx context.Context) ([]string, error) {
 			out = stringList(list)
 		}
 		return r
-	}, nil)
+	})
 	return out, err
 }
 

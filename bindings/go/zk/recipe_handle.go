@@ -11,9 +11,7 @@ import "C"
 
 import (
 	"context"
-	"math"
 	"sync"
-	"time"
 )
 
 // recipeHandle owns one C recipe handle. mu is read-held across every C call that uses
@@ -51,26 +49,17 @@ func (h *recipeHandle[P]) peek(f func(p P)) {
 	f(h.ptr)
 }
 
-// do runs one blocking C call and turns its result into an error.
-//
-// A call with cancel == nil is an ordinary call: its timeout is ctx's deadline or, without
-// one, the client's operation timeout; when ctx is cancelled, do returns ctx.Err() at once
-// and the C call goes on in the background until it ends by itself (as Client calls do).
-//
-// A call with cancel is a wait (a barrier's Wait, a double barrier's Enter and Leave): it
-// lasts until ctx's deadline or, without one, until ctx is done. When ctx is done first,
-// do calls cancel (the recipe's zk_*_cancel) until the C call has returned, so the wait
-// has cleaned up after itself before do returns ctx.Err().
-func (h *recipeHandle[P]) do(ctx context.Context, op, path string, call func(p P, ms C.uint32_t) C.zk_result, cancel func(p P)) error {
+// do runs one blocking C call and turns its result into an error: its timeout is ctx's
+// deadline or, without one, the client's operation timeout; when ctx is cancelled, do
+// returns ctx.Err() at once and the C call goes on in the background until it ends by
+// itself (as Client calls do).
+func (h *recipeHandle[P]) do(ctx context.Context, op, path string, call func(p P, ms C.uint32_t) C.zk_result) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	ms, deadline, err := timeoutMillis(ctx)
 	if err != nil {
 		return err
-	}
-	if cancel != nil && deadline.IsZero() {
-		ms = math.MaxUint32 // about 49 days: until ctx is done
 	}
 	var none P
 	h.mu.RLock()
@@ -84,15 +73,8 @@ func (h *recipeHandle[P]) do(ctx context.Context, op, path string, call func(p P
 		return newError(call(p, ms), op, path, deadline)
 	}
 	done := make(chan C.zk_result, 1)
-	// running is true while the goroutine holds the read lock for the call: cancel(p) is
-	// called only then, under runMu, so p cannot have been freed by a Close meanwhile.
-	var runMu sync.Mutex
-	running := true
 	go func() {
 		r := call(p, ms)
-		runMu.Lock()
-		running = false
-		runMu.Unlock()
 		h.mu.RUnlock()
 		done <- r
 	}()
@@ -101,28 +83,56 @@ func (h *recipeHandle[P]) do(ctx context.Context, op, path string, call func(p P
 		return newError(r, op, path, deadline)
 	case <-ctx.Done():
 	}
-	if cancel == nil {
-		select {
-		case r := <-done: // finished as well: its outcome is the better answer
-			return newError(r, op, path, deadline)
-		default:
-			return ctx.Err()
-		}
+	select {
+	case r := <-done: // finished as well: its outcome is the better answer
+		return newError(r, op, path, deadline)
+	default:
+		return ctx.Err()
 	}
-	// A cancel ends only the calls already running: repeat it until ours has seen one.
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
+}
+
+// wait runs one recipe wait (a barrier's Wait, a double barrier's Enter and Leave): ctx's
+// deadline is the wait's (none without one), and ctx's cancellation calls cancel (the
+// recipe's zk_*_cancel) from another goroutine, so the wait cleans up after itself and
+// returns before wait returns ctx.Err(). The library's cancel is sticky (one sent after
+// the wait ended would end the next), so it is then forgotten with clear; and it ends
+// every wait in progress on the recipe, so a wait ended by another goroutine's context
+// goes on.
+func (h *recipeHandle[P]) wait(ctx context.Context, op, path string,
+	call func(P, C.int64_t) C.zk_result, cancel, clear func(P)) error {
 	for {
-		runMu.Lock()
-		if running {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ms, deadline, err := recipeMillis(ctx)
+		if err != nil {
+			return err
+		}
+		var none P
+		h.mu.RLock()
+		p := h.ptr
+		if p == none {
+			h.mu.RUnlock()
+			return codeError(C.ZK_RESULT_CLOSED, op, path)
+		}
+		sent := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
 			cancel(p)
+			close(sent)
+		})
+		res := call(p, ms)
+		if !stop() {
+			<-sent
+			clear(p)
 		}
-		runMu.Unlock()
-		select {
-		case <-done:
-			return ctx.Err()
-		case <-tick.C:
+		h.mu.RUnlock()
+		if res == C.ZK_RESULT_CANCELLED {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			continue
 		}
+		return newError(res, op, path, deadline)
 	}
 }
 

@@ -88,7 +88,7 @@ func (l *Lock) TryAcquire(ctx context.Context) (bool, error) {
 		r := C.zk_lock_try_acquire(p, &got)
 		acquired = bool(got)
 		return r
-	}, nil)
+	})
 	return err == nil && acquired, err
 }
 
@@ -98,7 +98,7 @@ func (l *Lock) Release(ctx context.Context) error {
 	defer runtime.KeepAlive(l)
 	return l.x.h.do(ctx, "unlock", l.path, func(p *C.zk_lock, _ C.uint32_t) C.zk_result {
 		return C.zk_lock_release(p)
-	}, nil)
+	})
 }
 
 // State is the lock's state now.
@@ -140,7 +140,7 @@ func (l *Lock) Contenders(ctx context.Context) ([]string, error) {
 			out = stringList(list)
 		}
 		return r
-	}, nil)
+	})
 	return out, err
 }
 

@@ -73,7 +73,7 @@ func (m *Party) Path() string { return m.path }
 func (m *Party) Join(ctx context.Context) error {
 	err := m.h.do(ctx, "party join", m.path, func(p *C.zk_party, ms C.uint32_t) C.zk_result {
 		return C.zk_party_join(p, ms)
-	}, nil)
+	})
 	runtime.KeepAlive(m)
 	return err
 }
@@ -86,7 +86,7 @@ func (m *Party) Leave(ctx context.Context) (bool, error) {
 		r := C.zk_party_leave(p, ms, &out)
 		removed = bool(out)
 		return r
-	}, nil)
+	})
 	runtime.KeepAlive(m)
 	if err != nil {
 		return false, err
@@ -111,7 +111,7 @@ func (m *Party) Members(ctx context.Context) ([]string, error) {
 			slices.Sort(members)
 		}
 		return r
-	}, nil)
+	})
 	runtime.KeepAlive(m)
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func (m *Party) Len(ctx context.Context) (int, error) {
 		r := C.zk_party_len(p, ms, &out)
 		n = int(out)
 		return r
-	}, nil)
+	})
 	runtime.KeepAlive(m)
 	if err != nil {
 		return 0, err

@@ -71,7 +71,7 @@ func (s *Semaphore) TryAcquire(ctx context.Context) (bool, error) {
 		r := C.zk_semaphore_try_acquire(p, &got)
 		acquired = bool(got)
 		return r
-	}, nil)
+	})
 	return err == nil && acquired, err
 }
 
@@ -80,7 +80,7 @@ func (s *Semaphore) Release(ctx context.Context) error {
 	defer runtime.KeepAlive(s)
 	return s.x.h.do(ctx, "semaphore release", s.path, func(p *C.zk_semaphore, _ C.uint32_t) C.zk_result {
 		return C.zk_semaphore_release(p)
-	}, nil)
+	})
 }
 
 // State is our lease's state now.
@@ -105,7 +105,7 @@ func (s *Semaphore) LeaseHolders(ctx context.Context) ([]string, error) {
 			out = stringList(list)
 		}
 		return r
-	}, nil)
+	})
 	return out, err
 }
 

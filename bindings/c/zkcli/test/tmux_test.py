@@ -10,9 +10,11 @@ changes print, and must be the last user of that server.
 What it checks: the prompt, completion of a command and of node paths (one candidate,
 several, a node with children), history under the arrow keys and across runs, history
 and redo, a watch event arriving while a line is half typed (the line stays, and runs),
-Ctrl-C, a transaction typed line by line, the output of the same commands beside
-Debian's zkCli.sh in another tmux window, SUSPENDED (Disconnected), expiry and
-reconnection while a line is half typed, and Ctrl-D.
+Ctrl-C, a transaction typed line by line, a lock held by the shell (Ctrl-C ends a wait
+for it; `locks`, `unlock`) and an election between two shells (one leader, handing over
+on `resign` and on Ctrl-D), the output of the same commands beside Debian's zkCli.sh in
+another tmux window, SUSPENDED (Disconnected), expiry and reconnection while a line is
+half typed, with the lock's SUSPENDED and LOST, and Ctrl-D.
 """
 import os
 import re
@@ -29,6 +31,8 @@ HARNESS = os.environ.get("ZK_HARNESS_DIR")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ZKHARNESS = os.path.join(HERE, "..", "..", "..", "..", "scripts", "zkharness.py")
 ROOT = "/tmuxroot%d" % os.getpid()
+LOCK = ROOT + "-lock"  # beside ROOT, whose listing the other tests check
+ELECTION = ROOT + "-election"
 WORK = tempfile.mkdtemp(prefix="zkcli-tmux.")
 SOCK = os.path.join(WORK, "tmux.sock")
 HIST = os.path.join(WORK, "history")
@@ -90,11 +94,24 @@ def last_is(text):
     return lambda lines: bool(lines) and lines[-1] == text
 
 
-def zkcli(*args):
-    p = subprocess.run([ZKCLI, "-s", HOSTS] + list(args), capture_output=True, text=True)
-    if p.returncode != 0:
-        raise Failed("zkcli %s: %s" % (" ".join(args), p.stderr))
+def zkcli(*args, want=0):
+    p = subprocess.run([ZKCLI, "-s", HOSTS] + list(args), capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL)
+    if p.returncode != want:
+        raise Failed("zkcli %s: exit %d (want %d): %s" % (" ".join(args), p.returncode, want,
+                                                         p.stderr))
     return p.stdout
+
+
+def news(kind, state, path):
+    """The line of a lock's or an election's news in the shell (after "LOCK::")."""
+    return "%s state:%s path:%s" % (kind, state, path)
+
+
+def without_news(lines):
+    """A command's output without the news that printed after it (an election's)."""
+    return [l for l in lines if l not in ("", "LOCK::", "ELECTION::")
+            and not l.startswith(("Lock state:", "Election state:"))]
 
 
 class Shell:
@@ -255,6 +272,71 @@ def main():
                           "1 set %s/alpha: version 2" % ROOT], "the transaction's results")
     test("multi: a transaction typed line by line", multi)
 
+    def lock_in_shell():
+        # a one-shot zkcli holds it: the shell waits, and Ctrl-C ends the wait
+        holder = subprocess.Popen([ZKCLI, "-s", HOSTS, "lock", "-i", "oneshot", LOCK],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True)
+        try:
+            expect(holder.stdout.readline(), "HELD %s\n" % LOCK, "the one-shot holder")
+            typed(sh.name, "lock -i shell " + LOCK)
+            keys(sh.name, "Enter")
+            end = time.time() + 10
+            while zkcli("lock", "-l", LOCK).split() != ["oneshot", "shell"]:
+                if time.time() > end:
+                    raise Failed("the shell does not wait for the lock")
+                time.sleep(0.05)
+            keys(sh.name, "C-c")
+            expect(sh.finish("lock -i shell " + LOCK)[-1:],
+                   ["Lock not acquired: %s (interrupted)" % LOCK], "Ctrl-C while waiting")
+            expect(zkcli("lock", "-l", LOCK).split(), ["oneshot"], "the contenders after it")
+        finally:
+            holder.stdin.close()
+            holder.wait()
+        # the shell holds it until unlock; a one-shot zkcli cannot have it meanwhile
+        expect(sh.run("lock -i shell " + LOCK), [], "lock")
+        held = sh.run("locks")
+        if len(held) != 1 or not re.match(r"lock %s HELD %s/[0-9a-f]{32}__lock__\d{10}$"
+                                          % (LOCK, LOCK), held[0]):
+            raise Failed("locks: %r" % held)
+        zkcli("lock", "-t", "100", LOCK, want=9)
+        expect(sh.run("lock -l " + LOCK), ["[shell]"], "lock -l")
+        expect(sh.run("unlock " + LOCK), [], "unlock")
+        expect(sh.run("locks"), [], "locks after unlock")
+        zkcli("lock", "-t", "0", LOCK)
+        # held on, for the state changes of the test that stops the server
+        expect(sh.run("lock " + LOCK), [], "lock again")
+    test("lock in the shell: Ctrl-C ends a wait; held until unlock, excluding zkcli",
+         lock_in_shell)
+
+    def election():
+        one, two = Shell("one"), Shell("two")
+        for e in (one, two):
+            wait_for(e.name, last_is(prompt(0)), "no first prompt")
+        leader = news("Election", "LEADER", ELECTION)
+
+        def leads(e, times):
+            wait_for(e.name, lambda l: l.count(leader) == times and l[-1] == prompt(e.n),
+                     "%s: not the leader (%d)" % (e.name, times))
+        expect(without_news(one.run("election -i one " + ELECTION)), [], "election")
+        leads(one, 1)
+        expect(two.run("election -i two " + ELECTION), [], "a second contender")
+        expect(two.run("election -l " + ELECTION), ["[one, two]"], "the contenders")
+        expect(two.run("locks"), ["election %s WAITING" % ELECTION], "the one that waits")
+        expect(one.run("locks"), ["election %s LEADER" % ELECTION], "the leader")
+        expect(one.run("resign " + ELECTION), [], "resign")
+        leads(two, 1)
+        expect(without_news(one.run("election -i one " + ELECTION)), [], "election again")
+        expect(one.run("election -l " + ELECTION), ["[two, one]"], "the contenders")
+        if screen(one.name).count(leader) != 1:
+            raise Failed("two leaders")
+        keys(two.name, "C-d")  # the leader quits: the other leads
+        wait_for(two.name, lambda l: l[-1].startswith("EXIT="), "Ctrl-D did not quit")
+        leads(one, 2)
+        expect(one.run("election -l " + ELECTION), ["[one]"], "the contenders")
+    test("election: two shells, one leader, who hands over on resign and on quitting",
+         election)
+
     def beside_zkcli_sh():
         commands = ["ls " + ROOT, "ls -s " + ROOT + "/bravo", "ls -R " + ROOT, "get " + ROOT,
                     "get -s " + ROOT + "/beta", "stat " + ROOT + "/bravo/kid", "getAcl " + ROOT,
@@ -305,8 +387,11 @@ def main():
                            check=True, capture_output=True)
             lost = "WatchedEvent state:Disconnected type:None path:null"
             lines = wait_for(sh.name, lambda l: lost in l, "no Disconnected")
+            # the lock the shell holds: may be lost, then lost
+            wait_for(sh.name, lambda l: news("Lock", "SUSPENDED", LOCK) in l, "no SUSPENDED")
             expired = "WatchedEvent state:Expired type:None path:null"
             lines = wait_for(sh.name, lambda l: expired in l, "no Expired (session timeout 2 s)")
+            wait_for(sh.name, lambda l: news("Lock", "LOST", LOCK) in l, "no LOST")
             if not lines[-1].endswith("] ls " + ROOT):
                 raise Failed("the half-typed line is gone: %r" % lines[-1])
             subprocess.run([sys.executable, ZKHARNESS, "restart", "--dir", HARNESS, "--id", "1"],
@@ -317,7 +402,8 @@ def main():
                              timeout=30)
             keys(sh.name, "Enter")
             expect(sh.finish("ls " + ROOT), ["[alpha, beta, bravo, m]"], "ls on the new session")
-        test("Disconnected, Expired and SyncConnected print while a line is half typed", states)
+        test("Disconnected, Expired and SyncConnected print while a line is half typed, "
+             "and the lock's SUSPENDED and LOST", states)
 
     def ctrl_d():
         keys(sh.name, "C-d")
@@ -341,7 +427,8 @@ if __name__ == "__main__":
         main()
     finally:
         subprocess.run(["tmux", "-S", SOCK, "kill-server"], capture_output=True)
-        subprocess.run([ZKCLI, "-s", HOSTS, "deleteall", ROOT], capture_output=True)
+        for path in (ROOT, LOCK, ELECTION):
+            subprocess.run([ZKCLI, "-s", HOSTS, "deleteall", path], capture_output=True)
         shutil.rmtree(WORK, ignore_errors=True)
     print("tmux: %d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)
