@@ -462,14 +462,15 @@ impl Shared {
         true
     }
 
-    /// kazoo's `_fail_out` after an error: Failure, our locks released and the party left
-    /// (best effort: the session's end removes what is left).
+    /// kazoo's `_fail_out` after an error: our locks released and the party left (best
+    /// effort: the session's end removes what is left), then Failure, so that whoever
+    /// sees the Failure sees our nodes gone. No run may be going on.
     fn fail_out(&self, why: Option<Error>) {
-        self.to_failure(why);
         let _ = self.release_locks();
         if self.party.participating() {
             let _ = self.party.leave(None);
         }
+        self.to_failure(why);
     }
 
     /// The session listener (kazoo's `_establish_sessionwatch`): the end of our session
