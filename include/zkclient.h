@@ -1779,7 +1779,7 @@ zk_result zk_partitioner_wait_for_acquire(struct zk_partitioner *partitioner,
                                           int64_t timeout_ms,
                                           zk_partition_state *state_out);
 
-// Makes a zk_partitioner_wait_for_acquire in progress on another thread return
+// Makes every zk_partitioner_wait_for_acquire in progress on other threads return
 // ZK_RESULT_CANCELLED promptly; with none in progress, the next one returns it at once.
 // Any thread. The allocation goes on.
 zk_result zk_partitioner_cancel(struct zk_partitioner *partitioner);

@@ -304,13 +304,19 @@ fn the_wait_has_a_deadline_and_a_cancel_and_finish_stops_an_allocation() {
     );
     assert!(t.elapsed() >= Duration::from_millis(150));
 
-    // Cancel from another thread ends a wait without a deadline at once.
-    let p2 = p.clone();
-    let waiter = thread::spawn(move || p2.wait_for_acquire(None));
+    // Cancel from another thread ends every wait in progress at once.
+    let waiters: Vec<_> = (0..2)
+        .map(|_| {
+            let p2 = p.clone();
+            thread::spawn(move || p2.wait_for_acquire(None))
+        })
+        .collect();
     thread::sleep(Duration::from_millis(100));
     let t = Instant::now();
     p.cancel();
-    assert_eq!(waiter.join().unwrap(), Err(Error::Cancelled));
+    for w in waiters {
+        assert_eq!(w.join().unwrap(), Err(Error::Cancelled));
+    }
     assert!(t.elapsed() < Duration::from_millis(500));
     // A cancel with no wait running ends the next wait; clear_cancel forgets one.
     p.cancel();

@@ -109,7 +109,7 @@ pub unsafe extern "C" fn zk_partitioner_wait_for_acquire(
     })
 }
 
-/// Makes a zk_partitioner_wait_for_acquire in progress on another thread return
+/// Makes every zk_partitioner_wait_for_acquire in progress on other threads return
 /// ZK_RESULT_CANCELLED promptly; with none in progress, the next one returns it at once.
 /// Any thread. The allocation goes on.
 #[no_mangle]

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::common::{child, recipe_client};
+use super::common::{child, recipe_client, Deadline, Signal};
 use super::gate::{persist, request_timeout, Gate};
 use super::ids::host_pid;
 use super::lock::{Lock, LockOptions};
@@ -128,7 +128,7 @@ struct Shared {
     party: Party,
     st: Mutex<St>,
     /// `wait_for_acquire`'s wake-ups (every change of state) and its cancel.
-    waiters: Arc<Gate>,
+    waiters: Arc<Signal>,
     on_state: Mutex<Option<PartitionStateFn>>,
     /// One `release_set` or `finish` at a time: each stops the allocating thread and
     /// waits for it before it touches the locks.
@@ -233,7 +233,7 @@ impl SetPartitioner {
                 owner: 0,
                 failure: None,
             }),
-            waiters: Gate::new(),
+            waiters: Signal::new(),
             on_state: Mutex::new(None),
             control: Mutex::new(()),
         });
@@ -281,22 +281,19 @@ impl SetPartitioner {
     /// if that came first). TIMED_OUT while still allocating at the deadline, CANCELLED
     /// when `cancel` was called. The allocation goes on either way.
     pub fn wait_for_acquire(&self, timeout: Option<Duration>) -> Result<PartitionState> {
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let gate = &self.sh.waiters;
-        gate.check(None)?;
+        let w = &self.sh.waiters;
+        let deadline = Deadline::for_wait(timeout);
+        let mark = w.begin();
         loop {
-            let since = gate.wakes();
+            w.check(&mark)?;
+            let seen = w.mark().events;
             let s = self.state();
             if s != PartitionState::Allocating {
                 return Ok(s);
             }
-            if timeout == Some(Duration::ZERO) {
-                return Err(Error::TimedOut);
-            }
-            match gate.wait(since, deadline) {
+            match w.wait(seen, &mark, &deadline) {
                 Err(Error::TimedOut) => {
-                    let s = self.state();
-                    return match s {
+                    return match self.state() {
                         PartitionState::Allocating => Err(Error::TimedOut),
                         s => Ok(s),
                     };
@@ -306,8 +303,9 @@ impl SetPartitioner {
         }
     }
 
-    /// Makes a `wait_for_acquire` in progress on another thread return CANCELLED; with none
-    /// in progress, the next one returns it at once. Any thread. The allocation goes on.
+    /// Makes every `wait_for_acquire` in progress on other threads return CANCELLED; with
+    /// none in progress, the next one returns it at once. Any thread. The allocation goes
+    /// on.
     pub fn cancel(&self) {
         self.sh.waiters.cancel();
     }
@@ -375,7 +373,7 @@ impl Drop for SetPartitioner {
 impl Shared {
     /// Tells the state callback.
     fn moved(&self, to: PartitionState) {
-        self.waiters.wake();
+        self.waiters.notify();
         let f = guard(&self.on_state).clone();
         if let Some(f) = f {
             f(to);
