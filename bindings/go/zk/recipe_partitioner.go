@@ -90,7 +90,7 @@ func durationMillis(d time.Duration) C.int64_t {
 // Safe for concurrent use. Close it when done: Close finishes it. It may outlive its
 // Client, whose Close fails it.
 type SetPartitioner struct {
-	x       *holder[*C.zk_partitioner]
+	h       *recipeHandle[*C.zk_partitioner]
 	states  chan PartitionState
 	path    string
 	cleanup runtime.Cleanup
@@ -144,12 +144,9 @@ func NewSetPartitioner(c *Client, path string, items []string, opts PartitionerO
 		C.zk_partitioner_free(p) // the library ran the finalizer: handle is gone
 		return nil, codeError(r, op, path)
 	}
-	x := &holder[*C.zk_partitioner]{
-		h:    newRecipeHandle(p, func(p *C.zk_partitioner) { C.zk_partitioner_free(p) }),
-		turn: make(chan struct{}, 1),
-	}
-	s := &SetPartitioner{x: x, states: states, path: path}
-	s.cleanup = runtime.AddCleanup(s, func(h *recipeHandle[*C.zk_partitioner]) { go h.close() }, x.h)
+	h := newRecipeHandle(p, func(p *C.zk_partitioner) { C.zk_partitioner_free(p) })
+	s := &SetPartitioner{h: h, states: states, path: path}
+	s.cleanup = runtime.AddCleanup(s, func(h *recipeHandle[*C.zk_partitioner]) { go h.close() }, h)
 	return s, nil
 }
 
@@ -160,11 +157,11 @@ func (s *SetPartitioner) Path() string { return s.path }
 // and returns the state it is in: PartitionAcquired, or PartitionRelease or
 // PartitionFailure if that came first. ctx's deadline (ErrTimedOut, also
 // context.DeadlineExceeded) or its cancellation (ctx.Err()) ends the wait at once; the
-// allocation goes on. One WaitForAcquire at a time per SetPartitioner.
+// allocation goes on. Waits on other goroutines go on meanwhile.
 func (s *SetPartitioner) WaitForAcquire(ctx context.Context) (PartitionState, error) {
 	defer runtime.KeepAlive(s)
 	state := PartitionFailure
-	err := s.x.wait(ctx, "partitioner wait", s.path,
+	err := s.h.wait(ctx, "partitioner wait", s.path,
 		func(p *C.zk_partitioner, ms C.int64_t) C.zk_result {
 			var out C.zk_partition_state
 			r := C.zk_partitioner_wait_for_acquire(p, ms, &out)
@@ -184,7 +181,7 @@ func (s *SetPartitioner) WaitForAcquire(ctx context.Context) (PartitionState, er
 // State is the partitioner's state now (PartitionFailure after Close).
 func (s *SetPartitioner) State() PartitionState {
 	st := PartitionFailure
-	s.x.h.peek(func(p *C.zk_partitioner) {
+	s.h.peek(func(p *C.zk_partitioner) {
 		if p != nil {
 			st = PartitionState(C.zk_partitioner_get_state(p))
 		}
@@ -202,7 +199,7 @@ func (s *SetPartitioner) States() <-chan PartitionState { return s.states }
 // in the PartitionRelease that follows until ReleaseSet; empty otherwise.
 func (s *SetPartitioner) Items() []string {
 	var out []string
-	s.x.h.peek(func(p *C.zk_partitioner) {
+	s.h.peek(func(p *C.zk_partitioner) {
 		var list *C.zk_string_list
 		if p != nil && C.zk_partitioner_items(p, &list) == C.ZK_RESULT_OK {
 			out = stringList(list)
@@ -217,25 +214,25 @@ func (s *SetPartitioner) Items() []string {
 // nothing. A lock that cannot be released fails the partitioner and is returned.
 func (s *SetPartitioner) ReleaseSet(ctx context.Context) error {
 	defer runtime.KeepAlive(s)
-	return s.x.h.do(ctx, "partitioner release", s.path, func(p *C.zk_partitioner, _ C.uint32_t) C.zk_result {
+	return s.h.do(ctx, "partitioner release", s.path, func(p *C.zk_partitioner, _ C.uint32_t) C.zk_result {
 		return C.zk_partitioner_release_set(p)
-	}, nil)
+	})
 }
 
 // Finish releases our share, leaves the party and goes to PartitionFailure for good.
 // Idempotent.
 func (s *SetPartitioner) Finish(ctx context.Context) error {
 	defer runtime.KeepAlive(s)
-	return s.x.h.do(ctx, "partitioner finish", s.path, func(p *C.zk_partitioner, _ C.uint32_t) C.zk_result {
+	return s.h.do(ctx, "partitioner finish", s.path, func(p *C.zk_partitioner, _ C.uint32_t) C.zk_result {
 		return C.zk_partitioner_finish(p)
-	}, nil)
+	})
 }
 
 // Failure says why the partitioner failed when a request it made failed; nil while it
 // has not failed, or when its session ended, its client was closed or it was finished.
 func (s *SetPartitioner) Failure() error {
 	var err error
-	s.x.h.peek(func(p *C.zk_partitioner) {
+	s.h.peek(func(p *C.zk_partitioner) {
 		if p != nil {
 			err = codeError(C.zk_partitioner_get_failure(p), "partitioner", s.path)
 		}
@@ -249,6 +246,6 @@ func (s *SetPartitioner) Failure() error {
 // first.
 func (s *SetPartitioner) Close() error {
 	s.cleanup.Stop()
-	s.x.h.close()
+	s.h.close()
 	return nil
 }

@@ -144,14 +144,25 @@ func TestSetPartitionerAContextEndsTheWait(t *testing.T) {
 	if !errors.Is(err, ErrTimedOut) || !errors.Is(err, context.DeadlineExceeded) || st != PartitionAllocating {
 		t.Fatalf("at the deadline: %v %v", st, err)
 	}
+	// A cancelled context ends its own wait at once; another goroutine's wait goes on.
+	other := make(chan error, 1)
+	go func() {
+		long, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		_, err := p.WaitForAcquire(long)
+		other <- err
+	}()
 	cctx, cancel := context.WithCancel(ctx)
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
 	if _, err := p.WaitForAcquire(cctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 900*time.Millisecond {
 		t.Fatalf("the cancel took %v", d)
+	}
+	if err := <-other; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the other wait: %v, want its own deadline", err)
 	}
 	// The next wait is not ended by that cancel.
 	short, cancel = context.WithTimeout(ctx, 50*time.Millisecond)
