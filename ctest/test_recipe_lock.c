@@ -9,28 +9,11 @@
 
 #define WAIT_MS zkt_wait_ms(10000)
 
-/* The number of children of `path` (-1 after recording a failure). */
-static int count_children(zk_client *c, const char *path)
-{
-    zk_string_list *l = NULL;
-    int n;
-    zk_result rc = zk_get_children(c, path, NULL, 0, &l, NULL);
-    if (rc == ZK_RESULT_NO_NODE)
-        return 0;
-    if (rc != ZK_RESULT_OK) {
-        zkt_fail(__FILE__, __LINE__, "zk_get_children %s: %s", path, zk_result_message(rc));
-        return -1;
-    }
-    n = (int)zk_string_list_len(l);
-    zk_string_list_free(l);
-    return n;
-}
-
 static bool wait_children(zk_client *c, const char *path, int n)
 {
     int64_t until = zkt_now_ms() + WAIT_MS;
     while (zkt_now_ms() < until) {
-        if (count_children(c, path) == n)
+        if (zkt_count_children(c, path) == n)
             return true;
         zkt_sleep_ms(20);
     }
@@ -80,7 +63,7 @@ static void a_lock_excludes_another_and_a_timed_out_acquire_leaves_no_node(void)
     t0 = zkt_now_ms();
     CHECK_RC(zk_lock_acquire(b, 200), ZK_RESULT_TIMED_OUT);
     CHECK(zkt_now_ms() - t0 >= 200);
-    CHECK_EQ(count_children(c, path), 1);
+    CHECK_EQ(zkt_count_children(c, path), 1);
     CHECK_RC(zk_lock_acquire(b, 0), ZK_RESULT_TIMED_OUT);
     CHECK_OK(zk_lock_node(b, &node));
     CHECK(node == NULL);
@@ -96,7 +79,7 @@ static void a_lock_excludes_another_and_a_timed_out_acquire_leaves_no_node(void)
     CHECK_EQ(zk_lock_get_state(b), ZK_LOCK_STATE_HELD);
     /* Freeing a held lock releases it. */
     zk_lock_free(b);
-    CHECK_EQ(count_children(c, path), 0);
+    CHECK_EQ(zkt_count_children(c, path), 0);
     zk_lock_free(a);
     zk_client_free(c2);
     zkt_teardown(c, root);
@@ -127,7 +110,7 @@ static void cancel_from_another_thread_ends_a_blocked_acquire(void)
     pthread_join(w.tid, NULL);
     CHECK_RC(w.rc, ZK_RESULT_CANCELLED);
     CHECK(zkt_now_ms() - t0 < zkt_wait_ms(1000));
-    CHECK_EQ(count_children(c, path), 1);
+    CHECK_EQ(zkt_count_children(c, path), 1);
 
     /* A cancel that came too late for its wait is forgotten; waiting again, it holds
      * once the other releases. */
@@ -207,7 +190,7 @@ static void the_holder_is_told_suspended_held_and_lost(void)
     zk_options_free(o);
     if (thief != NULL)
         zk_client_free(thief); /* closes the session */
-    CHECK_EQ(count_children(c, path), 0);
+    CHECK_EQ(zkt_count_children(c, path), 0);
     zkt_proxy_cut(proxy, false);
     CHECK(zkt_wait_states(&r, 4, WAIT_MS));
     CHECK_EQ(nth_state(&r, 3), ZK_LOCK_STATE_LOST);
@@ -248,7 +231,7 @@ static void a_semaphore_counts_leases_and_checks_max_leases(void)
     CHECK_OK(zk_semaphore_try_acquire(s3, &got));
     CHECK(!got);
     CHECK_RC(zk_semaphore_acquire(s3, 100), ZK_RESULT_TIMED_OUT);
-    CHECK_EQ(count_children(c, path), 2);
+    CHECK_EQ(zkt_count_children(c, path), 2);
     CHECK_OK(zk_semaphore_lease_holders(s1, &holders));
     CHECK_EQ(zk_string_list_len(holders), 2);
     zk_string_list_free(holders);
@@ -264,7 +247,7 @@ static void a_semaphore_counts_leases_and_checks_max_leases(void)
     zk_semaphore_free(s1);
     zk_semaphore_free(s3);
     zk_semaphore_free(s2);
-    CHECK_EQ(count_children(c, path), 0);
+    CHECK_EQ(zkt_count_children(c, path), 0);
     zkt_teardown(c, root);
 }
 
@@ -329,7 +312,7 @@ static void an_election_runs_one_leader_and_hands_over_in_order(void)
     CHECK_OK(zk_election_cancel(b.e));
     pthread_join(b.tid, NULL);
     CHECK_OK(b.rc);
-    CHECK_EQ(count_children(c, path), 0);
+    CHECK_EQ(zkt_count_children(c, path), 0);
 
     /* campaign / resign, and a zero timeout is one look. */
     CHECK_OK(zk_election_campaign(b.e, 0));
@@ -338,7 +321,7 @@ static void an_election_runs_one_leader_and_hands_over_in_order(void)
     CHECK_OK(zk_election_campaign(a.e, WAIT_MS));
     zk_election_free(a.e);
     zk_election_free(b.e);
-    CHECK_EQ(count_children(c, path), 0);
+    CHECK_EQ(zkt_count_children(c, path), 0);
     zkt_rec_destroy(&led);
     zk_client_free(c2);
     zkt_teardown(c, root);

@@ -44,12 +44,13 @@ extern const struct zkt_case zkt_suite_reconfig[];
 extern const struct zkt_case zkt_suite_sasl[];
 extern const struct zkt_case zkt_suite_recipe_lock[];
 extern const struct zkt_case zkt_suite_recipe_data[];
+extern const struct zkt_case zkt_suite_recipe_partitioner[];
 
 static const struct zkt_case *const suites[] = {
     zkt_suite_crud, zkt_suite_watch, zkt_suite_session, zkt_suite_acl,
     zkt_suite_fourlw, zkt_suite_bad_input, zkt_suite_threads, zkt_suite_async,
     zkt_suite_multi, zkt_suite_tls, zkt_suite_persistent, zkt_suite_sasl,
-    zkt_suite_recipe_lock, zkt_suite_recipe_data,
+    zkt_suite_recipe_lock, zkt_suite_recipe_data, zkt_suite_recipe_partitioner,
     zkt_suite_faults_failover, zkt_suite_faults_expiry, zkt_suite_faults_callbacks,
     zkt_suite_faults_retry, zkt_suite_faults_replay, zkt_suite_faults_readonly,
     zkt_suite_reconfig,
@@ -224,6 +225,22 @@ zk_result zkt_get_str(zk_client *c, const char *path, char **out, zk_stat *stat)
 zk_result zkt_set_str(zk_client *c, const char *path, const char *data)
 {
     return zk_set(c, path, (const uint8_t *)data, strlen(data), -1, 0, NULL);
+}
+
+int zkt_count_children(zk_client *c, const char *path)
+{
+    zk_string_list *l = NULL;
+    int n;
+    zk_result rc = zk_get_children(c, path, NULL, 0, &l, NULL);
+    if (rc == ZK_RESULT_NO_NODE)
+        return 0;
+    if (rc != ZK_RESULT_OK) {
+        zkt_fail(__FILE__, __LINE__, "children of %s: %s", path, zk_result_message(rc));
+        return -1;
+    }
+    n = (int)zk_string_list_len(l);
+    zk_string_list_free(l);
+    return n;
 }
 
 /* ------------------------------------------------------------------ event recording */

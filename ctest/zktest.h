@@ -172,6 +172,10 @@ zk_result zkt_get_str(zk_client *c, const char *path, char **out, zk_stat *stat)
 /* zk_set with a string's bytes, any version. */
 zk_result zkt_set_str(zk_client *c, const char *path, const char *data);
 
+/* The number of children of `path`: 0 when it does not exist, -1 after recording why
+ * they could not be read. */
+int zkt_count_children(zk_client *c, const char *path);
+
 /* ------------------------------------------------------------------ connection cutter */
 
 /* A TCP proxy on 127.0.0.1 in front of the first server of ZK_HOSTS, run by its own

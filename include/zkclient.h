@@ -2,8 +2,8 @@
  * libzkclient: a ZooKeeper client. This header is read top down: version and results,
  * options, the client's life cycle, blocking operations, async operations, transactions
  * and read batches, the ensemble's configuration, the recipes (locks, semaphore, election,
- * barriers, counters, parties), value types and their free functions (C wants the types
- * declared first, so they are).
+ * barriers, counters, parties, set partitions), value types and their free functions (C
+ * wants the types declared first, so they are).
  *
  * Results. A fallible function returns a zk_result: ZK_RESULT_OK (0), one of ZooKeeper's
  * own codes with its own number (ZK_RESULT_NO_NODE is -101, ...), or one of the client's,
@@ -255,6 +255,20 @@ typedef enum zk_lock_state {
   ZK_LOCK_STATE_LOST = 3,
 } zk_lock_state;
 
+// Where a partitioner is (kazoo's PartitionState).
+typedef enum zk_partition_state {
+  // Waiting for the party to settle, then taking the locks of our share.
+  ZK_PARTITION_STATE_ALLOCATING = 0,
+  // Our share is ours: every lock of it is held (the items call lists it).
+  ZK_PARTITION_STATE_ACQUIRED = 1,
+  // The party or the connection changed: stop working on the share and call
+  // release_set, which releases it and allocates again.
+  ZK_PARTITION_STATE_RELEASE = 2,
+  // Final: the session ended, a request failed, or finish was called. Make a new
+  // partitioner to take part again.
+  ZK_PARTITION_STATE_FAILURE = 3,
+} zk_partition_state;
+
 // Flags of zk_create, zk_create_async and zk_txn_create, OR-ed together.
 enum zk_create_flag
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -433,6 +447,12 @@ typedef struct zk_lock zk_lock;
 
 // Client settings (opaque). Not thread-safe. zk_client_new copies them.
 typedef struct zk_options zk_options;
+
+// A member of a set partition (opaque): kazoo's SetPartitioner, sharing the split with
+// kazoo programs on the same path. Thread-safe: one thread may wait in
+// zk_partitioner_wait_for_acquire while another cancels it or reads the state. Free it
+// with zk_partitioner_free, which finishes it.
+typedef struct zk_partitioner zk_partitioner;
 
 // Our membership of a party or a shallow party (opaque). Thread-safe. Like every recipe
 // handle it outlives its client safely: after zk_client_free its calls return
@@ -633,6 +653,15 @@ typedef void (*zk_recipe_state_fn)(void *userdata, zk_lock_state state);
 // zk_election_run while we lead, and should return when zk_election_should_stop says so
 // (zk_election_wait sleeps until then). It must not free the election.
 typedef void (*zk_lead_fn)(void *userdata, struct zk_election *election);
+
+// A partitioner's state callback: told of every change of its state, on the thread that
+// made it (the client's event thread for a change of the party or of the connection, the
+// partitioner's own thread for ZK_PARTITION_STATE_ACQUIRED, the caller's for
+// zk_partitioner_release_set and zk_partitioner_finish). It may read the partitioner
+// (zk_partitioner_get_state, zk_partitioner_items) but must not call
+// zk_partitioner_release_set or zk_partitioner_finish, nor free it: they wait for threads
+// that may be waiting for the callback.
+typedef void (*zk_partition_state_fn)(void *userdata, zk_partition_state state);
 
 // One identity the server has for a connection (zk_who_am_i): its scheme ("ip", "digest",
 // "sasl", "x509", ...) and the user within it. The strings belong to the list it was read
@@ -1719,6 +1748,84 @@ bool zk_party_participating(const struct zk_party *party);
 // Frees a membership. One that has joined leaves first (a blocking delete, up to the
 // operation timeout). NULL is a no-op. No call on it may be in progress.
 void zk_party_free(struct zk_party *party);
+
+// Makes a member of the partition of items (an array of items_len strings; NULL is fine
+// when items_len is 0; duplicates count once) at path, and writes it to *out. It starts
+// allocating at once, on a thread of its own (this call sends nothing): it joins the shallow
+// party "<path>/party" as identifier (NULL or "": "<host name>-<pid>"), waits until the party
+// has not changed for time_boundary_ms (negative: kazoo's 30000), computes its share
+// (kazoo's split: the sorted items from its place among the sorted identifiers, every
+// n-th) and takes a lock "<path>/locks/<item>" for each item of it, waiting at most
+// max_reaction_time_ms (negative: kazoo's 1000) at a time before it looks whether the
+// party changed. ZK_RESULT_INVALID_ARGUMENT when identifier cannot be part of a node name
+// (a '/') or an item cannot be part of a lock's path (empty, "." or "..", a '/' at either
+// end). The partitioner holds the client weakly: after zk_client_free it fails
+// (ZK_PARTITION_STATE_FAILURE), and it must still be freed.
+zk_result zk_partitioner_new(struct zk_client *client,
+                             const char *path,
+                             const char *const *items,
+                             size_t items_len,
+                             const char *identifier,
+                             int64_t time_boundary_ms,
+                             int64_t max_reaction_time_ms,
+                             struct zk_partitioner **out);
+
+// Waits until the partitioner is no longer allocating, at most timeout_ms (negative: no
+// deadline; 0: one look), and writes the state it is in to *state_out (optional):
+// ZK_PARTITION_STATE_ACQUIRED, or RELEASE or FAILURE if that came first.
+// ZK_RESULT_TIMED_OUT while still allocating at the deadline, ZK_RESULT_CANCELLED when
+// zk_partitioner_cancel was called. The allocation goes on either way.
+zk_result zk_partitioner_wait_for_acquire(struct zk_partitioner *partitioner,
+                                          int64_t timeout_ms,
+                                          zk_partition_state *state_out);
+
+// Makes every zk_partitioner_wait_for_acquire in progress on other threads return
+// ZK_RESULT_CANCELLED promptly; with none in progress, the next one returns it at once.
+// Any thread. The allocation goes on.
+zk_result zk_partitioner_cancel(struct zk_partitioner *partitioner);
+
+// Forgets a zk_partitioner_cancel that no wait has consumed: for a caller that cancels one
+// wait of its own and may have called zk_partitioner_cancel just after it returned.
+zk_result zk_partitioner_clear_cancel(struct zk_partitioner *partitioner);
+
+// The partitioner's state; ZK_PARTITION_STATE_FAILURE for NULL.
+zk_partition_state zk_partitioner_get_state(const struct zk_partitioner *partitioner);
+
+// Writes our share to *out (free with zk_string_list_free), sorted: the items whose locks
+// we hold, while ZK_PARTITION_STATE_ACQUIRED and in the RELEASE that follows until
+// zk_partitioner_release_set; an empty list otherwise.
+zk_result zk_partitioner_items(const struct zk_partitioner *partitioner,
+                               struct zk_string_list **out);
+
+// Releases our share (every lock we hold) and allocates again: the call to make on
+// ZK_PARTITION_STATE_RELEASE. In ZK_PARTITION_STATE_FAILURE it releases what is left and
+// changes nothing. A lock that cannot be released fails the partitioner and is returned.
+zk_result zk_partitioner_release_set(struct zk_partitioner *partitioner);
+
+// Releases our share, leaves the party and goes to ZK_PARTITION_STATE_FAILURE for good.
+// Idempotent. Returns the first error of a release or of the leave (the session's end
+// removes what is left).
+zk_result zk_partitioner_finish(struct zk_partitioner *partitioner);
+
+// Why the partitioner failed, when a request it made failed (or the thread it allocates
+// on could not be made): that result. ZK_RESULT_OK while it has not failed, or when it
+// failed because its session ended, its client was freed, or it was finished.
+zk_result zk_partitioner_get_failure(const struct zk_partitioner *partitioner);
+
+// Sets the state callback (NULL clears it): callback(userdata, state) runs on the thread
+// that made the change (see zk_partition_state_fn). finalizer(userdata) runs once when
+// the callback is replaced or cleared, or the partitioner freed, once no call of it is
+// running; or before this returns if it fails.
+zk_result zk_partitioner_set_state_callback(struct zk_partitioner *partitioner,
+                                            zk_partition_state_fn callback,
+                                            void *userdata,
+                                            zk_finalizer_fn finalizer);
+
+// Finishes the partitioner (releases our share and leaves the party: blocking deletes, up
+// to the operation timeout each) and frees it; the state callback's finalizer runs. NULL is
+// a no-op. No other thread may be using it (cancel and wait for a wait first), and it must
+// not be freed from its own state callback.
+void zk_partitioner_free(struct zk_partitioner *partitioner);
 
 // Frees the bytes of a buffer the library filled and sets it to {NULL, 0}. NULL, a zeroed
 // buffer or one already freed is a no-op.

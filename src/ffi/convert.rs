@@ -106,7 +106,7 @@ unsafe fn slice_arg<'a, T>(p: *const T, len: usize, max: usize) -> Result<&'a [T
 /// # Safety
 /// `p` is NULL or points to `len` pointers to NUL-terminated strings that outlive the
 /// borrow.
-unsafe fn str_list_arg<'a>(p: *const *const c_char, len: usize) -> Result<Vec<&'a str>> {
+pub(crate) unsafe fn str_list_arg<'a>(p: *const *const c_char, len: usize) -> Result<Vec<&'a str>> {
     // SAFETY: the caller's contract.
     let items = unsafe { slice_arg(p, len, MAX_REQUEST_BYTES) }?;
     // SAFETY: each entry is a string pointer by the caller's contract.

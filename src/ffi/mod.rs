@@ -38,6 +38,8 @@ pub mod recipe_counter;
 
 pub mod recipe_party;
 
+pub mod recipe_partitioner;
+
 pub mod types;
 
 use std::ffi::c_char;

@@ -171,9 +171,15 @@ impl Signal {
         let s = Arc::clone(self);
         Box::new(move |ev| {
             seen(&ev);
-            s.lock().counts.events += 1;
-            s.cv.notify_all();
+            s.notify();
         })
+    }
+
+    /// Counts an event that is not a watch's (a recipe's own change of state) and wakes
+    /// the waiting calls, as a watch's event does.
+    pub(crate) fn notify(&self) {
+        self.lock().counts.events += 1;
+        self.cv.notify_all();
     }
 
     /// Ends the calls waiting now with `Cancelled`, or, with none, the next one to begin.

@@ -1,6 +1,7 @@
 //! Unique names for recipe nodes: kazoo's uuid4 hex prefix (32 lowercase hex digits) and
 //! Curator's "protected" `_c_<uuid>-` prefix. The prefix is what lets a client that lost
-//! the reply to its create find the node it made instead of making a second one.
+//! the reply to its create find the node it made instead of making a second one. Also the
+//! host name that kazoo's default identifiers are made of.
 
 use crate::error::{Error, Result};
 
@@ -37,6 +38,25 @@ pub(crate) fn uuid4_dashed() -> Result<String> {
 /// node after a lost reply by this prefix, and so do we.
 pub(crate) fn curator_protected_prefix() -> Result<String> {
     Ok(format!("_c_{}-", uuid4_dashed()?))
+}
+
+/// This machine's host name, of which kazoo's default identifiers are made (kazoo uses the
+/// fully qualified name, which needs a DNS lookup; the plain name is what gethostname
+/// gives). "localhost" if it cannot be read.
+pub(crate) fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into the live local buffer.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "localhost".into();
+    }
+    let n = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// kazoo's default identifier for a party member, `<host name>-<pid>`.
+pub(crate) fn host_pid() -> String {
+    format!("{}-{}", host_name(), std::process::id())
 }
 
 #[cfg(test)]

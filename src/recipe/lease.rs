@@ -74,7 +74,7 @@ pub fn obtain_at(
     lease_path(path)?;
     let ident = match &opts.identifier {
         Some(i) => i.clone(),
-        None => host_name(),
+        None => super::ids::host_name(),
     };
     let now = unix_seconds(now);
     let end = now
@@ -427,18 +427,6 @@ fn parse_utc(s: &str) -> Option<i64> {
         return None;
     }
     Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
-}
-
-/// This host's name, kazoo's default identifier.
-fn host_name() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: gethostname writes at most buf.len() bytes into the live local buffer.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return "localhost".into();
-    }
-    let n = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
 #[cfg(test)]

@@ -18,4 +18,5 @@ pub mod semaphore;
 pub mod barrier;
 mod common;
 pub mod counter;
+pub mod partitioner;
 pub mod party;

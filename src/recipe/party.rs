@@ -123,11 +123,7 @@ impl Party {
         if self.shallow {
             return Ok(names
                 .into_iter()
-                .map(|c| match c.split_once('-') {
-                    Some((_, ident)) => ident.to_string(),
-                    // kazoo's `c[c.find('-') + 1:]` is the whole name when there is no '-'.
-                    None => c,
-                })
+                .map(|c| shallow_identifier(&c).to_string())
                 .collect());
         }
         let mut out = Vec::with_capacity(names.len());
@@ -170,6 +166,12 @@ impl Party {
         names.sort();
         Ok(names)
     }
+}
+
+/// A shallow party member's identifier: the text after the first '-' of its node's name
+/// (the whole name when it has none, as kazoo's `c[c.find('-') + 1:]` gives).
+pub(crate) fn shallow_identifier(name: &str) -> &str {
+    name.split_once('-').map_or(name, |(_, ident)| ident)
 }
 
 impl Drop for Party {

@@ -98,9 +98,18 @@ func zkgoLog(h C.uintptr_t, level C.zk_log_level, msg *C.char) {
 func zkgoRecipeState(h C.uintptr_t, state C.zk_lock_state) {
 	var b *panicBox
 	defer catch(&b)
-	s := sinkOf(h).(*recipeStateSink)
+	s := sinkOf(h).(*recipeStateSink[LockState])
 	b = s.box()
 	s.deliver(LockState(state))
+}
+
+//export zkgoPartitionState
+func zkgoPartitionState(h C.uintptr_t, state C.zk_partition_state) {
+	var b *panicBox
+	defer catch(&b)
+	s := sinkOf(h).(*recipeStateSink[PartitionState])
+	b = s.box()
+	s.deliver(PartitionState(state))
 }
 
 //export zkgoRelease

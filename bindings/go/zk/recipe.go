@@ -104,16 +104,17 @@ func recipeOptions(opts []RecipeOption) recipeConfig {
 const recipeStateBuffer = 16
 
 // recipeStateSink is a recipe's state callback userdata: it feeds a buffered channel
-// without ever blocking the event thread, dropping the oldest change when full (as
-// stateSink does), and closes it when the recipe is freed.
-type recipeStateSink struct {
-	ch     chan LockState
+// without ever blocking the library's thread, dropping the oldest change when full (as
+// stateSink does), and closes it when the recipe is freed. S is the recipe's state type
+// (LockState, PartitionState).
+type recipeStateSink[S any] struct {
+	ch     chan S
 	panics *panicBox
 }
 
-func (s *recipeStateSink) box() *panicBox { return s.panics }
+func (s *recipeStateSink[S]) box() *panicBox { return s.panics }
 
-func (s *recipeStateSink) deliver(v LockState) {
+func (s *recipeStateSink[S]) deliver(v S) {
 	for {
 		select {
 		case s.ch <- v:
@@ -127,7 +128,7 @@ func (s *recipeStateSink) deliver(v LockState) {
 	}
 }
 
-func (s *recipeStateSink) release() { close(s.ch) }
+func (s *recipeStateSink[S]) release() { close(s.ch) }
 
 // holder is a lock-like recipe (Lock, Semaphore, Election): its C handle (a
 // recipeHandle, as every recipe's), the channel its state callback feeds, and the turn
@@ -152,7 +153,7 @@ func newHolder[P comparable](c *Client, op, path string, identifier string,
 		return nil, err
 	}
 	states := make(chan LockState, recipeStateBuffer)
-	handle := cgo.NewHandle(&recipeStateSink{ch: states, panics: c.core.panics})
+	handle := cgo.NewHandle(&recipeStateSink[LockState]{ch: states, panics: c.core.panics})
 	if r := setCallback(p, C.uintptr_t(handle)); r != C.ZK_RESULT_OK {
 		free(p) // the library ran the finalizer: handle is gone
 		return nil, codeError(r, op, path)

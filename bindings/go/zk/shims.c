@@ -19,6 +19,10 @@ static void zkgo_recipe_state_trampoline(void *userdata, zk_lock_state state) {
     zkgoRecipeState((uintptr_t)userdata, state);
 }
 
+static void zkgo_partition_state_trampoline(void *userdata, zk_partition_state state) {
+    zkgoPartitionState((uintptr_t)userdata, state);
+}
+
 static void zkgo_release_trampoline(void *userdata) {
     zkgoRelease((uintptr_t)userdata);
 }
@@ -51,4 +55,9 @@ zk_result zkgo_semaphore_set_state_callback(zk_semaphore *s, uintptr_t handle) {
 zk_result zkgo_election_set_state_callback(zk_election *e, uintptr_t handle) {
     return zk_election_set_state_callback(e, zkgo_recipe_state_trampoline, (void *)handle,
                                           zkgo_release_trampoline);
+}
+
+zk_result zkgo_partitioner_set_state_callback(zk_partitioner *p, uintptr_t handle) {
+    return zk_partitioner_set_state_callback(p, zkgo_partition_state_trampoline,
+                                             (void *)handle, zkgo_release_trampoline);
 }

@@ -21,5 +21,7 @@ zk_result zkgo_set_logger(zk_options *o, uintptr_t handle, zk_log_level max_leve
 zk_result zkgo_lock_set_state_callback(zk_lock *l, uintptr_t handle);
 zk_result zkgo_semaphore_set_state_callback(zk_semaphore *s, uintptr_t handle);
 zk_result zkgo_election_set_state_callback(zk_election *e, uintptr_t handle);
+/* The set partitioner's: zkgoPartitionState / zkgoRelease. */
+zk_result zkgo_partitioner_set_state_callback(zk_partitioner *p, uintptr_t handle);
 
 #endif
