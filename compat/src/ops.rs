@@ -142,7 +142,10 @@ pub unsafe fn prolog<'a>(
 /// Runs a call that may set a watch. Without a watch: the blocking call. With one, off the
 /// event thread: the async call, waited for, so that the watch joins the tables in the
 /// call's completion on the event thread (watch.rs says why). On the event thread (a
-/// blocking call from a callback) the blocking call, the watch joining the tables after.
+/// blocking call from a callback) the blocking call, the watch joining the tables after
+/// it returns: that thread cannot wait for a completion it would have to run itself, and a
+/// blocking call's reply reaches the caller straight from the reader, with no place in
+/// the order of the events (docs/compat.md lists what this lets through).
 pub fn watched<T: Send + 'static>(
     h: &ZHandle,
     path: &str,

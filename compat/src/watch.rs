@@ -9,7 +9,10 @@
 //! completion on the event thread. The crate delivers a watch event the server sent before
 //! a reply before that reply's completion, so the table always holds exactly the pairs
 //! whose watches the server had set when it sent an event: no event reaches a watch set
-//! after it, and none misses one set before it.
+//! after it, and none misses one set before it. The one exception is a watching blocking
+//! call made from a callback: the event thread is the caller then, so the pair joins when
+//! the call returns, after events already queued behind the callback (docs/compat.md,
+//! differences).
 
 use std::collections::HashMap;
 use std::ffi::{c_int, c_void, CString};
