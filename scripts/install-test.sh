@@ -92,7 +92,7 @@ check "lib/zkclient-compat: libzookeeper_mt.so.2 (SONAME libzookeeper_mt.so.2), 
 # no unwinder, no Rust symbols, no test hooks (zk__*).
 shared_deps() {
     local so=$prefix/lib/libzkclient.so.$version
-    ! readelf -d "$so" | grep -q 'NEEDED.*libgcc_s' &&
+    ! readelf -d "$so" | grep 'NEEDED.*libgcc_s' >/dev/null &&
         [[ -z $(nm -D --defined-only "$so" | awk '$3 !~ /^zk_[a-z0-9]/') ]]
 }
 check "libzkclient.so: no libgcc_s, exports only zk_* (no test hooks)" shared_deps
@@ -155,8 +155,8 @@ compat_program() {
     local dir=$prefix/lib/zkclient-compat
     cc -DTHREADED -Wall -Wextra -Werror -I/usr/include/zookeeper "$work/zkh.c" -o "$work/zkh" \
         -L"$dir" -Wl,-rpath,"$dir" -lzookeeper_mt &&
-        ldd "$work/zkh" | grep -q "$dir/libzookeeper_mt.so.2" &&
-        ! readelf -d "$dir/libzookeeper_mt.so.2" | grep -q 'NEEDED.*libgcc_s' &&
+        ldd "$work/zkh" | grep "$dir/libzookeeper_mt.so.2" >/dev/null &&
+        ! readelf -d "$dir/libzookeeper_mt.so.2" | grep 'NEEDED.*libgcc_s' >/dev/null &&
         [[ $("$work/zkh" "$ZK_HOSTS" /install-test-compat) == ok ]]
 }
 check "a zookeeper.h program linked with lib/zkclient-compat loads it (no libgcc_s) and runs" \
