@@ -4,10 +4,16 @@
 //! - log.c (log_message is variadic, which stable Rust cannot define), compiled with cc;
 //! - a version script that exports exactly zookeeper.h's names: the functions and data
 //!   this crate defines (and log.c's), and nothing of the zkclient crate's C API, whose
-//!   `zk_*` functions rustc would otherwise export from any cdylib that links the crate.
+//!   `zk_*` functions rustc would otherwise export from any cdylib that links the crate;
+//! - what libzkclient.so gets for the memory every process that loads it keeps, from the
+//!   same file (capi/link.rs): capi/layout.ld's code layout, packed relative relocations,
+//!   gcc's static unwinder instead of libgcc_s.so.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+
+#[path = "../capi/link.rs"]
+mod link;
 
 /// The functions log.c defines for callers.
 const C_EXPORTS: &[&str] = &["log_message", "zoo_get_log_stream", "zoo_set_log_stream"];
@@ -27,6 +33,8 @@ fn main() {
         return;
     }
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libzookeeper_mt.so.2");
+    println!("cargo:rerun-if-changed=../capi/link.rs");
+    link::lean_shared_library(&dir.join("../capi/layout.ld"));
 
     let mut global: Vec<String> = C_EXPORTS.iter().map(|s| s.to_string()).collect();
     global.extend(

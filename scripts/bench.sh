@@ -102,7 +102,7 @@ cc "${CFLAGS[@]}" -o "$OUT/rawbench" bench/rawbench.c || die "building rawbench 
 compat_lib=$PWD/$OUT/compat-lib
 mkdir -p "$compat_lib"
 ln -sf "$lib/libzookeeper_mt.so" "$compat_lib/libzookeeper_mt.so.2"
-LD_LIBRARY_PATH=$compat_lib ldd "$OUT/zkbench_cclient" | grep -q "$compat_lib/libzookeeper_mt.so.2" \
+LD_LIBRARY_PATH=$compat_lib ldd "$OUT/zkbench_cclient" | grep "$compat_lib/libzookeeper_mt.so.2" >/dev/null \
     || die "zkbench_cclient does not load $compat_lib/libzookeeper_mt.so.2"
 "$PY" -c 'import kazoo' 2>/dev/null || die "$PY cannot import kazoo (apt-get install python3-kazoo)"
 

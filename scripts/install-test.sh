@@ -11,6 +11,8 @@
 #     lock_worker processes take turns without losing an increment, and a leader hands
 #     over to the next when told to stop;
 #   - the Go example linked to the installed library (-tags zkclient_pkgconfig);
+#   - a program written for the official client's zookeeper.h, linked with the installed
+#     lib/zkclient-compat/libzookeeper_mt (docs/compat.md);
 # then `make uninstall`. The last line is "install-test: N passed, M failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -90,7 +92,7 @@ check "lib/zkclient-compat: libzookeeper_mt.so.2 (SONAME libzookeeper_mt.so.2), 
 # no unwinder, no Rust symbols, no test hooks (zk__*).
 shared_deps() {
     local so=$prefix/lib/libzkclient.so.$version
-    ! readelf -d "$so" | grep -q 'NEEDED.*libgcc_s' &&
+    ! readelf -d "$so" | grep 'NEEDED.*libgcc_s' >/dev/null &&
         [[ -z $(nm -D --defined-only "$so" | awk '$3 !~ /^zk_[a-z0-9]/') ]]
 }
 check "libzkclient.so: no libgcc_s, exports only zk_* (no test hooks)" shared_deps
@@ -115,6 +117,50 @@ fi
 # shellcheck disable=SC1091
 . "$zkdir/cluster.env"
 say "ZK_HOSTS=$ZK_HOSTS"
+
+# ---- a zookeeper.h program on the installed libzookeeper_mt ---------------------------
+# Built against the official header and linked as docs/compat.md says (-L and -rpath to
+# lib/zkclient-compat): it loads the installed library, which needs no libgcc_s (compat/
+# build.rs links as capi/build.rs does), and works against the server.
+cat >"$work/zkh.c" <<'C'
+/* A program written for the official client: zkh HOSTS PATH creates PATH, reads it back. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <zookeeper.h>
+
+int main(int argc, char **argv)
+{
+    char buf[64];
+    int len = sizeof buf, i;
+    zhandle_t *zh;
+    if (argc < 3)
+        return 2;
+    zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+    zh = zookeeper_init(argv[1], NULL, 10000, NULL, NULL, 0);
+    if (!zh)
+        return 3;
+    for (i = 0; i < 400 && zoo_state(zh) != ZOO_CONNECTED_STATE; i++)
+        usleep(25000);
+    if (zoo_create(zh, argv[2], "drop-in", 7, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL, NULL, 0) != ZOK)
+        return 4;
+    if (zoo_get(zh, argv[2], 0, buf, &len, NULL) != ZOK || len != 7 || memcmp(buf, "drop-in", 7))
+        return 5;
+    zookeeper_close(zh);
+    puts("ok");
+    return 0;
+}
+C
+compat_program() {
+    local dir=$prefix/lib/zkclient-compat
+    cc -DTHREADED -Wall -Wextra -Werror -I/usr/include/zookeeper "$work/zkh.c" -o "$work/zkh" \
+        -L"$dir" -Wl,-rpath,"$dir" -lzookeeper_mt &&
+        ldd "$work/zkh" | grep "$dir/libzookeeper_mt.so.2" >/dev/null &&
+        ! readelf -d "$dir/libzookeeper_mt.so.2" | grep 'NEEDED.*libgcc_s' >/dev/null &&
+        [[ $("$work/zkh" "$ZK_HOSTS" /install-test-compat) == ok ]]
+}
+check "a zookeeper.h program linked with lib/zkclient-compat loads it (no libgcc_s) and runs" \
+    compat_program
 
 # ---- C, shared and static -----------------------------------------------------------
 cat >"$work/app.c" <<'C'

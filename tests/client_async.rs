@@ -169,6 +169,59 @@ fn async_operations_return_what_the_server_did() {
 }
 
 #[test]
+fn add_auth_async_reports_the_servers_verdict() {
+    let hosts = harness::shared().hosts();
+    let owner = connect(hosts);
+    let base = root(&owner, "auth");
+    let p = format!("{base}/secret");
+    let acl = [zkclient::acl::make_digest_acl("dave", "pw", zkclient::acl::perms::ALL).unwrap()];
+    let only_dave = CreateOptions {
+        acl: Some(&acl),
+        ..Default::default()
+    };
+    owner.create(&p, b"s", &only_dave, false, None).unwrap();
+
+    let add = |c: &Client, scheme: &str, cred: &[u8]| {
+        let (tx, rx) = mpsc::channel();
+        c.add_auth_async(
+            scheme,
+            cred,
+            None,
+            Box::new(move |r| tx.send((r, std::thread::current().id())).unwrap()),
+        )
+        .map(|()| {
+            let (r, on) = rx.recv_timeout(WAIT).unwrap();
+            assert_ne!(
+                on,
+                std::thread::current().id(),
+                "the callback ran on the caller"
+            );
+            r
+        })
+    };
+    let c = connect(hosts);
+    assert_eq!(c.get(&p, None, None).map(|_| ()), Err(Error::NoAuth));
+    assert_eq!(add(&c, "digest", b"dave:pw"), Ok(Ok(())));
+    assert_eq!(c.get(&p, None, None).unwrap().0, b"s");
+    // Refused before anything is sent: no scheme, a digest without a colon, and the
+    // legacy "sasl" scheme (SASL is an option of the client, not a credential).
+    assert_eq!(add(&c, "", b"x"), Err(Error::InvalidArgument));
+    assert_eq!(add(&c, "digest", b"no-colon"), Err(Error::InvalidArgument));
+    assert_eq!(add(&c, "sasl", b"a:b"), Err(Error::InvalidArgument));
+    assert!(c.connected());
+
+    // A scheme the server does not know: it answers AUTHFAILED, which ends the session.
+    let refused = connect(hosts);
+    assert_eq!(
+        add(&refused, "no-such-scheme", b"x"),
+        Ok(Err(Error::AuthFailed))
+    );
+    assert_eq!(refused.keeper_state(), zkclient::KeeperState::AuthFailed);
+    // The recursive delete lists the secret node's children: dave's READ.
+    c.delete(&base, -1, true, None).unwrap();
+}
+
+#[test]
 fn completions_run_in_reply_order_after_earlier_watch_events() {
     let c = connect(harness::shared().hosts());
     let base = root(&c, "order");

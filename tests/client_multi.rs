@@ -133,6 +133,121 @@ fn a_failed_transaction_applies_nothing_and_names_the_failing_op() {
 }
 
 #[test]
+fn an_async_transaction_reports_each_op_on_the_event_thread() {
+    // Through a chroot: created paths come back relative to it, as from `multi`.
+    let root = connect(harness::shared().hosts());
+    fresh(&root, "/multi-async");
+    root.create(
+        "/multi-async/old",
+        b"x",
+        &CreateOptions::default(),
+        false,
+        None,
+    )
+    .unwrap();
+    let c = connect(&format!("{}/multi-async", harness::shared().hosts()));
+    let run = |ops: &[Op]| {
+        let (tx, rx) = mpsc::channel();
+        c.multi_async(
+            ops,
+            None,
+            Box::new(move |r| tx.send((r, std::thread::current().id())).unwrap()),
+        )
+        .unwrap();
+        let (r, on) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_ne!(
+            on,
+            std::thread::current().id(),
+            "the callback ran on the caller"
+        );
+        r
+    };
+
+    let r = run(&[
+        Op::create("/a", "1"),
+        Op::Set {
+            path: "/a".into(),
+            data: b"2".to_vec(),
+            version: 0,
+        },
+        Op::Check {
+            path: "/old".into(),
+            version: 0,
+        },
+        Op::Delete {
+            path: "/old".into(),
+            version: 0,
+        },
+    ])
+    .unwrap();
+    assert_eq!(r.len(), 4);
+    assert!(
+        matches!(&r[0], OpResult::Created { path, .. } if path == "/a"),
+        "{r:?}"
+    );
+    assert!(matches!(&r[1], OpResult::Set(s) if s.version == 1), "{r:?}");
+    assert_eq!(r[2..], [OpResult::Checked, OpResult::Deleted]);
+    assert_eq!(root.get("/multi-async/a", None, None).unwrap().0, b"2");
+    assert!(root
+        .exists("/multi-async/old", None, None)
+        .unwrap()
+        .is_none());
+
+    // A failing op: nothing applied, each op's fate in its slot.
+    let r = run(&[
+        Op::create("/b", "1"),
+        Op::Check {
+            path: "/a".into(),
+            version: 7,
+        },
+    ])
+    .unwrap();
+    assert_eq!(
+        r,
+        [OpResult::RolledBack, OpResult::Failed(Error::BadVersion)]
+    );
+    assert!(root.exists("/multi-async/b", None, None).unwrap().is_none());
+
+    // An empty batch sends nothing; its callback still runs, on the event thread.
+    assert_eq!(run(&[]), Ok(vec![]));
+
+    // Bad arguments are refused before anything is sent, the callback dropped uncalled.
+    let (tx, rx) = mpsc::channel::<()>();
+    assert_eq!(
+        c.multi_async(
+            &[Op::create("no-slash", "")],
+            None,
+            Box::new(move |_| tx.send(()).unwrap())
+        ),
+        Err(Error::InvalidPath)
+    );
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(1)),
+        Err(mpsc::RecvTimeoutError::Disconnected)
+    );
+
+    // After close: an empty batch is refused at once; a real one is taken, and its
+    // callback gets Closed.
+    c.close();
+    assert_eq!(
+        c.multi_async(&[], None, Box::new(|_| panic!("called"))),
+        Err(Error::Closed)
+    );
+    let (tx, rx) = mpsc::channel();
+    c.multi_async(
+        &[Op::create("/c", "")],
+        None,
+        Box::new(move |r| tx.send(r).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)).unwrap(),
+        Err(Error::Closed)
+    );
+    root.delete("/multi-async", -1, true, None).unwrap();
+}
+
+#[test]
 fn created_paths_are_chroot_relative() {
     let root = connect(harness::shared().hosts());
     fresh(&root, "/multi-chroot");

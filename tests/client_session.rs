@@ -45,6 +45,57 @@ fn listener_sees_connecting_connected_then_closed() {
 }
 
 #[test]
+fn start_background_returns_before_the_session_and_calls_wait_for_it() {
+    // The first connection is accepted and never answered: `start` would wait it out,
+    // `start_background` does not.
+    let proxy = Proxy::start("127.0.0.1:0", hosts().parse().unwrap()).unwrap();
+    proxy.mute_next(1);
+    let c = Client::new(options(&proxy.hosts())).unwrap();
+    let (_, states) = record_states(&c);
+    assert_eq!(c.current_server(), None);
+    let t = Instant::now();
+    c.start_background().unwrap();
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(c.keeper_state(), KeeperState::Connecting);
+    assert_eq!(c.current_server(), None);
+    // Started already: a second call changes nothing.
+    c.start_background().unwrap();
+    // A call made before the session waits for it (the next attempt gets through).
+    assert_eq!(c.get("/", None, Some(WAIT)).map(|(d, _)| d), Ok(vec![]));
+    wait_for_state(&states, CONNECTED, WAIT);
+    assert_eq!(proxy.accepted(), 2);
+    assert_eq!(c.current_server(), Some(proxy.addr));
+
+    // No server while disconnected; the new one once reconnected; none after stop.
+    proxy.cut();
+    wait_for_state(&states, SUSPENDED, WAIT);
+    assert_eq!(c.current_server(), None);
+    proxy.unblock();
+    wait_for_state(&states, CONNECTED, WAIT);
+    assert_eq!(c.current_server(), Some(proxy.addr));
+    c.stop().unwrap();
+    assert_eq!(c.current_server(), None);
+    // Started again after a stop, in the background too; refused once closed.
+    c.start_background().unwrap();
+    wait_for_state(&states, CONNECTED, WAIT);
+    c.close();
+    assert_eq!(c.start_background(), Err(Error::Closed));
+}
+
+#[test]
+fn current_server_names_the_live_host_of_the_list() {
+    let server: SocketAddr = hosts().parse().unwrap();
+    let mut o = options(&format!("127.0.0.1:{},{}", dead_port(), hosts()));
+    o.randomize_hosts = false;
+    let c = start(o);
+    assert_eq!(c.current_server(), Some(server));
+}
+
+#[test]
 fn removed_listener_hears_nothing_more_and_is_dropped() {
     let c = Client::new(options(hosts())).unwrap();
     let (kept_id, kept) = record_states(&c);
@@ -574,8 +625,31 @@ fn changes_made_while_disconnected_fire_the_restored_watches() {
 
 #[test]
 fn auth_is_sent_again_after_a_reconnect() {
+    auth_survives_a_reconnect("replay", |c| {
+        c.add_auth("digest", b"carol:pw", None).unwrap()
+    });
+}
+
+#[test]
+fn auth_added_without_blocking_is_sent_again_after_a_reconnect() {
+    auth_survives_a_reconnect("replay-async", |c| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        c.add_auth_async(
+            "digest",
+            b"carol:pw",
+            None,
+            Box::new(move |r| tx.send(r).unwrap()),
+        )
+        .unwrap();
+        assert_eq!(rx.recv_timeout(WAIT).unwrap(), Ok(()));
+    });
+}
+
+/// A node only carol may read, read by a client behind a proxy after `add_auth` gives it
+/// carol's credential, then again after the proxy cuts the connection and lets it back.
+fn auth_survives_a_reconnect(name: &str, add_auth: impl FnOnce(&Client)) {
     let owner = connect(hosts());
-    let r = root(&owner, "auth-replay");
+    let r = root(&owner, &format!("auth-{name}"));
     let p = format!("{r}/secret");
     let acl = [acl::make_digest_acl("carol", "pw", zkclient::acl::perms::ALL).unwrap()];
     owner
@@ -592,7 +666,8 @@ fn auth_is_sent_again_after_a_reconnect() {
         .unwrap();
 
     let (proxy, c, states) = behind_proxy(|_| {});
-    c.add_auth("digest", b"carol:pw", None).unwrap();
+    assert_eq!(c.get(&p, None, None), Err(Error::NoAuth));
+    add_auth(&c);
     assert_eq!(c.get(&p, None, None).unwrap().0, b"s");
     proxy.cut();
     wait_for_state(&states, SUSPENDED, WAIT);

@@ -8,10 +8,10 @@ use std::ffi::{c_char, c_int, c_void};
 use zkclient::{Error, Reconfig, Stat as RStat, WatcherType};
 
 use crate::errors::*;
-use crate::handle::{as_callback, handle, in_callback, WatcherFn, ZHandle};
+use crate::handle::{as_callback, handle, WatcherFn, ZHandle};
 use crate::jute::{str_of, Stat};
 use crate::ops::{self, data_deliver, guarded, DataCompletion, Ptr, VoidCompletion, Watch};
-use crate::watch::{self, Class};
+use crate::watch;
 
 const CONFIG_NODE: &str = "/zookeeper/config";
 
@@ -35,28 +35,14 @@ unsafe fn getconfig_sync(
             return ZBADARGUMENTS;
         }
         let w = w(h);
-        let shared = h.shared.clone();
-        let wanted = matches!(w, Watch::Yes(_));
-        let trigger = wanted.then(|| watch::trigger(&shared));
-        let r = if wanted && !in_callback() {
-            let (tx, rx) = std::sync::mpsc::sync_channel(1);
-            let cb = Box::new(move |r: Result<(Vec<u8>, RStat), Error>| {
-                if r.is_ok() {
-                    activate(&shared, w);
-                }
-                let _ = tx.send(r);
-            });
-            match h.client.get_config_async(trigger, None, cb) {
-                Ok(()) => rx.recv().unwrap_or(Err(Error::Closed)),
-                Err(e) => Err(e),
-            }
-        } else {
-            let r = h.client.get_config(trigger, None);
-            if r.is_ok() && wanted {
-                activate(&h.shared, w);
-            }
-            r
-        };
+        let r = ops::watched(
+            h,
+            CONFIG_NODE,
+            w,
+            ops::data_class,
+            |t| h.client.get_config(t, None),
+            |t, cb| h.client.get_config_async(t, None, cb),
+        );
         match r {
             Ok((data, s)) => {
                 put(buffer, buffer_len, &data, stat, &s);
@@ -65,19 +51,6 @@ unsafe fn getconfig_sync(
             Err(e) => h.code(e),
         }
     })
-}
-
-fn activate(shared: &crate::handle::Shared, w: Watch) {
-    if let Watch::Yes(Some((f, ctx))) = w {
-        // SAFETY: made from a `WatcherFn`.
-        let f = unsafe { std::mem::transmute::<usize, WatcherFn>(f) };
-        watch::activate(
-            shared,
-            Class::Data,
-            CONFIG_NODE,
-            Some((f, ctx as *mut c_void)),
-        );
-    }
 }
 
 unsafe fn put(
@@ -149,19 +122,9 @@ unsafe fn getconfig_async(
             return ZINVALIDSTATE;
         }
         let w = w(h);
-        let shared = h.shared.clone();
-        let trigger = matches!(w, Watch::Yes(_)).then(|| watch::trigger(&shared));
+        let trigger = matches!(w, Watch::Yes(_)).then(|| watch::trigger(&h.shared));
         let deliver = data_deliver(completion, data);
-        let cb = Box::new(move |r: Result<(Vec<u8>, RStat), Error>| {
-            as_callback(|| {
-                if r.is_ok() {
-                    activate(&shared, w);
-                }
-                if shared.handle().is_some() {
-                    deliver(&shared, r);
-                }
-            })
-        });
+        let cb = ops::completion(&h.shared, CONFIG_NODE, w, ops::data_class, deliver);
         match h.client.get_config_async(trigger, None, cb) {
             Ok(()) => ZOK,
             Err(e) => h.code(e),

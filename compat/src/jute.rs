@@ -121,55 +121,43 @@ pub unsafe fn str_of<'a>(p: *const c_char) -> Option<&'a str> {
     CStr::from_ptr(p).to_str().ok()
 }
 
-/// A String_vector of malloc'd copies of `items`; count 0 and data NULL when empty.
+/// A String_vector of malloc'd copies of `items`; count 0 and data NULL when empty (or
+/// when memory runs out).
 pub fn string_vector(items: &[String]) -> StringVector {
     let mut v = StringVector {
         count: 0,
         data: ptr::null_mut(),
     };
-    if items.is_empty() {
-        return v;
-    }
-    // SAFETY: calloc of items.len() pointers, each set below.
+    let len = i32::try_from(items.len()).unwrap_or(-1);
+    // SAFETY: entries of a pointer each (zero is NULL), set below.
     unsafe {
-        let data =
-            libc::calloc(items.len(), std::mem::size_of::<*mut c_char>()) as *mut *mut c_char;
-        if data.is_null() {
-            return v;
+        if alloc_entries(&mut v.count, &mut v.data, len) == ZOK {
+            for (i, s) in items.iter().enumerate() {
+                *v.data.add(i) = c_strdup(s);
+            }
         }
-        for (i, s) in items.iter().enumerate() {
-            *data.add(i) = c_strdup(s);
-        }
-        v.data = data;
     }
-    v.count = items.len() as i32;
     v
 }
 
-/// An ACL_vector of malloc'd copies of `acl`.
+/// An ACL_vector of malloc'd copies of `acl` (empty when memory runs out).
 pub fn acl_vector(acl: &[Acl]) -> AclVector {
     let mut v = AclVector {
         count: 0,
         data: ptr::null_mut(),
     };
-    if acl.is_empty() {
-        return v;
-    }
-    // SAFETY: calloc of acl.len() entries, each set below.
+    let len = i32::try_from(acl.len()).unwrap_or(-1);
+    // SAFETY: zeroed entries (NULL strings), each set below.
     unsafe {
-        let data = libc::calloc(acl.len(), std::mem::size_of::<CAcl>()) as *mut CAcl;
-        if data.is_null() {
-            return v;
+        if alloc_entries(&mut v.count, &mut v.data, len) == ZOK {
+            for (i, a) in acl.iter().enumerate() {
+                let e = &mut *v.data.add(i);
+                e.perms = a.perms;
+                e.id.scheme = c_strdup(&a.id.scheme);
+                e.id.id = c_strdup(&a.id.id);
+            }
         }
-        for (i, a) in acl.iter().enumerate() {
-            let e = &mut *data.add(i);
-            e.perms = a.perms;
-            e.id.scheme = c_strdup(&a.id.scheme);
-            e.id.id = c_strdup(&a.id.id);
-        }
-        v.data = data;
     }
-    v.count = acl.len() as i32;
     v
 }
 
@@ -208,28 +196,56 @@ pub unsafe fn acls_of(v: *const AclVector) -> Result<Vec<Acl>, c_int> {
     Ok(out)
 }
 
+/// Sets a vector's `count` and `data` to `len` zeroed entries (calloc; NULL when `len` is
+/// 0): ZOK, ZBADARGUMENTS for a negative `len`, ZSYSTEMERROR (and an empty vector) when
+/// memory runs out.
+///
+/// # Safety
+/// `T` is a C record for which all-zero bytes are a valid value.
+pub unsafe fn alloc_entries<T>(count: &mut i32, data: &mut *mut T, len: i32) -> c_int {
+    if len < 0 {
+        return ZBADARGUMENTS;
+    }
+    *count = 0;
+    *data = ptr::null_mut();
+    if len == 0 {
+        return ZOK;
+    }
+    let p = libc::calloc(len as usize, std::mem::size_of::<T>()) as *mut T;
+    if p.is_null() {
+        return ZSYSTEMERROR;
+    }
+    *count = len;
+    *data = p;
+    ZOK
+}
+
+/// Frees each of a vector's `count` entries with `free_entry`, then the array, and leaves
+/// the vector empty. A NULL array is a no-op.
+///
+/// # Safety
+/// `data` is NULL or a malloc'd array of at least `count` entries that `free_entry` takes.
+pub unsafe fn free_entries<T>(count: &mut i32, data: &mut *mut T, free_entry: impl Fn(*mut T)) {
+    if !data.is_null() {
+        for i in 0..(*count).max(0) as usize {
+            free_entry(data.add(i));
+        }
+        libc::free(*data as *mut libc::c_void);
+    }
+    *data = ptr::null_mut();
+    *count = 0;
+}
+
 /// Sets `*v` to `len` zeroed entries (calloc), as the official client does.
 ///
 /// # Safety
 /// `v` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn allocate_String_vector(v: *mut StringVector, len: i32) -> c_int {
-    if v.is_null() || len < 0 {
-        return ZBADARGUMENTS;
+    match v.as_mut() {
+        Some(v) => alloc_entries(&mut v.count, &mut v.data, len),
+        None => ZBADARGUMENTS,
     }
-    let data = if len == 0 {
-        ptr::null_mut()
-    } else {
-        libc::calloc(len as usize, std::mem::size_of::<*mut c_char>()) as *mut *mut c_char
-    };
-    if len > 0 && data.is_null() {
-        (*v).count = 0;
-        (*v).data = ptr::null_mut();
-        return ZSYSTEMERROR;
-    }
-    (*v).count = len;
-    (*v).data = data;
-    ZOK
 }
 
 /// Frees every string and the array, and leaves `*v` empty. NULL is a no-op.
@@ -238,18 +254,9 @@ pub unsafe extern "C" fn allocate_String_vector(v: *mut StringVector, len: i32) 
 /// `v` is NULL or a String_vector whose strings and array came from malloc (or are NULL).
 #[no_mangle]
 pub unsafe extern "C" fn deallocate_String_vector(v: *mut StringVector) -> c_int {
-    if v.is_null() {
-        return ZOK;
+    if let Some(v) = v.as_mut() {
+        free_entries(&mut v.count, &mut v.data, |s| deallocate_String(s));
     }
-    let v = &mut *v;
-    if !v.data.is_null() {
-        for i in 0..v.count.max(0) as usize {
-            libc::free(*v.data.add(i) as *mut libc::c_void);
-        }
-        libc::free(v.data as *mut libc::c_void);
-    }
-    v.data = ptr::null_mut();
-    v.count = 0;
     ZOK
 }
 
@@ -257,40 +264,19 @@ pub unsafe extern "C" fn deallocate_String_vector(v: *mut StringVector) -> c_int
 /// As `allocate_String_vector`.
 #[no_mangle]
 pub unsafe extern "C" fn allocate_ACL_vector(v: *mut AclVector, len: i32) -> c_int {
-    if v.is_null() || len < 0 {
-        return ZBADARGUMENTS;
+    match v.as_mut() {
+        Some(v) => alloc_entries(&mut v.count, &mut v.data, len),
+        None => ZBADARGUMENTS,
     }
-    let data = if len == 0 {
-        ptr::null_mut()
-    } else {
-        libc::calloc(len as usize, std::mem::size_of::<CAcl>()) as *mut CAcl
-    };
-    if len > 0 && data.is_null() {
-        (*v).count = 0;
-        (*v).data = ptr::null_mut();
-        return ZSYSTEMERROR;
-    }
-    (*v).count = len;
-    (*v).data = data;
-    ZOK
 }
 
 /// # Safety
 /// `v` is NULL or an ACL_vector whose strings and array came from malloc (or are NULL).
 #[no_mangle]
 pub unsafe extern "C" fn deallocate_ACL_vector(v: *mut AclVector) -> c_int {
-    if v.is_null() {
-        return ZOK;
+    if let Some(v) = v.as_mut() {
+        free_entries(&mut v.count, &mut v.data, |e| deallocate_ACL(e));
     }
-    let v = &mut *v;
-    if !v.data.is_null() {
-        for i in 0..v.count.max(0) as usize {
-            deallocate_ACL(v.data.add(i));
-        }
-        libc::free(v.data as *mut libc::c_void);
-    }
-    v.data = ptr::null_mut();
-    v.count = 0;
     ZOK
 }
 
@@ -298,40 +284,19 @@ pub unsafe extern "C" fn deallocate_ACL_vector(v: *mut AclVector) -> c_int {
 /// As `allocate_String_vector`.
 #[no_mangle]
 pub unsafe extern "C" fn allocate_Id_vector(v: *mut IdVector, len: i32) -> c_int {
-    if v.is_null() || len < 0 {
-        return ZBADARGUMENTS;
+    match v.as_mut() {
+        Some(v) => alloc_entries(&mut v.count, &mut v.data, len),
+        None => ZBADARGUMENTS,
     }
-    let data = if len == 0 {
-        ptr::null_mut()
-    } else {
-        libc::calloc(len as usize, std::mem::size_of::<CId>()) as *mut CId
-    };
-    if len > 0 && data.is_null() {
-        (*v).count = 0;
-        (*v).data = ptr::null_mut();
-        return ZSYSTEMERROR;
-    }
-    (*v).count = len;
-    (*v).data = data;
-    ZOK
 }
 
 /// # Safety
 /// As `deallocate_ACL_vector`.
 #[no_mangle]
 pub unsafe extern "C" fn deallocate_Id_vector(v: *mut IdVector) -> c_int {
-    if v.is_null() {
-        return ZOK;
+    if let Some(v) = v.as_mut() {
+        free_entries(&mut v.count, &mut v.data, |e| deallocate_Id(e));
     }
-    let v = &mut *v;
-    if !v.data.is_null() {
-        for i in 0..v.count.max(0) as usize {
-            deallocate_Id(v.data.add(i));
-        }
-        libc::free(v.data as *mut libc::c_void);
-    }
-    v.data = ptr::null_mut();
-    v.count = 0;
     ZOK
 }
 

@@ -10,6 +10,7 @@
 //! - `multi`: zoo_op_t, zoo_multi, zoo_amulti
 //! - `admin`: getconfig, reconfig, watch removal, small exported helpers
 //! - `jute`, `consts`, `errors`, `log` (and log.c): records, constants, codes, logging
+//! - `records`: the official library's other jute records and their `deallocate_*`
 
 #![allow(clippy::missing_safety_doc)]
 
@@ -21,4 +22,5 @@ mod jute;
 mod log;
 mod multi;
 mod ops;
+mod records;
 mod watch;

@@ -142,8 +142,11 @@ pub unsafe fn prolog<'a>(
 /// Runs a call that may set a watch. Without a watch: the blocking call. With one, off the
 /// event thread: the async call, waited for, so that the watch joins the tables in the
 /// call's completion on the event thread (watch.rs says why). On the event thread (a
-/// blocking call from a callback) the blocking call, the watch joining the tables after.
-fn watched<T: Send + 'static>(
+/// blocking call from a callback) the blocking call, the watch joining the tables after
+/// it returns: that thread cannot wait for a completion it would have to run itself, and a
+/// blocking call's reply reaches the caller straight from the reader, with no place in
+/// the order of the events (docs/compat.md lists what this lets through).
+pub fn watched<T: Send + 'static>(
     h: &ZHandle,
     path: &str,
     w: Watch,
@@ -163,26 +166,72 @@ fn watched<T: Send + 'static>(
         }
         return r;
     }
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let shared = h.shared.clone();
     let path = path.to_string();
-    let w2 = w;
-    asynch(
-        Some(trigger),
-        Box::new(move |r: Result<T, Error>| {
-            if let Some(c) = class_of(&r) {
-                watch::activate(&shared, c, &path, w2.pair());
-            }
-            let _ = tx.send(r);
-        }),
-    )?;
-    rx.recv().unwrap_or(Err(Error::Closed))
+    wait_for(|done| {
+        asynch(
+            Some(trigger),
+            Box::new(move |r: Result<T, Error>| {
+                if let Some(c) = class_of(&r) {
+                    watch::activate(&shared, c, &path, w.pair());
+                }
+                done.send(r);
+            }),
+        )
+    })
+}
+
+/// Where an async call's completion leaves its result for the caller waiting in
+/// `wait_for`: a lock and a condition variable, far less code per result type than a
+/// channel.
+struct Slot<T> {
+    result: parking_lot::Mutex<Option<Result<T, Error>>>,
+    ready: parking_lot::Condvar,
+}
+
+/// The completion's end of a `Slot`. Dropped without `send` (a completion never called),
+/// it leaves `Closed`, so that the caller never waits forever.
+struct Done<T>(Option<Arc<Slot<T>>>);
+
+impl<T> Done<T> {
+    fn send(mut self, r: Result<T, Error>) {
+        if let Some(slot) = self.0.take() {
+            *slot.result.lock() = Some(r);
+            slot.ready.notify_one();
+        }
+    }
+}
+
+impl<T> Drop for Done<T> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.0.take() {
+            slot.result.lock().get_or_insert(Err(Error::Closed));
+            slot.ready.notify_one();
+        }
+    }
+}
+
+/// Starts an async call with `start` (which hands `Done` to the call's completion) and
+/// waits for its result; an error from `start` itself is returned as it is.
+fn wait_for<T>(start: impl FnOnce(Done<T>) -> Result<(), Error>) -> Result<T, Error> {
+    let slot = Arc::new(Slot {
+        result: parking_lot::Mutex::new(None),
+        ready: parking_lot::Condvar::new(),
+    });
+    start(Done(Some(slot.clone())))?;
+    let mut result = slot.result.lock();
+    loop {
+        if let Some(r) = result.take() {
+            return r;
+        }
+        slot.ready.wait(&mut result);
+    }
 }
 
 /// An async call's completion wrapper: on the event thread, enters the watch (if the
 /// reply set one), then calls the caller's completion with `deliver`, unless the handle is
 /// gone.
-fn completion<T: Send + 'static>(
+pub fn completion<T: Send + 'static>(
     shared: &Arc<Shared>,
     path: &str,
     w: Watch,
@@ -209,7 +258,7 @@ fn no_class<T>(_: &Result<T, Error>) -> Option<Class> {
     None
 }
 
-fn data_class<T>(r: &Result<T, Error>) -> Option<Class> {
+pub fn data_class<T>(r: &Result<T, Error>) -> Option<Class> {
     r.is_ok().then_some(Class::Data)
 }
 

@@ -9,7 +9,10 @@
 //! completion on the event thread. The crate delivers a watch event the server sent before
 //! a reply before that reply's completion, so the table always holds exactly the pairs
 //! whose watches the server had set when it sent an event: no event reaches a watch set
-//! after it, and none misses one set before it.
+//! after it, and none misses one set before it. The one exception is a watching blocking
+//! call made from a callback: the event thread is the caller then, so the pair joins when
+//! the call returns, after events already queued behind the callback (docs/compat.md,
+//! differences).
 
 use std::collections::HashMap;
 use std::ffi::{c_int, c_void, CString};
@@ -33,27 +36,68 @@ pub enum Class {
 
 type Pair = (WatcherFn, *mut c_void);
 
+fn same(p: &Pair, q: &Pair) -> bool {
+    p.0 as usize == q.0 as usize && p.1 == q.1
+}
+
+/// The pairs of one path in one table: one, kept in place (by far the most common case:
+/// a watch costs its key and one slot of the map, no list), or several.
+enum Pairs {
+    One(Pair),
+    Many(Vec<Pair>),
+}
+
+impl Pairs {
+    fn as_slice(&self) -> &[Pair] {
+        match self {
+            Pairs::One(p) => std::slice::from_ref(p),
+            Pairs::Many(v) => v,
+        }
+    }
+
+    /// Adds `p` unless it is there already.
+    fn add(&mut self, p: Pair) {
+        if self.as_slice().iter().any(|q| same(q, &p)) {
+            return;
+        }
+        match self {
+            Pairs::One(first) => *self = Pairs::Many(vec![*first, p]),
+            Pairs::Many(v) => v.push(p),
+        }
+    }
+
+    /// Keeps the pairs `keep` says to; whether any is left.
+    fn retain(&mut self, keep: impl Fn(&Pair) -> bool) -> bool {
+        match self {
+            Pairs::One(p) => keep(p),
+            Pairs::Many(v) => {
+                v.retain(|q| keep(q));
+                !v.is_empty()
+            }
+        }
+    }
+}
+
+type Table = HashMap<Box<str>, Pairs>;
+
 #[derive(Default)]
 pub struct Tables {
-    data: HashMap<String, Vec<Pair>>,
-    exist: HashMap<String, Vec<Pair>>,
-    child: HashMap<String, Vec<Pair>>,
+    data: Table,
+    exist: Table,
+    child: Table,
 }
 
 // SAFETY: the context pointers are the caller's, passed back to it untouched.
 unsafe impl Send for Tables {}
 
 fn push_unique(list: &mut Vec<Pair>, p: Pair) {
-    if !list
-        .iter()
-        .any(|q| q.0 as usize == p.0 as usize && q.1 == p.1)
-    {
+    if !list.iter().any(|q| same(q, &p)) {
         list.push(p);
     }
 }
 
 impl Tables {
-    fn map(&mut self, c: Class) -> &mut HashMap<String, Vec<Pair>> {
+    fn map(&mut self, c: Class) -> &mut Table {
         match c {
             Class::Data => &mut self.data,
             Class::Exist => &mut self.exist,
@@ -61,16 +105,30 @@ impl Tables {
         }
     }
 
+    fn map_ref(&self, c: Class) -> &Table {
+        match c {
+            Class::Data => &self.data,
+            Class::Exist => &self.exist,
+            Class::Child => &self.child,
+        }
+    }
+
     pub fn add(&mut self, c: Class, path: &str, p: Pair) {
-        push_unique(self.map(c).entry(path.to_string()).or_default(), p);
+        let m = self.map(c);
+        match m.get_mut(path) {
+            Some(pairs) => pairs.add(p),
+            None => {
+                m.insert(path.into(), Pairs::One(p));
+            }
+        }
     }
 
     /// Moves out the pairs of `path` in these classes, each once.
     fn take(&mut self, classes: &[Class], path: &str) -> Vec<Pair> {
         let mut out = Vec::new();
         for &c in classes {
-            if let Some(list) = self.map(c).remove(path) {
-                for p in list {
+            if let Some(pairs) = self.map(c).remove(path) {
+                for &p in pairs.as_slice() {
                     push_unique(&mut out, p);
                 }
             }
@@ -82,8 +140,8 @@ impl Tables {
     pub fn all(&self) -> Vec<Pair> {
         let mut out = Vec::new();
         for m in [&self.data, &self.exist, &self.child] {
-            for list in m.values() {
-                for &p in list {
+            for pairs in m.values() {
+                for &p in pairs.as_slice() {
                     push_unique(&mut out, p);
                 }
             }
@@ -100,30 +158,23 @@ impl Tables {
     /// Whether `path` holds `watcher` (any, when None) in the classes of `wtype`.
     pub fn has(&self, wtype: c_int, path: &str, watcher: Option<Pair>) -> bool {
         classes_of(wtype).iter().any(|&c| {
-            let m = match c {
-                Class::Data => &self.data,
-                Class::Exist => &self.exist,
-                Class::Child => &self.child,
-            };
-            m.get(path).is_some_and(|l| match watcher {
-                None => !l.is_empty(),
-                Some(p) => l.iter().any(|q| q.0 as usize == p.0 as usize && q.1 == p.1),
-            })
+            self.map_ref(c)
+                .get(path)
+                .is_some_and(|pairs| match watcher {
+                    None => !pairs.as_slice().is_empty(),
+                    Some(p) => pairs.as_slice().iter().any(|q| same(q, &p)),
+                })
         })
     }
 
     /// Whether `path` holds a pair other than `watcher` in the classes of `wtype`.
     pub fn others_than(&self, wtype: c_int, path: &str, watcher: Option<Pair>) -> bool {
         classes_of(wtype).iter().any(|&c| {
-            let m = match c {
-                Class::Data => &self.data,
-                Class::Exist => &self.exist,
-                Class::Child => &self.child,
-            };
-            m.get(path).is_some_and(|l| {
-                l.iter().any(|q| {
-                    watcher.map_or(true, |p| !(q.0 as usize == p.0 as usize && q.1 == p.1))
-                })
+            self.map_ref(c).get(path).is_some_and(|pairs| {
+                pairs
+                    .as_slice()
+                    .iter()
+                    .any(|q| watcher.map_or(true, |p| !same(q, &p)))
             })
         })
     }
@@ -134,16 +185,15 @@ impl Tables {
         let mut left = false;
         for c in classes_of(wtype) {
             let m = self.map(c);
-            if let Some(l) = m.get_mut(path) {
-                if let Some(p) = watcher {
-                    l.retain(|q| !(q.0 as usize == p.0 as usize && q.1 == p.1));
-                } else {
-                    l.clear();
-                }
-                if l.is_empty() {
-                    m.remove(path);
-                } else {
+            if let Some(pairs) = m.get_mut(path) {
+                let any = match watcher {
+                    Some(p) => pairs.retain(|q| !same(q, &p)),
+                    None => false,
+                };
+                if any {
                     left = true;
+                } else {
+                    m.remove(path);
                 }
             }
         }

@@ -526,6 +526,11 @@ static void test_async(zhandle_t *zh) {
 
 /* ------------------------------------------------------------------ multi */
 
+/* Exported by the official library (zookeeper.c) but not declared by Debian's zookeeper.h. */
+void zoo_create2_op_init(zoo_op_t *op, const char *path, const char *value, int valuelen,
+                         const struct ACL_vector *acl, int mode, char *path_buffer,
+                         int path_buffer_len);
+
 static void test_multi(zhandle_t *zh) {
     char p[256], q[256], buf1[256], buf2[8];
     struct Stat st;
@@ -559,6 +564,28 @@ static void test_multi(zhandle_t *zh) {
     CHECK(res[0].err == ZOK && res[1].err == ZOK);
     CHECK_RC(zoo_exists(zh, q, 0, NULL), ZNONODE);
     CHECK_RC(zoo_multi(zh, 0, ops, res), ZOK);
+    /* a create2 op and a TTL op: the official 3.8 client refuses them, ours sends them (on
+     * ZooKeeper 3.8, which takes no create2 in a transaction, as creates) */
+    zoo_create2_op_init(&ops[0], p, "x", 1, &ZOO_OPEN_ACL_UNSAFE, 0, buf1, sizeof buf1);
+    zoo_create_op_init(&ops[1], q, "y", 1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT_WITH_TTL, NULL, 0);
+    ops[1].create_op.ttl = 0;
+    if (ours) {
+        /* the TTL is read from the op: none is refused before anything is sent */
+        CHECK_RC(zoo_multi(zh, 2, ops, res), ZBADARGUMENTS);
+        CHECK_RC(zoo_exists(zh, p, 0, NULL), ZNONODE);
+        ops[1].create_op.ttl = 60000;
+        CHECK_RC(zoo_multi(zh, 2, ops, res), ZOK);
+        CHECK(res[0].err == ZOK && res[1].err == ZOK && strcmp(buf1, p) == 0);
+        CHECK_RC(zoo_exists(zh, q, 0, NULL), ZOK);
+        zoo_delete_op_init(&ops[0], p, -1);
+        zoo_delete_op_init(&ops[1], q, -1);
+        CHECK_RC(zoo_multi(zh, 2, ops, res), ZOK);
+    } else {
+        ops[1].create_op.ttl = 60000;
+        CHECK_RC(zoo_multi(zh, 1, ops, res), ZUNIMPLEMENTED);
+        CHECK_RC(zoo_multi(zh, 1, ops + 1, res), ZUNIMPLEMENTED);
+        CHECK_RC(zoo_exists(zh, p, 0, NULL), ZNONODE);
+    }
     /* a negative count: the official client sends an empty transaction */
     CHECK_RC(zoo_multi(zh, -1, ops, res), ours ? ZBADARGUMENTS : ZOK);
 }
@@ -596,11 +623,19 @@ static void child_reenter(void) {
     done.n = 0;
     if (zoo_aget(zh, "/", 0, c_reenter, NULL) != ZOK) _exit(3);
     if (wait_done(1) != 1) _exit(4);
-    _exit(reentrant_rc == ZOK ? 0 : 5);
+    if (reentrant_rc != ZOK) {
+        fprintf(stderr, "  the blocking call in the completion: %d (%s)\n", reentrant_rc, zerror(reentrant_rc));
+        _exit(5);
+    }
+    _exit(0);
 }
 
 /* A completion may make a blocking call: both libraries answer it. */
-static void test_blocking_call_in_completion(void) { CHECK(in_child(child_reenter, 8) == 0); }
+static void test_blocking_call_in_completion(void) {
+    int code = in_child(child_reenter, 8);
+    if (code != 0) fprintf(stderr, "  child: exit %d (3 aget, 4 no completion, 5 the call failed, 124 hung)\n", code);
+    CHECK(code == 0);
+}
 
 static void c_close(int rc, const char *v, int len, const struct Stat *st, const void *data) {
     (void)rc, (void)v, (void)len, (void)st, (void)data;
@@ -802,6 +837,134 @@ static void test_logging(zhandle_t *zh) {
     fclose(f);
 }
 
+/* ------------------------------------------------------------------ records */
+
+/* The official library's other jute records (zookeeper.jute.h): each deallocate_* frees
+ * what its record owns, found at the official offsets, and leaves those pointers NULL; the
+ * numbers stay. A wrong layout frees something that is not a malloc'd pointer (glibc
+ * aborts) or leaves a pointer set. */
+static struct buffer buffer_of(const char *s) {
+    struct buffer b = {(int32_t)strlen(s), strdup(s)};
+    return b;
+}
+
+static struct String_vector strings_of(int n) {
+    struct String_vector v;
+    CHECK_RC(allocate_String_vector(&v, n), ZOK);
+    for (int i = 0; i < n; i++) v.data[i] = strdup("/w");
+    return v;
+}
+
+static struct ACL_vector acls_of(int n) {
+    struct ACL_vector v;
+    CHECK_RC(allocate_ACL_vector(&v, n), ZOK);
+    for (int i = 0; i < n; i++) {
+        v.data[i].perms = ZOO_PERM_ALL;
+        v.data[i].id.scheme = strdup("digest");
+        v.data[i].id.id = strdup("alice:hash");
+    }
+    return v;
+}
+
+static void test_records(void) {
+    struct ConnectRequest cr = {0, 11, 30000, 12, buffer_of("password")};
+    deallocate_ConnectRequest(&cr);
+    CHECK(cr.passwd.buff == NULL && cr.lastZxidSeen == 11 && cr.sessionId == 12);
+
+    struct AuthPacket ap = {0, strdup("digest"), buffer_of("alice:secret")};
+    deallocate_AuthPacket(&ap);
+    CHECK(ap.scheme == NULL && ap.auth.buff == NULL);
+
+    struct CreateTTLRequest ct = {strdup("/a"), buffer_of("data"), acls_of(2), 5, 60000};
+    deallocate_CreateTTLRequest(&ct);
+    CHECK(ct.path == NULL && ct.data.buff == NULL && ct.acl.data == NULL && ct.ttl == 60000);
+
+    struct SetACLRequest sa = {strdup("/a"), acls_of(1), 3};
+    deallocate_SetACLRequest(&sa);
+    CHECK(sa.path == NULL && sa.acl.data == NULL && sa.version == 3);
+
+    struct ReconfigRequest rr = {strdup("j"), strdup("l"), strdup("n"), 42};
+    deallocate_ReconfigRequest(&rr);
+    CHECK(rr.joiningServers == NULL && rr.leavingServers == NULL && rr.newMembers == NULL &&
+          rr.curConfigId == 42);
+
+    struct SetWatches2 sw = {7, strings_of(1), strings_of(2), strings_of(0), strings_of(3), strings_of(1)};
+    deallocate_SetWatches2(&sw);
+    CHECK(sw.dataWatches.data == NULL && sw.existWatches.data == NULL && sw.childWatches.data == NULL &&
+          sw.persistentWatches.data == NULL && sw.persistentRecursiveWatches.data == NULL &&
+          sw.relativeZxid == 7);
+
+    struct Create2Response c2 = {strdup("/p"), {0}};
+    c2.stat.pzxid = 9;
+    deallocate_Create2Response(&c2);
+    CHECK(c2.path == NULL && c2.stat.pzxid == 9);
+
+    struct GetDataResponse gd = {buffer_of("value"), {0}};
+    deallocate_GetDataResponse(&gd);
+    CHECK(gd.data.buff == NULL);
+
+    struct GetChildren2Response gc = {strings_of(3), {0}};
+    gc.stat.numChildren = 3;
+    deallocate_GetChildren2Response(&gc);
+    CHECK(gc.children.data == NULL && gc.stat.numChildren == 3);
+
+    struct GetACLResponse ga = {acls_of(2), {0}};
+    ga.stat.aversion = 4;
+    deallocate_GetACLResponse(&ga);
+    CHECK(ga.acl.data == NULL && ga.stat.aversion == 4);
+
+    struct WatcherEvent we = {ZOO_CHANGED_EVENT, ZOO_CONNECTED_STATE, strdup("/w")};
+    deallocate_WatcherEvent(&we);
+    CHECK(we.path == NULL && we.type == ZOO_CHANGED_EVENT);
+
+    struct QuorumPacket qp = {2, 77, buffer_of("q"), {0, NULL}};
+    CHECK_RC(allocate_Id_vector(&qp.authinfo, 2), ZOK);
+    for (int i = 0; i < 2; i++) {
+        qp.authinfo.data[i].scheme = strdup("ip");
+        qp.authinfo.data[i].id = strdup("127.0.0.1");
+    }
+    deallocate_QuorumPacket(&qp);
+    CHECK(qp.data.buff == NULL && qp.authinfo.data == NULL && qp.zxid == 77);
+
+    struct WhoAmIResponse who;
+    CHECK_RC(allocate_ClientInfo_vector(&who.clientInfo, 2), ZOK);
+    CHECK(who.clientInfo.count == 2 && who.clientInfo.data != NULL &&
+          who.clientInfo.data[1].authScheme == NULL && who.clientInfo.data[1].user == NULL);
+    for (int i = 0; i < 2; i++) {
+        who.clientInfo.data[i].authScheme = strdup("digest");
+        who.clientInfo.data[i].user = strdup("alice");
+    }
+    deallocate_WhoAmIResponse(&who);
+    CHECK(who.clientInfo.data == NULL);
+
+    struct MultiTxn mt;
+    CHECK_RC(allocate_Txn_vector(&mt.txns, 3), ZOK);
+    CHECK(mt.txns.count == 3 && mt.txns.data != NULL && mt.txns.data[2].data.buff == NULL);
+    for (int i = 0; i < 3; i++) {
+        mt.txns.data[i].type = 1;
+        mt.txns.data[i].data = buffer_of("txn");
+    }
+    deallocate_MultiTxn(&mt);
+    CHECK(mt.txns.data == NULL);
+
+    struct CreateTxn tx = {strdup("/t"), buffer_of("d"), acls_of(1), 1, 8};
+    deallocate_CreateTxn(&tx);
+    CHECK(tx.path == NULL && tx.data.buff == NULL && tx.acl.data == NULL && tx.parentCVersion == 8);
+
+    struct CloseSessionTxn cs = {strings_of(2)};
+    deallocate_CloseSessionTxn(&cs);
+    CHECK(cs.paths2Delete.data == NULL);
+
+    struct ClientInfo_vector civ = {0, NULL};
+    CHECK_RC(deallocate_ClientInfo_vector(&civ), ZOK);
+    struct Txn_vector tv = {0, NULL};
+    CHECK_RC(deallocate_Txn_vector(&tv), ZOK);
+
+    struct TxnHeader th = {1, 2, 3, 4, 5};
+    deallocate_TxnHeader(&th);
+    CHECK(th.clientId == 1 && th.type == 5);
+}
+
 /* ------------------------------------------------------------------ main */
 
 typedef struct {
@@ -821,6 +984,7 @@ static const test_t tests[] = {
     {"async", NULL, test_async},
     {"multi", NULL, test_multi},
     {"logging", NULL, test_logging},
+    {"records", test_records, NULL},
     {"blocking_call_in_completion", test_blocking_call_in_completion, NULL},
     {"close_in_completion", test_close_in_completion, NULL},
     {"hostile_server", test_hostile_server, NULL},
