@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{connect, record_states, wait_for_state, Proxy, Watch, WAIT};
+use common::{connect, options, record_states, start, wait_for_state, Proxy, Watch, WAIT};
 use zkclient::{Client, Error, EventType, KeeperState, State};
 
 fn node(c: &Client, path: &str, data: &[u8]) {
@@ -163,7 +163,11 @@ fn a_connection_cut_is_noticed_whoever_was_reading() {
 fn a_caller_reading_for_a_stalled_reply_gives_up_at_its_deadline() {
     let server: SocketAddr = harness::shared().hosts().parse().unwrap();
     let proxy = Proxy::start("127.0.0.1:0", server).unwrap();
-    let c = connect(&proxy.hosts());
+    // A session long enough that the stall (1.8 s in all) stays under the 2/5 of it after
+    // which the client calls a silent connection dead: this is about the call's deadline.
+    let mut o = options(&proxy.hosts());
+    o.session_timeout = Duration::from_secs(10);
+    let c = start(o);
     c.ensure_path("/it-rd-stall", None, None).unwrap();
     proxy.stall();
     for timeout in [Duration::from_millis(300), Duration::from_millis(1500)] {
