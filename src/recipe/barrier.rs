@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::common::{
     child, create_own_ephemeral, recipe_client, remove_node, Counts, Deadline, Signal,
 };
-use super::ids::uuid4_hex;
+use super::ids::{host_pid, uuid4_hex};
 use crate::client::{Client, CreateOptions, EventType};
 use crate::error::{Error, Result};
 
@@ -149,7 +149,7 @@ impl DoubleBarrier {
         let client = recipe_client(client, path)?;
         let identifier = match identifier {
             Some(s) => s.to_string(),
-            None => format!("{}-{}", host_name(), std::process::id()),
+            None => host_pid(),
         };
         Ok(DoubleBarrier {
             client,
@@ -333,17 +333,4 @@ impl Drop for DoubleBarrier {
             self.abandon();
         }
     }
-}
-
-/// This machine's host name (kazoo's default identifier uses the fully qualified name,
-/// which needs a DNS lookup; the plain name is what gethostname gives).
-fn host_name() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: gethostname writes at most buf.len() bytes into a buffer we own.
-    let r = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if r != 0 {
-        return "localhost".to_string();
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
