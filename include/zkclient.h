@@ -1827,6 +1827,31 @@ zk_result zk_partitioner_set_state_callback(struct zk_partitioner *partitioner,
 // not be freed from its own state callback.
 void zk_partitioner_free(struct zk_partitioner *partitioner);
 
+// Tries once to obtain (or, with the same identifier, renew) the lease at path for
+// duration_ms, and writes to *obtained whether this identifier holds it now (false:
+// another identifier's lease has not ended). identifier NULL: the host name, as kazoo's.
+// The lease's lock is waited for at most lock_timeout_ms (0: the operation timeout).
+// Written as kazoo writes it (path/lease_holder, a JSON record), so kazoo's and ours
+// compete for one lease. A lease ends at its end time, not with the session: renew it
+// well before, and stop the leased work when a renewal fails.
+zk_result zk_lease_obtain(struct zk_client *client,
+                          const char *path,
+                          uint64_t duration_ms,
+                          const char *identifier,
+                          uint32_t lock_timeout_ms,
+                          bool *obtained);
+
+// Tries the leases path/0 .. path/<count-1> in order, as zk_lease_obtain each, and writes
+// to *slot the index of the one obtained (or renewed), or -1 when every one is held by
+// another identifier. ZK_RESULT_INVALID_ARGUMENT for a count of 0.
+zk_result zk_multi_lease_obtain(struct zk_client *client,
+                                uint32_t count,
+                                const char *path,
+                                uint64_t duration_ms,
+                                const char *identifier,
+                                uint32_t lock_timeout_ms,
+                                int64_t *slot);
+
 // Frees the bytes of a buffer the library filled and sets it to {NULL, 0}. NULL, a zeroed
 // buffer or one already freed is a no-op.
 void zk_buffer_free(struct zk_buffer *buf);

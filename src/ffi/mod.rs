@@ -40,6 +40,8 @@ pub mod recipe_party;
 
 pub mod recipe_partitioner;
 
+pub mod recipe_lease;
+
 pub mod types;
 
 use std::ffi::c_char;
