@@ -221,6 +221,91 @@ fn add_auth_async_reports_the_servers_verdict() {
     c.delete(&base, -1, true, None).unwrap();
 }
 
+/// The server answers auth as soon as it reads it, ahead of the requests still in its
+/// pipeline: the client must take that reply out of turn, not as a broken stream.
+#[test]
+fn auth_added_while_requests_are_in_flight_keeps_the_connection_and_every_request() {
+    let hosts = harness::shared().hosts();
+    let c = connect(hosts);
+    let base = root(&c, "auth-in-flight");
+    let acl = [zkclient::acl::make_digest_acl("erin", "pw", zkclient::acl::perms::ALL).unwrap()];
+    let only_erin = CreateOptions {
+        acl: Some(&acl),
+        ..Default::default()
+    };
+    c.create(&format!("{base}/secret"), b"e", &only_erin, false, None)
+        .unwrap();
+    let states = Arc::new(Mutex::new(Vec::new()));
+    let seen = states.clone();
+    c.add_listener(Box::new(move |s, k| seen.lock().unwrap().push((s, k))));
+    let (tx, rx) = mpsc::channel();
+    let burst = |from: usize| {
+        for i in from..from + 300 {
+            let tx = tx.clone();
+            c.create_async(
+                &format!("{base}/n{i}"),
+                b"",
+                &CreateOptions::default(),
+                false,
+                None,
+                Box::new(move |r| tx.send(r.map(|_| ())).unwrap()),
+            )
+            .unwrap();
+        }
+    };
+    let (atx, arx) = mpsc::channel();
+    burst(0);
+    // One blocking and two async credentials, each behind and ahead of creates in flight.
+    let t = std::thread::scope(|s| {
+        let h = s.spawn(|| c.add_auth("digest", b"erin:pw", None));
+        burst(300);
+        for user in ["frank:a", "gina:b"] {
+            let atx = atx.clone();
+            c.add_auth_async(
+                "digest",
+                user.as_bytes(),
+                None,
+                Box::new(move |r| atx.send(r).unwrap()),
+            )
+            .unwrap();
+            burst(if user == "frank:a" { 600 } else { 900 });
+        }
+        h.join().unwrap()
+    });
+    assert_eq!(t, Ok(()));
+    for _ in 0..2 {
+        assert_eq!(arx.recv_timeout(WAIT).unwrap(), Ok(()));
+    }
+    let mut failed = Vec::new();
+    for _ in 0..1200 {
+        if let Err(e) = rx.recv_timeout(WAIT).unwrap() {
+            failed.push(e);
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} creates failed: {:?}",
+        failed.len(),
+        &failed[..1]
+    );
+    assert!(c.connected());
+    assert!(
+        states.lock().unwrap().is_empty(),
+        "the connection changed state: {:?}",
+        states.lock().unwrap()
+    );
+    assert_eq!(
+        c.get(&format!("{base}/secret"), None, None).unwrap().0,
+        b"e"
+    );
+    assert_eq!(
+        c.get_children(&base, None, false, None).unwrap().0.len(),
+        1201
+    );
+    // The credentials are replayed on the next connection and answered there first.
+    c.delete(&base, -1, true, None).unwrap();
+}
+
 #[test]
 fn completions_run_in_reply_order_after_earlier_watch_events() {
     let c = connect(harness::shared().hosts());

@@ -925,3 +925,66 @@ fn sasl_against_a_server_without_sasl_is_auth_failed_saying_why() {
     );
     assert_eq!(c.keeper_state(), KeeperState::AuthFailed);
 }
+
+/// On a new connection the replayed credentials are answered first, then a credential the
+/// caller added while disconnected: each reply reaches its own request (all go as
+/// xid::AUTH), so the caller gets its own verdict, not a replayed one's.
+#[test]
+fn a_credential_added_while_disconnected_gets_its_own_verdict_after_the_replayed_ones() {
+    let owner = connect(hosts());
+    let base = root(&owner, "auth-queued");
+    for (name, user, pw) in [("a", "ann", "pa"), ("b", "ben", "pb")] {
+        let p = format!("{base}/{name}");
+        let _ = owner.delete(&p, -1, false, None);
+        let a = [acl::make_digest_acl(user, pw, acl::perms::ALL).unwrap()];
+        let o = CreateOptions {
+            acl: Some(&a),
+            ..Default::default()
+        };
+        owner.create(&p, name.as_bytes(), &o, false, None).unwrap();
+    }
+    let add_queued = |scheme: &str, cred: &'static [u8]| {
+        let proxy = Proxy::start("127.0.0.1:0", hosts().parse().unwrap()).unwrap();
+        let mut o = options(&proxy.hosts());
+        o.add_auth("digest", b"ann:pa").unwrap();
+        let c = start(o);
+        c.add_auth("digest", b"cid:pc", None).unwrap();
+        let (_, states) = record_states(&c);
+        proxy.cut();
+        wait_for_state(&states, SUSPENDED, WAIT);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let t2 = tx.clone();
+        c.add_auth_async(
+            scheme,
+            cred,
+            Some(WAIT),
+            Box::new(move |r| t2.send(r.map(|_| Vec::new())).unwrap()),
+        )
+        .unwrap();
+        for name in ["a", "b"] {
+            let tx = tx.clone();
+            c.get_async(
+                &format!("{base}/{name}"),
+                None,
+                Some(WAIT),
+                Box::new(move |r| tx.send(r.map(|(d, _)| d)).unwrap()),
+            )
+            .unwrap();
+        }
+        proxy.unblock();
+        let got: Vec<_> = (0..3).map(|_| rx.recv_timeout(WAIT).unwrap()).collect();
+        (c, got, states, proxy)
+    };
+
+    // Two credentials replayed (the options' and one added later), then the queued one.
+    let (c, got, states, _proxy) = add_queued("digest", b"ben:pb");
+    assert_eq!(got, [Ok(vec![]), Ok(b"a".to_vec()), Ok(b"b".to_vec())]);
+    wait_for_state(&states, CONNECTED, WAIT);
+    assert_eq!(c.keeper_state(), KeeperState::Connected);
+
+    // The same with a credential the server refuses: its caller hears AUTHFAILED, the
+    // replayed ones' OK goes to nobody.
+    let (c, got, _states, _proxy) = add_queued("no-such-scheme", b"x");
+    assert_eq!(got[0], Err(Error::AuthFailed), "{got:?}");
+    assert_eq!(c.keeper_state(), KeeperState::AuthFailed);
+}

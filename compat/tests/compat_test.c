@@ -524,6 +524,53 @@ static void test_async(zhandle_t *zh) {
     CHECK(wait_events(&watch_events, 1, 5000) == 1 && watch_events.ctx[0] == (void *)20);
 }
 
+/* A credential added while hundreds of creates are at the server: the server answers it at
+ * once, ahead of them, and every create and the credential still succeed on one connection. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int n, ok, auth_rc;
+} burst = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 99};
+
+static void c_burst(int rc, const char *value, const void *data) {
+    (void)value, (void)data;
+    pthread_mutex_lock(&burst.mu);
+    burst.n++;
+    burst.ok += rc == ZOK;
+    pthread_cond_broadcast(&burst.cv);
+    pthread_mutex_unlock(&burst.mu);
+}
+
+static void c_burst_auth(int rc, const void *data) {
+    (void)data;
+    pthread_mutex_lock(&burst.mu);
+    burst.auth_rc = rc;
+    pthread_mutex_unlock(&burst.mu);
+}
+
+static void test_auth_in_flight(zhandle_t *zh) {
+    char p[256], q[300];
+    const int n = 600;
+    CHECK_RC(zoo_create(zh, path_of(p, "inflight"), "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0), ZOK);
+    for (int i = 0; i < n; i++) {
+        snprintf(q, sizeof q, "%s/n%d", p, i);
+        CHECK_RC(zoo_acreate(zh, q, "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, c_burst, NULL), ZOK);
+        if (i == n / 2) CHECK_RC(zoo_add_auth(zh, "digest", "dora:pw", 7, c_burst_auth, NULL), ZOK);
+    }
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += 10;
+    pthread_mutex_lock(&burst.mu);
+    while (burst.n < n && pthread_cond_timedwait(&burst.cv, &burst.mu, &dl) == 0) {
+    }
+    int got = burst.n, ok = burst.ok, auth_rc = burst.auth_rc;
+    pthread_mutex_unlock(&burst.mu);
+    CHECK(got == n);
+    CHECK(ok == n);
+    CHECK_RC(auth_rc, ZOK);
+    CHECK(zoo_state(zh) == ZOO_CONNECTED_STATE);
+}
+
 /* ------------------------------------------------------------------ multi */
 
 /* Exported by the official library (zookeeper.c) but not declared by Debian's zookeeper.h. */
@@ -982,6 +1029,7 @@ static const test_t tests[] = {
     {"acl_auth", NULL, test_acl_auth},
     {"watches", NULL, test_watches},
     {"async", NULL, test_async},
+    {"auth_in_flight", NULL, test_auth_in_flight},
     {"multi", NULL, test_multi},
     {"logging", NULL, test_logging},
     {"records", test_records, NULL},

@@ -250,19 +250,41 @@ pub(super) fn pop_matching(inner: &Inner, xid: i32) -> Result<Pending, End> {
             Ok(p)
         }
         Some(p) => {
-            let want = p.xid;
             q.push_front(p);
-            drop(q);
-            Err(protocol_error(
-                inner,
-                &format!("reply xid {xid} out of order (expected {want})"),
-            ))
+            // A user's auth request (xid::AUTH) is answered out of turn, never after a
+            // request sent behind it; skip those still waiting at the front.
+            let at = q.iter().position(|p| p.xid != xid::AUTH);
+            match at {
+                Some(i) if q[i].xid == xid => {
+                    let p = q.remove(i).expect("index from position");
+                    inner.popped(&p);
+                    Ok(p)
+                }
+                _ => {
+                    let want = at.map(|i| q[i].xid);
+                    drop(q);
+                    Err(protocol_error(
+                        inner,
+                        &format!("reply xid {xid} out of order (expected {want:?})"),
+                    ))
+                }
+            }
         }
         None => {
             drop(q);
             Err(protocol_error(inner, &format!("stray reply xid {xid}")))
         }
     }
+}
+
+/// The oldest user auth request waiting for its verdict (auth goes as xid::AUTH, which
+/// the server answers as soon as it reads it, ahead of requests still in its pipeline).
+fn pop_user_auth(inner: &Inner) -> Option<Pending> {
+    let mut q = inner.pending.lock();
+    let i = q.iter().position(|p| p.xid == xid::AUTH)?;
+    let p = q.remove(i)?;
+    inner.popped(&p);
+    Some(p)
 }
 
 /// Handles one frame; says whom a reply went to.
@@ -322,6 +344,16 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
             Ok(None)
         }
         xid::AUTH => {
+            // The credentials replayed at connect are answered first, then users' in order.
+            let replayed = inner
+                .replay_auths
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok();
+            if !replayed {
+                if let Some(p) = pop_user_auth(inner) {
+                    return finish_reply(inner, p, hdr, frame, body_at);
+                }
+            }
             if hdr.err != 0 {
                 inner.log(
                     LogLevel::Error,
@@ -343,48 +375,60 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
         }
         x => {
             let p = pop_matching(inner, x)?;
-            inner.heard_at(p.sent_ms);
-            inner.note_answered();
-            if hdr.zxid > 0 {
-                inner.last_zxid.fetch_max(hdr.zxid, Ordering::Relaxed);
-            }
-            if let Some(w) = p.watch {
-                let kind = if hdr.err == err::OK {
-                    Some(w.kind)
-                } else if hdr.err == err::NONODE {
-                    w.kind_on_nonode
-                } else {
-                    None
-                };
-                if let Some(kind) = kind {
-                    // The caller may have given up (deadline) and taken it back already.
-                    if let Some(f) = w.slot.lock().take() {
-                        inner.watches.lock().register(kind, &w.server_path, f);
-                    }
-                }
-            }
-            let auth_failed = p.op == OpCode::Auth && hdr.err == err::AUTHFAILED;
-            let closed = p.op == OpCode::CloseSession;
-            // The state changes before the caller wakes, so it sees AUTH_FAILED at once.
-            if auth_failed {
-                enter_auth_failed(inner);
-            }
-            let woke = complete(
-                &inner.events,
-                p.done,
-                Ok(Reply {
-                    err: hdr.err,
-                    frame,
-                    body_at,
-                }),
-            );
-            if auth_failed {
-                return Err(End::Terminal);
-            }
-            if closed {
-                return Err(End::Stop);
-            }
-            Ok(Some(woke))
+            finish_reply(inner, p, hdr, frame, body_at)
         }
     }
+}
+
+/// Completes a request with its reply: the watch it asked for, the zxid, and what an auth
+/// refusal or a close ends.
+fn finish_reply(
+    inner: &Inner,
+    p: Pending,
+    hdr: ReplyHeader,
+    frame: Vec<u8>,
+    body_at: usize,
+) -> Result<Option<Completed>, End> {
+    inner.heard_at(p.sent_ms);
+    inner.note_answered();
+    if hdr.zxid > 0 {
+        inner.last_zxid.fetch_max(hdr.zxid, Ordering::Relaxed);
+    }
+    if let Some(w) = p.watch {
+        let kind = if hdr.err == err::OK {
+            Some(w.kind)
+        } else if hdr.err == err::NONODE {
+            w.kind_on_nonode
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            // The caller may have given up (deadline) and taken it back already.
+            if let Some(f) = w.slot.lock().take() {
+                inner.watches.lock().register(kind, &w.server_path, f);
+            }
+        }
+    }
+    let auth_failed = p.op == OpCode::Auth && hdr.err == err::AUTHFAILED;
+    let closed = p.op == OpCode::CloseSession;
+    // The state changes before the caller wakes, so it sees AUTH_FAILED at once.
+    if auth_failed {
+        enter_auth_failed(inner);
+    }
+    let woke = complete(
+        &inner.events,
+        p.done,
+        Ok(Reply {
+            err: hdr.err,
+            frame,
+            body_at,
+        }),
+    );
+    if auth_failed {
+        return Err(End::Terminal);
+    }
+    if closed {
+        return Err(End::Stop);
+    }
+    Ok(Some(woke))
 }

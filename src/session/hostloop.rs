@@ -441,6 +441,7 @@ pub(super) fn serve(inner: &Arc<Inner>, est: Established, addr: SocketAddr, host
         }
         // Only a session with credentials or watches has anything to replay; the frames
         // are built out of line, off the path every connect takes.
+        inner.replay_auths.store(0, Ordering::Relaxed);
         if !inner.auth.lock().is_empty() || !inner.watches.lock().is_empty() {
             let out = replay_frames(inner);
             if !out.is_empty() && writer.write_all(&out).is_err() {

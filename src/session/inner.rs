@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -134,6 +134,9 @@ pub(crate) struct Inner {
     pub(super) role: Role<ReadSide>,
     pub(super) watches: Mutex<WatchTable>,
     pub(super) auth: Mutex<Vec<(String, Vec<u8>)>>,
+    /// Replies to the credentials replayed on this connection still to come; they arrive
+    /// before any user auth request's (all go as xid::AUTH, answered in the order sent).
+    pub(super) replay_auths: AtomicUsize,
     pub(super) last_zxid: AtomicI64,
     /// Milliseconds since `epoch` at which the server last provably heard from us: the
     /// sending of the newest request, ping or handshake whose reply came back. The

@@ -45,7 +45,7 @@ mod types;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -151,6 +151,7 @@ impl Session {
             role: reader::Role::new(),
             watches: Mutex::new(WatchTable::default()),
             auth: Mutex::new(auth),
+            replay_auths: AtomicUsize::new(0),
             last_zxid: AtomicI64::new(0),
             heard_ms: AtomicU64::new(0),
             ping_sent_ms: AtomicU64::new(inner::NO_PING),

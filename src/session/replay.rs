@@ -14,7 +14,10 @@ use super::inner::Inner;
 #[inline(never)]
 pub(super) fn replay_frames(inner: &Inner) -> Vec<u8> {
     let mut out = Vec::new();
-    for (scheme, cred) in inner.auth.lock().iter() {
+    let auth = inner.auth.lock();
+    // Their replies come back as xid::AUTH before any user auth request's (`frames`).
+    inner.replay_auths.store(auth.len(), Ordering::Relaxed);
+    for (scheme, cred) in auth.iter() {
         write_frame(&mut out, |w| {
             RequestHeader {
                 xid: xid::AUTH,
@@ -29,6 +32,7 @@ pub(super) fn replay_frames(inner: &Inner) -> Vec<u8> {
             .encode(w);
         });
     }
+    drop(auth);
     for (op, sw) in set_watches_batches(inner) {
         write_frame(&mut out, |w| {
             RequestHeader {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use parking_lot::MutexGuard;
 
 use crate::error::Error;
-use crate::proto::consts::OpCode;
+use crate::proto::consts::{xid, OpCode};
 use crate::proto::wire::{Encode, Writer};
 use crate::proto::RequestHeader;
 
@@ -61,7 +61,13 @@ impl Inner {
         done: Completion,
         defer: bool,
     ) {
-        let xid = s.next_xid();
+        // Auth goes as xid::AUTH, as Java's client sends it: the server answers it out
+        // of turn, as soon as it reads it (`frames::pop_user_auth`).
+        let xid = if op == OpCode::Auth {
+            xid::AUTH
+        } else {
+            s.next_xid()
+        };
         frame[4..8].copy_from_slice(&xid.to_be_bytes());
         let is_async = matches!(done, Completion::Callback(_));
         if is_async {
