@@ -128,7 +128,7 @@ def wl_sync(kind):
     lat.sort()
     n = len(lat)
     result(kind, ops=n, seconds="%.3f" % secs, ops_s=n / secs, p50_us=pct_us(lat, 0.5),
-           p99_us=pct_us(lat, 0.99), cpu_us_per_op=cpu / max(n, 1))
+           p99_us=pct_us(lat, 0.99), p999_us=pct_us(lat, 0.999), cpu_us_per_op=cpu / max(n, 1))
 
 
 def wl_rss():
