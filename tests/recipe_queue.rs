@@ -304,6 +304,38 @@ fn a_locking_queue_get_waits_for_a_put_and_ends_on_cancel_or_deadline() {
 }
 
 #[test]
+fn gets_on_one_value_from_several_threads_share_one_entry_in_hand() {
+    let c = client();
+    let path = fresh("lq-threads");
+    let q = Arc::new(LockingQueue::new(&c, &path).unwrap());
+    // Waiting threads, then one entry: one takes it, every other returns it too.
+    let waiters: Vec<_> = (0..3)
+        .map(|_| {
+            let q = q.clone();
+            thread::spawn(move || q.get(Some(WAIT)))
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(200));
+    q.put_all(&[b"a", b"b"], DEFAULT_PRIORITY, None).unwrap();
+    for w in waiters {
+        assert_eq!(w.join().unwrap(), Ok(b"a".to_vec()));
+    }
+    assert_eq!(children(&c, &format!("{path}/taken")).len(), 1);
+    // A timed get on another thread is not held up by one that waits without end.
+    assert_eq!(q.consume(None), Ok(true));
+    assert_eq!(q.get(None), Ok(b"b".to_vec()));
+    assert_eq!(q.consume(None), Ok(true));
+    let forever = {
+        let q = q.clone();
+        thread::spawn(move || q.get(None))
+    };
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(q.get(Some(SHORT)), Err(Error::TimedOut));
+    q.cancel();
+    assert_eq!(forever.join().unwrap(), Err(Error::Cancelled));
+}
+
+#[test]
 fn an_entry_given_back_wakes_a_waiting_consumer() {
     let c = client();
     let path = fresh("lq-release");

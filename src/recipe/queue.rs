@@ -178,8 +178,6 @@ pub struct LockingQueue {
     id: String,
     /// The entry in hand: its name and value.
     processing: Mutex<Option<(String, Vec<u8>)>>,
-    /// Serializes `get`s, so two threads never take two entries for one value.
-    getting: Mutex<()>,
     ensured: AtomicBool,
     signal: Arc<Signal>,
     armed: Arc<Mutex<Armed>>,
@@ -200,7 +198,6 @@ impl LockingQueue {
             taken: child(path, "taken"),
             id: uuid4_hex()?,
             processing: Mutex::new(None),
-            getting: Mutex::new(()),
             ensured: AtomicBool::new(false),
             signal: Signal::new(),
             armed: Arc::new(Mutex::new(Armed::default())),
@@ -293,29 +290,53 @@ impl LockingQueue {
     /// `cancel`. While an entry is in hand (taken and not consumed or released) it returns
     /// that entry's value again, as kazoo's, without looking at the server.
     pub fn get(&self, timeout: Option<Duration>) -> Result<Vec<u8>> {
-        let _one = lock(&self.getting);
-        if let Some((_, v)) = lock(&self.processing).as_ref() {
-            return Ok(v.clone());
-        }
         let mark = self.signal.begin();
-        self.signal.check(&mark)?;
         let once = timeout == Some(Duration::ZERO);
         let d = Deadline::for_wait(if once { None } else { timeout });
         loop {
+            if let Some(v) = self.in_hand() {
+                return Ok(v);
+            }
             self.signal.check(&mark)?;
             let seen = self.signal.mark().events;
             match self.look(&d, !once) {
-                Ok(Some(taken)) => {
-                    let v = taken.1.clone();
-                    *lock(&self.processing) = Some(taken);
-                    return Ok(v);
-                }
+                Ok(Some(taken)) => return Ok(self.keep(taken)),
                 Ok(None) if once => return Err(Error::TimedOut),
                 Ok(None) => self.signal.wait(seen, &mark, &d)?,
                 Err(Error::NoNode) => self.ensured.store(false, Ordering::SeqCst),
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// The value of the entry in hand, if any.
+    fn in_hand(&self) -> Option<Vec<u8>> {
+        lock(&self.processing).as_ref().map(|(_, v)| v.clone())
+    }
+
+    /// Makes the entry just taken the one in hand, and wakes the other threads' gets on
+    /// this value to return it too. If another thread's get took one first, ours is given
+    /// back and theirs returned: one entry in hand per value.
+    fn keep(&self, taken: (String, Vec<u8>)) -> Vec<u8> {
+        let mut p = lock(&self.processing);
+        if let Some((name, v)) = p.as_ref() {
+            let (v, same) = (v.clone(), *name == taken.0);
+            drop(p);
+            // Ours goes back (unless it is the same entry: threads of one value share its
+            // id, so each finds the other's taken node its own); if this delete fails, the
+            // session's end gives it back.
+            if !same {
+                let _ = self
+                    .client
+                    .delete(&child(&self.taken, &taken.0), -1, false, None);
+            }
+            return v;
+        }
+        let v = taken.1.clone();
+        *p = Some(taken);
+        drop(p);
+        self.signal.notify();
+        v
     }
 
     /// One look: lists the entries and the taken ones (with watches when `watch`, each set
