@@ -357,3 +357,76 @@ fn kazoo_and_we_see_the_same_child_lists() {
     let all_theirs = k.eval("print(all(s[0] == 'c' and s[1:] == ['n%d' % j for j in range(len(s) - 1)] for s in seen[6:]))");
     assert_eq!(all_theirs, "True", "kazoo saw a state that never was");
 }
+
+#[test]
+fn under_a_writer_and_repeated_cuts_values_only_move_forward_and_end_on_the_truth() {
+    let proxy = recipe_util::proxy();
+    let c = recipe_util::connect_through(&proxy);
+    let path = fresh("data-churn");
+    let kids = fresh("children-churn");
+    let writer = client();
+    create(&writer, &path, b"0");
+    create(&writer, &kids, b"");
+    let (_dw, drx) = data_watch(&c, &path);
+    let (_cw, crx) = children_watch(&c, &kids);
+    assert_eq!(next(&drx).0, Some(b"0".to_vec()));
+    assert_eq!(next(&crx), names(&[]));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let w = {
+        let (stop, path, kids) = (stop.clone(), path.clone(), kids.clone());
+        std::thread::spawn(move || {
+            let mut i = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                i += 1;
+                writer
+                    .set(&path, i.to_string().as_bytes(), -1, None)
+                    .unwrap();
+                // The children are always c0..c(n-1) for some n: 0 to 4.
+                let n = i % 5;
+                if n == 0 {
+                    for j in 0..4 {
+                        writer
+                            .delete(&format!("{kids}/c{}", 3 - j), -1, false, None)
+                            .unwrap();
+                    }
+                } else {
+                    create(&writer, &format!("{kids}/c{}", n - 1), b"");
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            (i, writer)
+        })
+    };
+    for _ in 0..4 {
+        std::thread::sleep(Duration::from_millis(150));
+        proxy.cut();
+        std::thread::sleep(Duration::from_millis(300));
+        proxy.unblock();
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (last, writer) = w.join().unwrap();
+    let truth = sorted(writer.get_children(&kids, None, false, None).unwrap().0);
+    // Data: strictly increasing, ending on the writer's last value.
+    let mut seen = 0u32;
+    while seen != last {
+        let v: u32 = String::from_utf8(next(&drx).0.unwrap())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(v > seen, "{v} after {seen}");
+        seen = v;
+    }
+    // Children: every list a true state, the last one the server's. The states repeat,
+    // so read until nothing more comes.
+    let mut list = Vec::new();
+    while let Ok(l) = crx.recv_timeout(Duration::from_secs(1)) {
+        let n = l.len();
+        assert_eq!(l, (0..n).map(|j| format!("c{j}")).collect::<Vec<_>>());
+        list = l;
+    }
+    assert_eq!(list, truth);
+    nothing_more(&drx);
+    nothing_more(&crx);
+    assert!(c.watch_count() <= 2, "{} watches", c.watch_count());
+}
