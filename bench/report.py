@@ -214,17 +214,22 @@ def recipe_rows(lock_k):
         ("  = µs per acquisition", "lock_contended", "ops_s", "us", True),
         ("%s contenders, CPU µs/acquisition" % lock_k, "lock_contended", "cpu_us_per_op", "us",
          False),
+        # no raw floor: a watch's own delivery is watch_latency's row above
+        ("DataWatch delivery (set → callback) p50 µs", "datawatch_latency", "p50_us", "us",
+         False),
+        ("DataWatch delivery (set → callback) p99 µs", "datawatch_latency", "p99_us", "us",
+         False),
     ]
 
 
 def recipe_table(runs, lock_k):
-    if not any(wl.startswith("lock_") for _, wl in runs):
+    if not any(wl.startswith("lock_") or wl == "datawatch_latency" for _, wl in runs):
         return
     rows = recipe_rows(lock_k)
     head = ("raw", "C", "kazoo", "zkclient", "zk/raw", "kazoo/raw", "zk ±%")
     print()
-    print("Recipes: the lock beside kazoo's zk.Lock (C = the official C client, which has no"
-          " lock recipe).")
+    print("Recipes: the lock beside kazoo's zk.Lock, DataWatch beside kazoo's zk.DataWatch (C ="
+          " the official C client, which has no recipes).")
     print("raw is the floor, the recipe's requests sent by hand: acquire = create +"
           " getChildren, release = delete,")
     print("hand-off = the delete's notification + getChildren. zk/raw and kazoo/raw are"
