@@ -217,6 +217,33 @@ fn the_callback_stops_the_watch_by_returning_false_or_calling_stop() {
 }
 
 #[test]
+fn a_callback_that_panics_ends_its_watch_with_panic() {
+    let c = client();
+    let path = fresh("panic");
+    create(&c, &path, b"0");
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    let w = DataWatch::new(
+        &c,
+        &path,
+        Box::new(move |d, _| {
+            let d = d.unwrap().0.to_vec();
+            tx.lock().unwrap().send(d.clone()).unwrap();
+            assert_eq!(d, b"0", "a panic in the callback");
+            true
+        }),
+    )
+    .unwrap();
+    assert_eq!(next(&rx), b"0");
+    c.set(&path, b"1", -1, None).unwrap();
+    assert_eq!(next(&rx), b"1");
+    wait_until("the watch ends", WAIT, || w.result().is_some());
+    assert_eq!(w.result(), Some(Err(Error::Panic)));
+    c.set(&path, b"2", -1, None).unwrap();
+    nothing_more(&rx);
+}
+
+#[test]
 fn a_change_made_while_the_connection_is_cut_is_reported_after_the_reconnect() {
     let proxy = recipe_util::proxy();
     let c = recipe_util::connect_through(&proxy);

@@ -25,8 +25,10 @@ pub type ChildrenFn = Box<dyn FnMut(&[String], Option<&WatchedEvent>) -> bool + 
 
 /// How long a watcher waits before it reads again after a read failed for a reason that
 /// may pass (a lost connection, a timeout, an expired session being replaced), unless a
-/// reconnect wakes it first.
+/// reconnect wakes it first: doubled after each failure up to the longest pause, so a
+/// client that never comes back (an expired session with `expiry_final`) costs little.
 const RETRY_PAUSE: Duration = Duration::from_millis(200);
+const LONGEST_RETRY_PAUSE: Duration = Duration::from_secs(5);
 
 /// Watches a node's data (kazoo's `DataWatch`): the callback gets the data and Stat, or
 /// None while the node does not exist, at first and after every change of the node's
@@ -60,8 +62,9 @@ impl DataWatch {
     }
 
     /// None while the watch runs; why it ended otherwise: `Ok` for `stop` or the callback
-    /// returning false, an error for a failure that reading again cannot mend (`Closed`
-    /// when the client was closed, `NoAuth`, ...).
+    /// returning false, `Panic` when the callback panicked (it is not called again), an
+    /// error for a failure that reading again cannot mend (`Closed` when the client was
+    /// closed, `NoAuth`, ...).
     pub fn result(&self) -> Option<Result<()>> {
         self.core.result()
     }
@@ -83,8 +86,8 @@ impl ChildrenWatch {
     }
 
     /// None while the watch runs; why it ended otherwise: `Ok` for `stop` or the callback
-    /// returning false, `NoNode` once the node was deleted, another error for a failure
-    /// that reading again cannot mend.
+    /// returning false, `NoNode` once the node was deleted, `Panic` when the callback
+    /// panicked, another error for a failure that reading again cannot mend.
     pub fn result(&self) -> Option<Result<()>> {
         self.core.result()
     }
@@ -403,11 +406,20 @@ impl Core {
     fn run(self: Arc<Self>, mut kind: Kind, first: Option<Found>) {
         guard(&self.st).thread = Some(std::thread::current().id());
         let mut next = first.map(|f| (f, None));
+        let mut pause = RETRY_PAUSE;
         loop {
             if let Some((found, event)) = next.take() {
-                if !self.report(&mut kind, found, event.as_ref()) {
-                    self.end(Ok(()));
-                    return;
+                pause = RETRY_PAUSE;
+                match self.report(&mut kind, found, event.as_ref()) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        self.end(Ok(()));
+                        return;
+                    }
+                    Err(e) => {
+                        self.end(Err(e));
+                        return;
+                    }
                 }
             }
             let event = {
@@ -436,7 +448,8 @@ impl Core {
                     }
                     st.wake = true;
                     if !st.stopped {
-                        let _ = self.cv.wait_timeout(st, RETRY_PAUSE);
+                        let _ = self.cv.wait_timeout(st, pause);
+                        pause = (pause * 2).min(LONGEST_RETRY_PAUSE);
                     }
                 }
                 Err(e) => {
@@ -449,11 +462,12 @@ impl Core {
 
     /// Calls the callback if what was read is news: data when its `mzxid` changed (kazoo's
     /// rule), children when they differ from those last reported (kazoo also reports an
-    /// unchanged list after a watch event). False when the watch must end.
-    fn report(&self, kind: &mut Kind, found: Found, event: Option<&WatchedEvent>) -> bool {
+    /// unchanged list after a watch event). False when the callback asked to stop (or
+    /// the watch was stopped meanwhile), `Panic` when it panicked.
+    fn report(&self, kind: &mut Kind, found: Found, event: Option<&WatchedEvent>) -> Result<bool> {
         let _calling = guard(&self.calling);
         if guard(&self.st).stopped {
-            return false;
+            return Ok(false);
         }
         let keep = catch_unwind(AssertUnwindSafe(|| match (kind, found) {
             (Kind::Data(d), Found::Data(now)) => {
@@ -475,7 +489,7 @@ impl Core {
             _ => unreachable!("a watcher reads what its kind reads"),
         }));
         // A callback that panicked is not called again.
-        keep.unwrap_or(false)
+        keep.map_err(|_| Error::Panic)
     }
 }
 
