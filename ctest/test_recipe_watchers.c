@@ -265,6 +265,47 @@ static void a_watch_outlives_its_client_safely(void)
     zkt_rec_destroy(&r);
 }
 
+/* A callback that frees the watch's client once the node exists. */
+struct client_freer {
+    struct zkt_rec rec; /* first, as in struct reader */
+    zk_client *c;
+};
+
+static bool free_client(void *ud, const uint8_t *data, size_t len, const zk_stat *stat,
+                        zk_event_type event)
+{
+    struct client_freer *f = ud;
+    on_data(&f->rec, data, len, stat, event);
+    if (stat != NULL && f->c != NULL) {
+        zk_client_free(f->c);
+        f->c = NULL;
+    }
+    return true;
+}
+
+static void the_callback_may_free_the_client(void)
+{
+    char path[ZKT_PATH_MAX];
+    struct client_freer f;
+    zk_data_watch *w = NULL;
+    zk_client *writer = zkt_connect();
+    REQUIRE(writer != NULL);
+    zkt_rec_init(&f.rec);
+    f.c = zkt_connect();
+    REQUIRE(f.c != NULL);
+    zkt_path(path, "/watchers-free-client-%lld", (long long)zkt_wall_ms());
+    REQUIRE_OK(zk_data_watch_new(f.c, path, free_client, &f, zkt_on_final, &w));
+    CHECK_STR(nth(&f.rec, 0), "-");
+    CHECK_OK(zkt_create(writer, path, "x"));
+    CHECK_STR(nth(&f.rec, 1), "x");
+    CHECK(zkt_wait_finals(&f.rec, 1, WAIT_MS));
+    CHECK_RC(zk_data_watch_get_failure(w), ZK_RESULT_CLOSED);
+    zk_data_watch_free(w);
+    CHECK_OK(zk_delete(writer, path, -1, false, 0));
+    zk_client_free(writer);
+    zkt_rec_destroy(&f.rec);
+}
+
 static void watchers_refuse_bad_input(void)
 {
     struct zkt_rec r;
@@ -296,6 +337,7 @@ ZKT_SUITE(recipe_watchers) = {
     ZKT_CASE(the_callback_may_call_the_library_and_stop_by_returning_false),
     ZKT_CASE(a_children_watch_reports_changes_and_can_be_freed_from_its_callback),
     ZKT_CASE(a_watch_outlives_its_client_safely),
+    ZKT_CASE(the_callback_may_free_the_client),
     ZKT_CASE(watchers_refuse_bad_input),
     ZKT_END,
 };
