@@ -21,3 +21,4 @@ pub mod counter;
 pub mod partitioner;
 pub mod party;
 pub mod queue;
+pub mod watchers;
