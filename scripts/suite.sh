@@ -3,9 +3,10 @@
 #                                 and counts it in $passed / $failed / $failures.
 #   suite_bg NAME COMMAND [ARG...]
 #                                 starts COMMAND now, in the background at the lowest CPU
-#                                 priority, its output kept: for a CPU-bound suite that
-#                                 needs no server, which then runs on what the server
-#                                 suites leave idle while they wait on servers.
+#                                 priority (or at SUITE_BG_NICE), its output kept: for a
+#                                 CPU-bound suite that needs no server, which then runs on
+#                                 what the server suites leave idle while they wait on
+#                                 servers, or a suite that mostly waits itself.
 #   suite_join NAME               waits for it, prints its output and counts it as `suite`
 #                                 does (the time is from its start to its end).
 #   suite_summary LABEL           prints the failed suites and "LABEL: N passed, M failed"
@@ -39,7 +40,7 @@ suite_bg() {
     echo "==> $name: started in the background"
     (
         start=$SECONDS
-        nice -n 19 "$@" >"$dir/out" 2>&1
+        nice -n "${SUITE_BG_NICE:-19}" "$@" >"$dir/out" 2>&1
         rc=$?
         echo $((SECONDS - start)) >"$dir/secs"
         exit $rc

@@ -4,7 +4,8 @@
 #   2. Rust: `make` (cargo build --release), then unit tests (codec golden bytes, paths,
 #      retry arithmetic), the header drift and version check, and the integration tests
 #      against real ZooKeeper servers that the harness starts (once per test binary) and
-#      stops by process id. They run in the dev profile: quicker to build than LTO'd release
+#      stops by process id; the fault and chaos binaries run in the background beside the
+#      others, as they mostly wait on their servers. They run in the dev profile: quicker to build than LTO'd release
 #      binaries, and overflow checks on. Then the unit tests and two integration tests
 #      again, built without TLS (--no-default-features), the library's other build mode.
 #   3. C: ctest/ against a real server, under AddressSanitizer and under valgrind (with
@@ -51,7 +52,25 @@ loom="model check of the reader hand-off (loom)"
 suite_bg "$loom" env RUSTFLAGS="--cfg loom" \
     CARGO_TARGET_DIR=target/loom CARGO_PROFILE_RELEASE_LTO=off \
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo test --locked --release -p zkclient --lib reader::model
-suite "rust tests (unit, header, integration vs real ZooKeeper 3.8)" cargo test --locked
+# The integration tests in two halves run at once: the fault and chaos suites (three-server
+# ensembles, proxies and partitions; most of their time is spent waiting on servers, and
+# they are over half of the whole) in the background at normal priority (their timings
+# are sessions'), and every other test binary here. Both share the build made first.
+suite "rust tests: build" cargo test --locked --no-run
+fault_tests=()
+other_tests=()
+for f in tests/*.rs; do
+    n=$(basename "$f" .rs)
+    case $n in
+    faults_* | chaos) fault_tests+=(--test "$n") ;;
+    *) other_tests+=(--test "$n") ;;
+    esac
+done
+faults="rust fault and chaos tests (ensembles, proxies, partitions; real ZooKeeper 3.8)"
+SUITE_BG_NICE=0 suite_bg "$faults" cargo test --locked "${fault_tests[@]}"
+suite "rust tests (unit, header, integration vs real ZooKeeper 3.8)" \
+    cargo test --locked --lib "${other_tests[@]}"
+suite_join "$faults"
 suite "rust tests without TLS (--no-default-features: unit, no_tls, client_ops)" \
     cargo test --locked --no-default-features --lib --test no_tls --test client_ops
 # Every tests/client_*.rs, whichever exist: the operation, watch and session tests.
