@@ -20,3 +20,4 @@ mod common;
 pub mod counter;
 pub mod partitioner;
 pub mod party;
+pub mod tree_cache;
