@@ -4,6 +4,7 @@
 #ifndef ZKGO_SHIMS_H
 #define ZKGO_SHIMS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "zkclient.h"
 
@@ -23,5 +24,9 @@ zk_result zkgo_semaphore_set_state_callback(zk_semaphore *s, uintptr_t handle);
 zk_result zkgo_election_set_state_callback(zk_election *e, uintptr_t handle);
 /* The set partitioner's: zkgoPartitionState / zkgoRelease. */
 zk_result zkgo_partitioner_set_state_callback(zk_partitioner *p, uintptr_t handle);
+
+/* zk_tree_cache_new with zkgoTreeEvent / zkgoRelease and `handle` as userdata. */
+zk_result zkgo_tree_cache_new(zk_client *c, const char *path, bool one_shot_watches,
+                              uintptr_t handle, zk_tree_cache **out);
 
 #endif
