@@ -1,10 +1,13 @@
 //! TreeCache against the shared real server, in both of its modes (one persistent
 //! recursive watch; one-shot watches per node, forced): the initial load and Initialized,
 //! each event kind, subtrees made and removed, a connection cut and a true session expiry
-//! with changes meanwhile (after which exactly those changes are reported), and the reads.
+//! with changes meanwhile (after which exactly those changes are reported), the reads,
+//! and kazoo (python3-kazoo in a second process) writing a tree that its TreeCache and ours
+//! follow side by side.
 
 mod common;
 mod harness;
+mod kazoo;
 mod recipe_util;
 mod tree_util;
 
@@ -12,6 +15,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{connect, wait_until, WAIT};
+use kazoo::Kazoo;
 use recipe_util::{connect_through, expire_from_elsewhere, fresh, proxy};
 use tree_util::{cached, drain, next, recorder, replay, server_tree, short, until, Tree};
 use zkclient::recipe::tree_cache::{TreeCache, TreeCacheOptions, TreeEventKind::*};
@@ -329,4 +333,95 @@ fn bad_paths_are_refused() {
             Err(Error::InvalidPath)
         ));
     }
+}
+
+/// kazoo's TreeCache's content, as `(path, data hex, czxid, mzxid)` lines.
+const KAZOO_TREE: &str = "out = []\n\
+    todo = [root]\n\
+    while todo:\n\
+    \x20   p = todo.pop()\n\
+    \x20   d = ktc.get_data(p)\n\
+    \x20   if d is None: continue\n\
+    \x20   out.append('%s %s %d %d' % (p, d.data.hex(), d.stat.czxid, d.stat.mzxid))\n\
+    \x20   todo.extend(p + '/' + k for k in (ktc.get_children(p) or ()))\n\
+    print('\\n'.join(sorted(out)))";
+
+fn tree_lines(t: &Tree) -> String {
+    let v: Vec<String> = t
+        .iter()
+        .map(|(p, (d, cz, mz))| {
+            let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+            format!("{p} {hex} {cz} {mz}")
+        })
+        .collect();
+    v.join("\n")
+}
+
+#[test]
+fn kazoo_writes_and_its_tree_cache_and_ours_hold_the_same_tree() {
+    let c = client();
+    let root = fresh("tc-kazoo");
+    mk(&c, &format!("{root}/a/b"), b"ab");
+    let mut k = Kazoo::start(hosts());
+    let (f, rx, all) = recorder();
+    let t = TreeCache::new(&c, &root, opts(false), Some(f)).unwrap();
+    t.start().unwrap();
+    until(&rx, Initialized);
+    let start = cached(&t);
+    k.run(&format!(
+        "from kazoo.recipe.cache import TreeCache as KTC, TreeEvent as KTE\n\
+         root = '{root}'\n\
+         kev = []\n\
+         kinit = threading.Event()\n\
+         def on_ev(e):\n\
+         \x20   if e.event_type == KTE.INITIALIZED: kinit.set()\n\
+         \x20   elif e.event_type in (KTE.NODE_ADDED, KTE.NODE_UPDATED, KTE.NODE_REMOVED):\n\
+         \x20       kev.append((e.event_type, e.event_data.path))\n\
+         ktc = KTC(zk, root)\n\
+         ktc.listen(on_ev)\n\
+         ktc.start()\n\
+         assert kinit.wait(10)\n\
+         kev.clear()"
+    ));
+    // kazoo writes: a subtree, a data change, a deletion; each node changed once, so
+    // each is one event for both caches whenever they read.
+    k.run(
+        "zk.create(root + '/k/l', b'kl', makepath=True)\n\
+         zk.set(root + '/a', b'a2')\n\
+         zk.delete(root + '/a/b')\n\
+         zk.create(root + '/k/m', b'km')",
+    );
+    let truth = converge(&t, &c, &root);
+    let mut last = String::new();
+    let deadline = std::time::Instant::now() + WAIT;
+    while last != tree_lines(&truth) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "kazoo's cache:\n{last}\nthe server's tree:\n{}",
+            tree_lines(&truth)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        last = k.run(KAZOO_TREE).trim_end().to_string();
+    }
+    // The same node events, as sets (kazoo reports from several reads at once, so its
+    // order across nodes may differ).
+    let ours: BTreeSet<String> = {
+        let evs = all.lock().unwrap().clone();
+        let after = evs.iter().position(|e| e.kind == Initialized).unwrap() + 1;
+        assert_eq!(replay(&start, &evs[after..]), truth);
+        evs[after..]
+            .iter()
+            .map(|e| format!("{:?} {}", e.kind, e.path))
+            .collect()
+    };
+    let theirs: BTreeSet<String> = k
+        .run(
+            "names = {0: 'NodeAdded', 1: 'NodeUpdated', 2: 'NodeRemoved'}\n\
+             print('\\n'.join(sorted(set('%s %s' % (names[t], p) for t, p in kev))))",
+        )
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(ours, theirs, "the same changes reported");
+    k.run("ktc.close()");
 }
