@@ -79,6 +79,10 @@ pub struct TreeCacheOptions {
 /// enough that the reply queue stays small.
 const WINDOW: usize = 512;
 
+/// How long the cache's thread waits before it tries again to set the persistent watch
+/// after a request failed while connected.
+const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// A local copy of the subtree at a path.
 pub struct TreeCache {
     sh: Arc<Shared>,
@@ -393,8 +397,17 @@ impl Shared {
                     st.watch_alive = false;
                 }
                 Err(_) => {
-                    // The next connection tries again.
-                    guard(&self.st).watch_alive = false;
+                    // Tried again on the next connection, or soon if still connected (a
+                    // timeout).
+                    let again = {
+                        let mut st = guard(&self.st);
+                        st.watch_alive = false;
+                        st.conn == State::Connected && !st.closed
+                    };
+                    if again {
+                        std::thread::sleep(RETRY_PAUSE);
+                        self.send(Msg::Load);
+                    }
                     return;
                 }
             }
@@ -594,6 +607,8 @@ impl Shared {
         match r {
             Ok((data, stat)) => self.upsert(&mut st, path, data, stat),
             Err(Error::NoNode) => self.remove(&mut st, path),
+            // A node we may not read stays out of the cache, as if it were not there.
+            Err(Error::NoAuth) => {}
             Err(_) => {
                 drop(st);
                 self.failed(load);
@@ -628,6 +643,7 @@ impl Shared {
                 }
             }
             Err(Error::NoNode) => self.remove(&mut st, path),
+            Err(Error::NoAuth) => {}
             Err(_) => {
                 if this_load {
                     st.load_failed = true;
@@ -641,7 +657,13 @@ impl Shared {
             go.extend(Self::take_batch(&mut st));
             if st.in_flight == 0 && st.todo.is_empty() && st.loading {
                 st.loading = false;
-                if !st.load_failed && !st.initialized {
+                if st.load_failed {
+                    // A read failed while connected (a timeout): load again. After a
+                    // disconnect the next connection does.
+                    if st.conn == State::Connected && !st.closed {
+                        self.send(Msg::Load);
+                    }
+                } else if !st.initialized {
                     st.initialized = true;
                     self.emit(&st, TreeEventKind::Initialized, "", None);
                 }
