@@ -3,7 +3,8 @@
 //! each event kind, subtrees made and removed, a connection cut and a true session expiry
 //! with changes meanwhile (after which exactly those changes are reported), the reads,
 //! and kazoo (python3-kazoo in a second process) writing a tree that its TreeCache and ours
-//! follow side by side.
+//! follow side by side; and, on a fake server that answers addWatch as servers before 3.6
+//! do, the fall back to one-shot watches.
 
 mod common;
 mod harness;
@@ -12,6 +13,9 @@ mod recipe_util;
 mod tree_util;
 
 use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{connect, wait_until, WAIT};
@@ -424,4 +428,92 @@ fn kazoo_writes_and_its_tree_cache_and_ours_hold_the_same_tree() {
         .collect();
     assert_eq!(ours, theirs, "the same changes reported");
     k.run("ktc.close()");
+}
+
+/// A server without addWatch (before 3.6): a fake that completes the handshake, answers
+/// addWatch with UNIMPLEMENTED, as such a server does, and every read with NONODE. It
+/// records the opcodes it was sent.
+fn server_without_add_watch() -> (String, Arc<Mutex<Vec<i32>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let ops = Arc::new(Mutex::new(Vec::new()));
+    let seen = ops.clone();
+    std::thread::spawn(move || {
+        let be32 = |b: &[u8]| i32::from_be_bytes(b[..4].try_into().unwrap());
+        let header = |xid: i32, err: i32| {
+            [
+                &16i32.to_be_bytes()[..],
+                &xid.to_be_bytes(),
+                &1i64.to_be_bytes(),
+                &err.to_be_bytes(),
+            ]
+            .concat()
+        };
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut hs = [0u8; 49];
+            if s.read_exact(&mut hs).is_err() {
+                continue;
+            }
+            let resp = [
+                &37i32.to_be_bytes()[..],
+                &0i32.to_be_bytes(),
+                &8000i32.to_be_bytes(),
+                &0x4242i64.to_be_bytes(),
+                &16i32.to_be_bytes(),
+                &[7u8; 16],
+                &[0u8],
+            ]
+            .concat();
+            if s.write_all(&resp).is_err() {
+                continue;
+            }
+            loop {
+                let mut len = [0u8; 4];
+                if s.read_exact(&mut len).is_err() {
+                    break;
+                }
+                let mut req = vec![0u8; be32(&len) as usize];
+                if s.read_exact(&mut req).is_err() {
+                    break;
+                }
+                let (xid, op) = (be32(&req), be32(&req[4..]));
+                let err = match op {
+                    11 => 0,   // ping
+                    106 => -6, // addWatch: UNIMPLEMENTED
+                    _ => -101, // NONODE
+                };
+                if op != 11 {
+                    seen.lock().unwrap().push(op);
+                }
+                if s.write_all(&header(xid, err)).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (addr, ops)
+}
+
+#[test]
+fn a_server_without_add_watch_gets_one_shot_watches() {
+    let (addr, ops) = server_without_add_watch();
+    let c = connect(&addr);
+    let (f, rx, _) = recorder();
+    let t = TreeCache::new(&c, "/x", opts(false), Some(f)).unwrap();
+    assert!(
+        t.persistent_watch(),
+        "the default, until the server says otherwise"
+    );
+    t.start().unwrap();
+    assert!(until(&rx, Initialized).is_empty());
+    assert!(!t.persistent_watch(), "fell back to one-shot watches");
+    assert!(t.is_empty());
+    // addWatch (106) was tried first; then the missing root got an exists watch (3), a
+    // data read (4) and a children read (8).
+    let ops = ops.lock().unwrap().clone();
+    assert_eq!(ops.first(), Some(&106), "{ops:?}");
+    for op in [3, 4, 8] {
+        assert!(ops[1..].contains(&op), "op {op} not sent: {ops:?}");
+    }
 }
