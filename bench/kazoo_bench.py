@@ -6,8 +6,9 @@ Run with Debian's /usr/bin/python3 (python3-kazoo). Usage:
                    [clients=K] [watches=W] [ops=N] [root=/bench]
 Workloads: sync_get sync_set create_delete rss async_get threads idle_clients watches
 watch_latency, and kazoo's Lock recipe: lock_uncontended lock_handoff lock_contended
-(`clients` contenders), and kazoo's TreeCache: tree_cache_init (a cache of the
-`watches` nodes under /bench/w) and tree_cache_latency. An unexpected error ends the process with status 2.
+(`clients` contenders), its Queue: queue_roundtrip, and its TreeCache: tree_cache_init (a
+cache of the `watches` nodes under /bench/w) and tree_cache_latency. An unexpected error ends
+the process with status 2.
 """
 
 import logging
@@ -391,6 +392,48 @@ def wl_lock_uncontended():
            release_p50_us=pct_us(rel, 0.5), cpu_us_per_op=cpu / max(n, 1))
 
 
+def wl_queue_roundtrip():
+    """put + get of a 100-byte value on a zk.Queue nobody else uses, one client"""
+    zk = connect()
+    path = "%s/queues/kazoo-%d-queue_roundtrip" % (P["root"], os.getpid())
+    q = zk.Queue(path)
+    value = b"x" * 100
+    warmup, secs = int(P["warmup"]), float(P["seconds"])
+    clock = time.perf_counter_ns
+    lat, put, get = [], [], []
+    i = 0
+    t0 = end = cpu0 = 0
+    while True:
+        if i == warmup:
+            t0 = clock()
+            end = t0 + int(secs * 1e9)
+            cpu0 = cpu_us()
+        a = clock()
+        if i >= warmup and a >= end:
+            break
+        q.put(value)
+        b = clock()
+        if q.get() != value:
+            die("get %s: no entry or a wrong one" % path)
+        if i >= warmup:
+            e = clock()
+            lat.append(e - a)
+            put.append(b - a)
+            get.append(e - b)
+        i += 1
+    cpu = cpu_us() - cpu0
+    secs = (clock() - t0) / 1e9
+    zk.delete(path)
+    zk.stop()
+    zk.close()
+    for v in (lat, put, get):
+        v.sort()
+    n = len(lat)
+    result("queue_roundtrip", ops=n, seconds="%.3f" % secs, ops_s=n / secs,
+           p50_us=pct_us(lat, 0.5), p99_us=pct_us(lat, 0.99), put_p50_us=pct_us(put, 0.5),
+           get_p50_us=pct_us(get, 0.5), cpu_us_per_op=cpu / max(n, 1))
+
+
 def watch_set(zk):
     """Whether kazoo holds a data watch for this client: it files one (in a private table)
     once the server has answered the get that sets it."""
@@ -642,6 +685,7 @@ def main():
         "lock_uncontended": wl_lock_uncontended,
         "lock_handoff": wl_lock_handoff,
         "lock_contended": wl_lock_contended,
+        "queue_roundtrip": wl_queue_roundtrip,
         "tree_cache_init": wl_tree_cache_init,
         "tree_cache_latency": wl_tree_cache_latency,
     }

@@ -230,17 +230,23 @@ def recipe_rows(lock_k):
         ("  = µs per acquisition", "lock_contended", "ops_s", "us", True),
         ("%s contenders, CPU µs/acquisition" % lock_k, "lock_contended", "cpu_us_per_op", "us",
          False),
+        # the queue beside kazoo's zk.Queue (no raw floor: compare the two columns)
+        ("queue put+get p50 µs", "queue_roundtrip", "p50_us", "us", False),
+        ("queue put+get p99 µs", "queue_roundtrip", "p99_us", "us", False),
+        ("  put alone p50 µs", "queue_roundtrip", "put_p50_us", "us", False),
+        ("  get alone p50 µs", "queue_roundtrip", "get_p50_us", "us", False),
+        ("queue put+get CPU µs/op", "queue_roundtrip", "cpu_us_per_op", "us", False),
     ]
 
 
 def recipe_table(runs, lock_k):
-    if not any(wl.startswith("lock_") for _, wl in runs):
+    if not any(wl.startswith(("lock_", "queue_")) for _, wl in runs):
         return
     rows = recipe_rows(lock_k)
     head = ("raw", "C", "kazoo", "zkclient", "zk/raw", "kazoo/raw", "zk ±%")
     print()
-    print("Recipes: the lock beside kazoo's zk.Lock (C = the official C client, which has no"
-          " lock recipe).")
+    print("Recipes: the lock beside kazoo's zk.Lock, the queue beside its zk.Queue (C = the"
+          " official C client, which has no recipes).")
     print("raw is the floor, the recipe's requests sent by hand: acquire = create +"
           " getChildren, release = delete,")
     print("hand-off = the delete's notification + getChildren. zk/raw and kazoo/raw are"

@@ -11,9 +11,10 @@
  *                [clients=K] [watches=W] [ops=N] [root=/bench]
  * Workloads: setup sync_get sync_set create_delete rss async_get threads idle_clients
  *            watches watch_latency, and the lock recipe's lock_uncontended lock_handoff
- *            lock_contended (`clients` contenders; libzkclient only: the official C client
- *            has no lock recipe), and the tree cache's tree_cache_init (a cache of the
- *            `watches` nodes under /bench/w) and tree_cache_latency (libzkclient only)
+ *            lock_contended (`clients` contenders), the queue recipe's queue_roundtrip,
+ *            and the tree cache's tree_cache_init (a cache of the `watches` nodes under
+ *            /bench/w) and tree_cache_latency (libzkclient only: the official C client
+ *            has no recipes)
  * Any unexpected result code is fatal: a message on stderr and exit status 2.
  */
 #define _GNU_SOURCE
@@ -248,6 +249,9 @@ static lock_t *cl_lock_new(client_t *c, const char *path) {
 static int cl_lock_acquire(lock_t *l, int64_t timeout_ms) { return zk_lock_acquire(l, timeout_ms); }
 static int cl_lock_release(lock_t *l) { return zk_lock_release(l); }
 static void cl_lock_free(lock_t *l) { zk_lock_free(l); }
+
+/* the queue recipe: zk_queue, kazoo's Queue layout */
+#define HAVE_QUEUE 1
 
 #elif defined(USE_ZOOKEEPER_MT)
 #ifndef THREADED
@@ -949,6 +953,61 @@ static void no_lock(void) { die("the official C client has no lock recipe"); }
 #define wl_lock_contended no_lock
 #endif
 
+/* ---------------------------------------------------------------- the queue recipe */
+
+#if HAVE_QUEUE
+/* put + get of a 100-byte value on a Queue nobody else uses, one client: the round trip of
+ * an entry through the queue (put = create; get = getChildren + getData + delete) */
+static void wl_queue_roundtrip(void) {
+    client_t *c = cl_connect(p_hosts);
+    char path[512];
+    snprintf(path, sizeof path, "%s/queues/%s-%d-queue_roundtrip", p_root, g_client, (int)getpid());
+    zk_queue *q = NULL;
+    zk_result r = zk_queue_new(c, path, &q);
+    if (r != ZK_RESULT_OK) die("queue %s: %s (%d)", path, zk_result_message(r), r);
+    samples s = {0}, put = {0}, get = {0};
+    double cpu0 = 0;
+    int64_t t0 = 0, end = 0;
+    for (long i = 0;; i++) {
+        if (i == p_warmup) {
+            t0 = now_ns();
+            end = t0 + (int64_t)(p_seconds * 1e9);
+            cpu0 = cpu_us();
+        }
+        int64_t a = now_ns();
+        if (i >= p_warmup && a >= end) break;
+        check(zk_queue_put(q, (const uint8_t *)payload, 100, 100, 0, NULL), "put", path);
+        int64_t b = now_ns();
+        struct zk_buffer data = {0};
+        bool found = false;
+        check(zk_queue_get(q, 0, &data, &found), "get", path);
+        if (!found || data.len != 100) die("get %s: no entry or a wrong one", path);
+        zk_buffer_free(&data);
+        if (i >= p_warmup) {
+            int64_t e = now_ns();
+            samples_add(&s, e - a);
+            samples_add(&put, b - a);
+            samples_add(&get, e - b);
+        }
+    }
+    double cpu = cpu_us() - cpu0;
+    double secs = (now_ns() - t0) / 1e9;
+    zk_queue_free(q);
+    check(cl_delete(c, path), "delete", path);
+    cl_close(c);
+    qsort(s.v, s.n, sizeof *s.v, cmp_i64);
+    qsort(put.v, put.n, sizeof *put.v, cmp_i64);
+    qsort(get.v, get.n, sizeof *get.v, cmp_i64);
+    res_add("ops=%zu seconds=%.3f ops_s=%.1f p50_us=%.1f p99_us=%.1f put_p50_us=%.1f "
+            "get_p50_us=%.1f cpu_us_per_op=%.2f",
+            s.n, secs, s.n / secs, pct_us(&s, 0.5), pct_us(&s, 0.99), pct_us(&put, 0.5),
+            pct_us(&get, 0.5), cpu / (double)(s.n ? s.n : 1));
+    res_print("queue_roundtrip");
+}
+#else
+static void wl_queue_roundtrip(void) { die("the official C client has no queue recipe"); }
+#endif
+
 /* ---------------------------------------------------------------- the tree cache */
 
 #if defined(USE_ZKCLIENT)
@@ -1108,6 +1167,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(wl, "lock_uncontended")) wl_lock_uncontended();
     else if (!strcmp(wl, "lock_handoff")) wl_lock_handoff();
     else if (!strcmp(wl, "lock_contended")) wl_lock_contended();
+    else if (!strcmp(wl, "queue_roundtrip")) wl_queue_roundtrip();
     else if (!strcmp(wl, "tree_cache_init")) wl_tree_cache_init();
     else if (!strcmp(wl, "tree_cache_latency")) wl_tree_cache_latency();
     else die("unknown workload %s", wl);

@@ -465,6 +465,20 @@ typedef struct zk_identity_list zk_identity_list;
 // zk_lock_cancel. Free it with zk_lock_free, which releases it.
 typedef struct zk_lock zk_lock;
 
+// A consumer and producer of a locking queue (opaque), kazoo's LockingQueue: entries are
+// path/entries/entry-<prio>-<seq10>; a consumer takes one by creating
+// path/taken/<entry name>, EPHEMERAL, holding its id (a uuid4 in 32 hex digits), so an
+// entry whose consumer's session ends goes back to the queue. It holds one entry at a
+// time: zk_locking_queue_get takes it, zk_locking_queue_consume removes it (entries/ and
+// taken/ in one transaction), zk_locking_queue_release gives it back. Thread-safe: one
+// thread may wait in a get while another cancels. Outlives its client safely.
+//
+// On a lost connection the entry stays ours while the session lives; once the session
+// has expired the entry is back in the queue, maybe taken by another consumer:
+// zk_locking_queue_holds_lock says whether it is still ours, and consume and release
+// then return *done_out false.
+typedef struct zk_locking_queue zk_locking_queue;
+
 // Client settings (opaque). Not thread-safe. zk_client_new copies them.
 typedef struct zk_options zk_options;
 
@@ -478,6 +492,14 @@ typedef struct zk_partitioner zk_partitioner;
 // handle it outlives its client safely: after zk_client_free its calls return
 // ZK_RESULT_CLOSED.
 typedef struct zk_party zk_party;
+
+// A queue (opaque), kazoo's Queue: each entry is a persistent sequential node
+// path/entry-<priority, 3 digits>-<sequence, 10 digits> holding its value; a get takes
+// the first by name and deletes it. Consumption is not reliable: an entry is gone before
+// it is processed (use zk_locking_queue for that). Thread-safe. Like every recipe handle
+// it outlives its client safely: after zk_client_free its calls return
+// ZK_RESULT_CLOSED.
+typedef struct zk_queue zk_queue;
 
 // A read batch being built (opaque): gets and child listings that zk_multi_read sends in
 // one request. Not thread-safe. Free with zk_read_batch_free.
@@ -1895,6 +1917,114 @@ zk_result zk_multi_lease_obtain(struct zk_client *client,
                                 const char *identifier,
                                 uint32_t lock_timeout_ms,
                                 int64_t *slot);
+
+// Makes a queue at path and writes it to *out (free with zk_queue_free). Nothing is sent;
+// the first put makes the path.
+zk_result zk_queue_new(struct zk_client *client, const char *path, struct zk_queue **out);
+
+// Adds the len bytes at value with priority (0 to 999, lower first; kazoo's default is
+// 100; else ZK_RESULT_INVALID_ARGUMENT). The entry's name,
+// "entry-<prio>-<seq10>", goes to *name_out (optional; free with zk_string_free).
+// ZK_RESULT_CONNECTION_LOSS when the reply was lost: the entry may or may not have been
+// added, and is not sent again (that could add it twice).
+zk_result zk_queue_put(struct zk_queue *queue,
+                       const uint8_t *value,
+                       size_t len,
+                       int32_t priority,
+                       uint32_t timeout_ms,
+                       char **name_out);
+
+// Removes the first entry (lowest priority number, then oldest) and writes its value to
+// *data_out (free with zk_buffer_free) and true to *found_out. An empty queue is no error:
+// *found_out false and *data_out {NULL, 0} (it does not wait, as kazoo's). Entries other
+// consumers take first are skipped. ZK_RESULT_CONNECTION_LOSS when the reply to our
+// delete was lost and the entry was gone after: it was removed, maybe by us, and is not
+// returned (an entry never goes to two consumers).
+zk_result zk_queue_get(struct zk_queue *queue,
+                       uint32_t timeout_ms,
+                       struct zk_buffer *data_out,
+                       bool *found_out);
+
+// The number of entries (the path's child count, as kazoo's len) into *out; 0 while the
+// path does not exist.
+zk_result zk_queue_len(struct zk_queue *queue, uint32_t timeout_ms, size_t *out);
+
+// Frees a queue; its entries stay. NULL is a no-op. No call on it may be in progress.
+void zk_queue_free(struct zk_queue *queue);
+
+// Makes a locking queue at path with a fresh consumer id and writes it to *out (free with
+// zk_locking_queue_free). Nothing is sent; the first call makes path/entries and
+// path/taken.
+zk_result zk_locking_queue_new(struct zk_client *client,
+                               const char *path,
+                               struct zk_locking_queue **out);
+
+// Adds one entry, as zk_queue_put.
+zk_result zk_locking_queue_put(struct zk_locking_queue *queue,
+                               const uint8_t *value,
+                               size_t len,
+                               int32_t priority,
+                               uint32_t timeout_ms,
+                               char **name_out);
+
+// Adds count entries with one priority in one transaction, all or none: values[i] is
+// lens[i] bytes (values[i] may be NULL when lens[i] is 0). The entries' names, in order,
+// go to *names_out (optional; free with zk_string_list_free). When the transaction fails,
+// the error of the op that failed is returned and nothing was added.
+zk_result zk_locking_queue_put_all(struct zk_locking_queue *queue,
+                                   const uint8_t *const *values,
+                                   const size_t *lens,
+                                   size_t count,
+                                   int32_t priority,
+                                   uint32_t timeout_ms,
+                                   struct zk_string_list **names_out);
+
+// Takes the first entry no consumer has taken and writes its value to *data_out (free
+// with zk_buffer_free), waiting for one: a recipe wait, timeout_ms negative waits with no
+// deadline, 0 looks once, more is the deadline (ZK_RESULT_TIMED_OUT then);
+// ZK_RESULT_CANCELLED when zk_locking_queue_cancel is called. The wait is on child
+// watches (an entry put or given back wakes it), not polling. While an entry is in hand
+// (taken, not consumed or released) it gives that entry again, as kazoo's.
+zk_result zk_locking_queue_get(struct zk_locking_queue *queue,
+                               int64_t timeout_ms,
+                               struct zk_buffer *data_out);
+
+// Removes the entry in hand from the queue (entries/<name> and taken/<name> in one
+// transaction). *done_out (optional): true if removed; false when there was none in hand,
+// or it was no longer ours (our session ended and the entry went back; it is let go).
+// ZK_RESULT_CONNECTION_LOSS when the reply was lost: call again (true if it was still
+// ours and is removed now, false if the lost one removed it).
+zk_result zk_locking_queue_consume(struct zk_locking_queue *queue,
+                                   uint32_t timeout_ms,
+                                   bool *done_out);
+
+// Gives the entry in hand back to the queue (deletes taken/<name> only). *done_out
+// (optional) as zk_locking_queue_consume's.
+zk_result zk_locking_queue_release(struct zk_locking_queue *queue,
+                                   uint32_t timeout_ms,
+                                   bool *done_out);
+
+// Whether an entry is in hand and its taken/ node still holds our id (read after a sync)
+// into *out.
+zk_result zk_locking_queue_holds_lock(struct zk_locking_queue *queue,
+                                      uint32_t timeout_ms,
+                                      bool *out);
+
+// The number of entries, taken ones included (the child count of path/entries, as
+// kazoo's len) into *out; 0 while it does not exist.
+zk_result zk_locking_queue_len(struct zk_locking_queue *queue, uint32_t timeout_ms, size_t *out);
+
+// Ends the zk_locking_queue_get calls waiting on this queue, on any thread, with
+// ZK_RESULT_CANCELLED; with none in progress, the next one (as zk_lock_cancel).
+zk_result zk_locking_queue_cancel(struct zk_locking_queue *queue);
+
+// Forgets a zk_locking_queue_cancel that no get has ended with.
+zk_result zk_locking_queue_clear_cancel(struct zk_locking_queue *queue);
+
+// Frees a locking queue. An entry in hand stays taken until the session ends (consume or
+// release it first to hand it on at once). NULL is a no-op. No call on it may be in
+// progress.
+void zk_locking_queue_free(struct zk_locking_queue *queue);
 
 // Makes a cache of the subtree at path and writes it to *out; nothing is sent before
 // zk_tree_cache_start. one_shot_watches: use one-shot watches per node (kazoo's way) even

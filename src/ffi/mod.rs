@@ -42,6 +42,8 @@ pub mod recipe_partitioner;
 
 pub mod recipe_lease;
 
+pub mod recipe_queue;
+
 pub mod recipe_tree_cache;
 
 pub mod types;

@@ -20,4 +20,5 @@ mod common;
 pub mod counter;
 pub mod partitioner;
 pub mod party;
+pub mod queue;
 pub mod tree_cache;

@@ -34,7 +34,9 @@
 //!    Otherwise it leaves the socket, `hand_on` nudges the first other waiting caller,
 //!    and IO parks.
 //! 2. IO reads and queues async completions, and E reads when idle (plain TCP): IO sets
-//!    `lend`, leaves and parks; E takes over after running the completions.
+//!    `lend`, leaves and parks; E takes over after running the completions. Unless those
+//!    were the last async replies due and a watch is live: then IO stays (E would have
+//!    nothing to read, and its hand-back could miss IO still at the socket).
 //! 3. IO finds the side taken: sets `lend` and parks.
 //! 4. A parked IO wakes on `call_io` or after its park (1 ms, doubling to 8 ms while
 //!    `caller_reads` keeps growing and nobody called): it comes back unless C or E read
@@ -294,10 +296,18 @@ pub(super) fn read_loop<H: Host>(h: &H, negotiated: Duration) -> End {
             Err(end) => return end,
             Ok(s) => s,
         };
-        if stepped.queued && rd.pollable() && h.event_thread_reads() {
+        if stepped.queued
+            && rd.pollable()
+            && h.event_thread_reads()
+            && (role.async_pending() > 0 || !h.watches_live())
+        {
             // The event thread runs those completions, then reads the next replies itself
             // (`event_thread_read`) instead of being woken by us for each read. Its own
             // async requests need nobody else; another thread's call us back (`lend`).
+            // With every async reply in (we took the last ones: no one else can) and a
+            // watch live, we stay: the event thread, with nothing due, would only hand
+            // the socket back to us, and if it looked while we still held it, a watch
+            // event would wait for our park to end.
             role.lend.store(true, Ordering::SeqCst);
             drop(guard);
             lent = true;
