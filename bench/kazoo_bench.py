@@ -5,10 +5,10 @@ Run with Debian's /usr/bin/python3 (python3-kazoo). Usage:
     kazoo_bench.py WORKLOAD hosts=H [seconds=S] [warmup=N] [inflight=N] [threads=N]
                    [clients=K] [watches=W] [ops=N] [root=/bench]
 Workloads: sync_get sync_set create_delete rss async_get threads idle_clients watches
-watch_latency, and kazoo's Lock recipe: lock_uncontended lock_handoff lock_contended
-(`clients` contenders), its Queue: queue_roundtrip, and its TreeCache: tree_cache_init (a
-cache of the `watches` nodes under /bench/w) and tree_cache_latency. An unexpected error ends
-the process with status 2.
+watch_latency, kazoo's Lock recipe: lock_uncontended lock_handoff lock_contended
+(`clients` contenders), its Queue: queue_roundtrip, its DataWatch: datawatch_latency,
+and its TreeCache: tree_cache_init (a cache of the `watches` nodes under /bench/w) and
+tree_cache_latency. An unexpected error ends the process with status 2.
 """
 
 import logging
@@ -351,6 +351,52 @@ def lock_path(workload):
     return "%s/locks/kazoo-%d-%s" % (P["root"], os.getpid(), workload)
 
 
+def wl_datawatch_latency():
+    """set on client B -> zk.DataWatch's function on client A called with the new data"""
+    a, b = connect(), connect()
+    path = "%s/wl/kazoo-dw-%d" % (P["root"], os.getpid())
+    try:
+        a.create(path, PAYLOAD)
+    except NodeExistsError:
+        pass
+    fired = threading.Event()
+    rec = {"t": 0}
+    clock = time.perf_counter_ns
+
+    def on_data(data, stat):
+        rec["t"] = clock()
+        fired.set()
+
+    a.DataWatch(path, on_data)
+    if not fired.wait(10):
+        die("data watch on %s: no first value in 10 s" % path)
+    warm = max(20, int(P["warmup"]) // 10)
+    secs = float(P["seconds"])
+    lat = []
+    end = 0
+    i = 0
+    while True:
+        if i == warm:
+            end = clock() + int(secs * 1e9)
+        if i > warm and clock() >= end:
+            break
+        fired.clear()
+        t = clock()
+        b.set(path, PAYLOAD)
+        if not fired.wait(10):
+            die("data watch on %s: no value within 10 s" % path)
+        if i >= warm:
+            lat.append(rec["t"] - t)
+        i += 1
+    b.delete(path)
+    for c in (a, b):
+        c.stop()
+        c.close()
+    lat.sort()
+    result("datawatch_latency", ops=len(lat), p50_us=pct_us(lat, 0.5),
+           p99_us=pct_us(lat, 0.99))
+
+
 def wl_lock_uncontended():
     """acquire + release of zk.Lock with nobody else there, one client"""
     zk = connect()
@@ -686,6 +732,7 @@ def main():
         "lock_handoff": wl_lock_handoff,
         "lock_contended": wl_lock_contended,
         "queue_roundtrip": wl_queue_roundtrip,
+        "datawatch_latency": wl_datawatch_latency,
         "tree_cache_init": wl_tree_cache_init,
         "tree_cache_latency": wl_tree_cache_latency,
     }

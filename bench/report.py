@@ -236,17 +236,22 @@ def recipe_rows(lock_k):
         ("  put alone p50 µs", "queue_roundtrip", "put_p50_us", "us", False),
         ("  get alone p50 µs", "queue_roundtrip", "get_p50_us", "us", False),
         ("queue put+get CPU µs/op", "queue_roundtrip", "cpu_us_per_op", "us", False),
+        # no raw floor: a watch's own delivery is watch_latency's row above
+        ("DataWatch delivery (set → callback) p50 µs", "datawatch_latency", "p50_us", "us",
+         False),
+        ("DataWatch delivery (set → callback) p99 µs", "datawatch_latency", "p99_us", "us",
+         False),
     ]
 
 
 def recipe_table(runs, lock_k):
-    if not any(wl.startswith(("lock_", "queue_")) for _, wl in runs):
+    if not any(wl.startswith(("lock_", "queue_", "datawatch_")) for _, wl in runs):
         return
     rows = recipe_rows(lock_k)
     head = ("raw", "C", "kazoo", "zkclient", "zk/raw", "kazoo/raw", "zk ±%")
     print()
-    print("Recipes: the lock beside kazoo's zk.Lock, the queue beside its zk.Queue (C = the"
-          " official C client, which has no recipes).")
+    print("Recipes: the lock beside kazoo's zk.Lock, the queue beside its zk.Queue, DataWatch"
+          " beside its zk.DataWatch (C = the official C client, which has no recipes).")
     print("raw is the floor, the recipe's requests sent by hand: acquire = create +"
           " getChildren, release = delete,")
     print("hand-off = the delete's notification + getChildren. zk/raw and kazoo/raw are"

@@ -12,9 +12,10 @@
  * Workloads: setup sync_get sync_set create_delete rss async_get threads idle_clients
  *            watches watch_latency, and the lock recipe's lock_uncontended lock_handoff
  *            lock_contended (`clients` contenders), the queue recipe's queue_roundtrip,
- *            and the tree cache's tree_cache_init (a cache of the `watches` nodes under
- *            /bench/w) and tree_cache_latency (libzkclient only: the official C client
- *            has no recipes)
+ *            the DataWatch recipe's datawatch_latency, and the tree cache's
+ *            tree_cache_init (a cache of the `watches` nodes under /bench/w) and
+ *            tree_cache_latency (the recipes: libzkclient only, the official C client
+ *            has none)
  * Any unexpected result code is fatal: a message on stderr and exit status 2.
  */
 #define _GNU_SOURCE
@@ -946,11 +947,59 @@ static void wl_lock_contended(void) {
             nk, c1, secs, c1 / secs, lo, hi, (cpu1 - cpu0) / c1);
     res_print("lock_contended");
 }
+
+/* DataWatch delivery: the recipe (zk_data_watch) watches on client A, client B sets; time
+ * from just before B's set to the recipe's callback with the new data (the recipe re-reads
+ * the node and re-arms its watch in between, as kazoo's DataWatch does) */
+typedef struct {
+    sem_t seen;
+    _Atomic int64_t t;
+} dw_rec;
+static bool dw_seen(void *ud, const uint8_t *data, size_t len, const zk_stat *stat,
+                    zk_event_type ev) {
+    dw_rec *r = ud;
+    (void)data, (void)len, (void)stat, (void)ev;
+    atomic_store(&r->t, now_ns());
+    sem_post(&r->seen);
+    return true;
+}
+
+static void wl_datawatch_latency(void) {
+    client_t *a = cl_connect(p_hosts);
+    client_t *b = cl_connect(p_hosts);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s-dw-%d", path_wl, g_client, (int)getpid());
+    create_ok_if_exists(a, path, payload, sizeof payload);
+    dw_rec *r = calloc(1, sizeof *r);
+    sem_init(&r->seen, 0, 0);
+    zk_data_watch *w = NULL;
+    check(zk_data_watch_new(a, path, dw_seen, r, NULL, &w), "data watch", path);
+    if (sem_wait_s(&r->seen, 10) != 0) die("data watch on %s: no first value in 10 s", path);
+    samples s = {0};
+    long warm = p_warmup / 10 > 20 ? p_warmup / 10 : 20;
+    int64_t end = 0;
+    for (long i = 0;; i++) {
+        if (i == warm) end = now_ns() + (int64_t)(p_seconds * 1e9);
+        if (i > warm && now_ns() >= end) break;
+        int64_t t = now_ns();
+        check(cl_set(b, path, payload, sizeof payload), "set", path);
+        if (sem_wait_s(&r->seen, 10) != 0) die("data watch on %s: no value within 10 s", path);
+        if (i >= warm) samples_add(&s, atomic_load(&r->t) - t);
+    }
+    zk_data_watch_free(w);
+    check(cl_delete(b, path), "delete", path);
+    cl_close(b);
+    cl_close(a);
+    qsort(s.v, s.n, sizeof *s.v, cmp_i64);
+    res_add("ops=%zu p50_us=%.1f p99_us=%.1f", s.n, pct_us(&s, 0.5), pct_us(&s, 0.99));
+    res_print("datawatch_latency");
+}
 #else
 static void no_lock(void) { die("the official C client has no lock recipe"); }
 #define wl_lock_uncontended no_lock
 #define wl_lock_handoff no_lock
 #define wl_lock_contended no_lock
+#define wl_datawatch_latency no_lock
 #endif
 
 /* ---------------------------------------------------------------- the queue recipe */
@@ -1168,6 +1217,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(wl, "lock_handoff")) wl_lock_handoff();
     else if (!strcmp(wl, "lock_contended")) wl_lock_contended();
     else if (!strcmp(wl, "queue_roundtrip")) wl_queue_roundtrip();
+    else if (!strcmp(wl, "datawatch_latency")) wl_datawatch_latency();
     else if (!strcmp(wl, "tree_cache_init")) wl_tree_cache_init();
     else if (!strcmp(wl, "tree_cache_latency")) wl_tree_cache_latency();
     else die("unknown workload %s", wl);

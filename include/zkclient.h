@@ -434,6 +434,10 @@ typedef struct zk_acl_list zk_acl_list;
 // return ZK_RESULT_CLOSED, and it must still be freed with zk_barrier_free.
 typedef struct zk_barrier zk_barrier;
 
+// A children watch (opaque): kazoo's ChildrenWatch. Thread-safe. Free it with
+// zk_children_watch_free.
+typedef struct zk_children_watch zk_children_watch;
+
 // A ZooKeeper client (opaque). Thread-safe: share one between threads.
 typedef struct zk_client zk_client;
 
@@ -445,6 +449,9 @@ typedef struct zk_config zk_config;
 // A counter (opaque) at one path. Thread-safe. Like every recipe handle it outlives its
 // client safely: after zk_client_free its calls return ZK_RESULT_CLOSED.
 typedef struct zk_counter zk_counter;
+
+// A data watch (opaque): kazoo's DataWatch. Thread-safe. Free it with zk_data_watch_free.
+typedef struct zk_data_watch zk_data_watch;
 
 // A member of a double barrier (opaque), as kazoo's DoubleBarrier: an ephemeral
 // path/<uuid4 hex> holding the identifier, and path/ready made by the member that
@@ -710,6 +717,36 @@ typedef void (*zk_lead_fn)(void *userdata, struct zk_election *election);
 // zk_partitioner_release_set or zk_partitioner_finish, nor free it: they wait for threads
 // that may be waiting for the callback.
 typedef void (*zk_partition_state_fn)(void *userdata, zk_partition_state state);
+
+// A data watch's callback: told of the node's data (data, len) and stat, or, while the
+// node does not exist, data NULL, len 0 and stat NULL; and event, the type of the watch
+// event that led to this read (ZK_EVENT_TYPE_CREATED, CHANGED or DELETED), or
+// ZK_EVENT_TYPE_NONE for the first call and for a read made after a reconnect or a
+// session expiry. The pointers are valid during the call only. Returning false stops the
+// watch (this call is the last).
+//
+// It runs on the watcher's own thread, never two calls at once for one watcher, in the
+// order of the changes. It may call the library freely: blocking calls, zk_data_watch_stop
+// or zk_data_watch_free of its own watcher (they return at once; this call is the last and
+// the finalizer runs when it returns), and zk_client_free (the watch then ends with
+// ZK_RESULT_CLOSED). Stopping or freeing another watcher waits for that one's callback in
+// progress, so two callbacks must not stop each other's watchers.
+typedef bool (*zk_data_watch_fn)(void *userdata,
+                                 const uint8_t *data,
+                                 size_t len,
+                                 const struct zk_stat *stat,
+                                 zk_event_type event);
+
+// A children watch's callback: told of the node's children (an array of count names,
+// NUL-terminated, in the server's order) and event, the type of the watch event that led
+// to this read (ZK_EVENT_TYPE_CHILD), or ZK_EVENT_TYPE_NONE for the first call and for a
+// read made after a reconnect or a session expiry. Valid during the call only. Returning
+// false stops the watch. Runs as zk_data_watch_fn says, with zk_children_watch_stop and
+// zk_children_watch_free.
+typedef bool (*zk_children_watch_fn)(void *userdata,
+                                     const char *const *children,
+                                     size_t count,
+                                     zk_event_type event);
 
 // One event of a tree cache, valid for the duration of the callback only (copy what you
 // keep). For the node events (NODE_ADDED, NODE_UPDATED: the new data and Stat;
@@ -2025,6 +2062,68 @@ zk_result zk_locking_queue_clear_cancel(struct zk_locking_queue *queue);
 // release it first to hand it on at once). NULL is a no-op. No call on it may be in
 // progress.
 void zk_locking_queue_free(struct zk_locking_queue *queue);
+
+// Reads path and watches it: callback(userdata, ...) gets the data and stat (or "no node":
+// the node need not exist) at once, on the watcher's own thread, and again after every
+// change of the node (a set, its creation, its deletion), re-arming the one-shot watch
+// each time. After a reconnect it reads again (a change made while away is reported
+// then), and after a session expiry it reads again on the new session. Returns once the
+// first read is done; its error if it failed (then nothing is watched, the finalizer has
+// run, and *out is untouched). finalizer(userdata) (optional) runs once, when no call of
+// the callback can follow: after the watch ended and its last call returned. The watch
+// holds the client weakly: after zk_client_free it ends with ZK_RESULT_CLOSED and must
+// still be freed.
+zk_result zk_data_watch_new(struct zk_client *client,
+                            const char *path,
+                            zk_data_watch_fn callback,
+                            void *userdata,
+                            zk_finalizer_fn finalizer,
+                            struct zk_data_watch **out);
+
+// Reads path's children and watches them: callback(userdata, ...) gets them at once, on
+// the watcher's own thread, and again whenever they change (a list equal to the last one
+// reported is not reported again), re-arming the one-shot watch each time; after a
+// reconnect or an expiry it reads again as zk_data_watch_new does. The node must exist:
+// ZK_RESULT_NO_NODE if not (nothing is watched). When the node is deleted the watch ends
+// (zk_children_watch_get_failure gives ZK_RESULT_NO_NODE), as kazoo's does. Otherwise as
+// zk_data_watch_new.
+zk_result zk_children_watch_new(struct zk_client *client,
+                                const char *path,
+                                zk_children_watch_fn callback,
+                                void *userdata,
+                                zk_finalizer_fn finalizer,
+                                struct zk_children_watch **out);
+
+// Stops the watch: once this returns the callback is not running and will not be called
+// again (the finalizer has run), unless called from the callback itself, where it
+// returns at once and the call in progress is the last. Idempotent; any thread.
+zk_result zk_data_watch_stop(struct zk_data_watch *watch);
+
+// As zk_data_watch_stop.
+zk_result zk_children_watch_stop(struct zk_children_watch *watch);
+
+// Whether the watch still runs: false once stopped, once the callback returned false, or
+// once it ended on a failure (zk_data_watch_get_failure). False for NULL.
+bool zk_data_watch_is_running(const struct zk_data_watch *watch);
+
+// As zk_data_watch_is_running.
+bool zk_children_watch_is_running(const struct zk_children_watch *watch);
+
+// Why the watch ended, when a failure that reading again cannot mend ended it
+// (ZK_RESULT_CLOSED after zk_client_free, ZK_RESULT_NO_AUTH, ...). ZK_RESULT_OK while it
+// runs or when it was stopped.
+zk_result zk_data_watch_get_failure(const struct zk_data_watch *watch);
+
+// As zk_data_watch_get_failure; ZK_RESULT_NO_NODE once the node was deleted.
+zk_result zk_children_watch_get_failure(const struct zk_children_watch *watch);
+
+// Stops the watch (as zk_data_watch_stop) and frees it. NULL is a no-op. May be called
+// from the watch's own callback (the call in progress is the last, and the finalizer
+// runs after it returns); no other thread may be using the handle.
+void zk_data_watch_free(struct zk_data_watch *watch);
+
+// As zk_data_watch_free.
+void zk_children_watch_free(struct zk_children_watch *watch);
 
 // Makes a cache of the subtree at path and writes it to *out; nothing is sent before
 // zk_tree_cache_start. one_shot_watches: use one-shot watches per node (kazoo's way) even

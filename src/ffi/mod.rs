@@ -43,6 +43,7 @@ pub mod recipe_partitioner;
 pub mod recipe_lease;
 
 pub mod recipe_queue;
+pub mod recipe_watchers;
 
 pub mod recipe_tree_cache;
 

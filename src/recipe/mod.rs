@@ -22,3 +22,4 @@ pub mod partitioner;
 pub mod party;
 pub mod queue;
 pub mod tree_cache;
+pub mod watchers;

@@ -66,6 +66,28 @@ zk_result zkgo_partitioner_set_state_callback(zk_partitioner *p, uintptr_t handl
                                              (void *)handle, zkgo_release_trampoline);
 }
 
+static bool zkgo_data_watch_trampoline(void *userdata, const uint8_t *data, size_t len,
+                                       const zk_stat *stat, zk_event_type event) {
+    return zkgoDataWatch((uintptr_t)userdata, (uint8_t *)data, len, (zk_stat *)stat, event);
+}
+
+static bool zkgo_children_watch_trampoline(void *userdata, const char *const *children,
+                                           size_t count, zk_event_type event) {
+    return zkgoChildrenWatch((uintptr_t)userdata, (char **)children, count, event);
+}
+
+zk_result zkgo_data_watch_new(zk_client *c, const char *path, uintptr_t handle,
+                              zk_data_watch **out) {
+    return zk_data_watch_new(c, path, zkgo_data_watch_trampoline, (void *)handle,
+                             zkgo_release_trampoline, out);
+}
+
+zk_result zkgo_children_watch_new(zk_client *c, const char *path, uintptr_t handle,
+                                  zk_children_watch **out) {
+    return zk_children_watch_new(c, path, zkgo_children_watch_trampoline, (void *)handle,
+                                 zkgo_release_trampoline, out);
+}
+
 zk_result zkgo_tree_cache_new(zk_client *c, const char *path, bool one_shot_watches,
                               uintptr_t handle, zk_tree_cache **out) {
     return zk_tree_cache_new(c, path, one_shot_watches, zkgo_tree_event_trampoline,

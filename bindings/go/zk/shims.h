@@ -25,6 +25,12 @@ zk_result zkgo_election_set_state_callback(zk_election *e, uintptr_t handle);
 /* The set partitioner's: zkgoPartitionState / zkgoRelease. */
 zk_result zkgo_partitioner_set_state_callback(zk_partitioner *p, uintptr_t handle);
 
+/* DataWatch and ChildrenWatch: zkgoDataWatch / zkgoChildrenWatch / zkgoRelease. */
+zk_result zkgo_data_watch_new(zk_client *c, const char *path, uintptr_t handle,
+                              zk_data_watch **out);
+zk_result zkgo_children_watch_new(zk_client *c, const char *path, uintptr_t handle,
+                                  zk_children_watch **out);
+
 /* zk_tree_cache_new with zkgoTreeEvent / zkgoRelease and `handle` as userdata. */
 zk_result zkgo_tree_cache_new(zk_client *c, const char *path, bool one_shot_watches,
                               uintptr_t handle, zk_tree_cache **out);
