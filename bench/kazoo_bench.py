@@ -6,8 +6,9 @@ Run with Debian's /usr/bin/python3 (python3-kazoo). Usage:
                    [clients=K] [watches=W] [ops=N] [root=/bench]
 Workloads: sync_get sync_set create_delete rss async_get threads idle_clients watches
 watch_latency, kazoo's Lock recipe: lock_uncontended lock_handoff lock_contended
-(`clients` contenders), its Queue: queue_roundtrip, and its DataWatch: datawatch_latency.
-An unexpected error ends the process with status 2.
+(`clients` contenders), its Queue: queue_roundtrip, its DataWatch: datawatch_latency,
+and its TreeCache: tree_cache_init (a cache of the `watches` nodes under /bench/w) and
+tree_cache_latency. An unexpected error ends the process with status 2.
 """
 
 import logging
@@ -607,6 +608,103 @@ def wl_lock_contended():
            cpu_us_per_op=(cpu1 - cpu0) / ops)
 
 
+def tree_cache(zk, path, on_event):
+    from kazoo.recipe.cache import TreeCache
+    tc = TreeCache(zk, path)
+    tc.listen(on_event)
+    tc.start()
+    return tc
+
+
+def wl_tree_cache_init():
+    """Time to load kazoo's TreeCache of /bench/w (the `watches` nodes and their parent)
+    and the memory it holds per node."""
+    from kazoo.recipe.cache import TreeEvent
+    zk = connect()
+    done = threading.Event()
+
+    def on_event(ev):
+        if ev.event_type == TreeEvent.INITIALIZED:
+            done.set()
+
+    time.sleep(0.2)
+    r0 = vmrss_kb()
+    cpu0 = cpu_us()
+    t0 = time.perf_counter_ns()
+    tc = tree_cache(zk, P["root"] + "/w", on_event)
+    if not done.wait(300):
+        die("no INITIALIZED within 300 s")
+    t1 = time.perf_counter_ns()
+    cpu = cpu_us() - cpu0
+    time.sleep(0.2)
+    r1 = vmrss_kb()
+    n = 0
+    todo = [P["root"] + "/w"]
+    while todo:
+        p = todo.pop()
+        if tc.get_data(p) is not None:
+            n += 1
+            todo.extend(p + "/" + k for k in (tc.get_children(p) or ()))
+    tc.close()
+    zk.stop()
+    zk.close()
+    result("tree_cache_init", nodes=n, init_ms=(t1 - t0) / 1e6, cpu_ms=cpu / 1000.0,
+           rss0_kb=r0, rss1_kb=r1, bytes_per_node=(r1 - r0) * 1024.0 / max(n, 1))
+
+
+def wl_tree_cache_latency():
+    """A change (a set from another client) to the TreeCache's NODE_UPDATED event."""
+    from kazoo.recipe.cache import TreeEvent
+    a, b = connect(), connect()
+    d = "%s/wl/tc-kazoo-%d" % (P["root"], os.getpid())
+    node = d + "/node"
+    a.ensure_path(d)
+    try:
+        a.create(node, PAYLOAD)
+    except NodeExistsError:
+        pass
+    init = threading.Event()
+    updated = threading.Event()
+    rec = {"t": 0}
+    clock = time.perf_counter_ns
+
+    def on_event(ev):
+        if ev.event_type == TreeEvent.INITIALIZED:
+            init.set()
+        elif ev.event_type == TreeEvent.NODE_UPDATED:
+            rec["t"] = clock()
+            updated.set()
+
+    tc = tree_cache(a, d, on_event)
+    if not init.wait(10):
+        die("no INITIALIZED within 10 s")
+    warm = max(20, int(P["warmup"]) // 10)
+    secs = float(P["seconds"])
+    lat = []
+    end = 0
+    i = 0
+    while True:
+        if i == warm:
+            end = clock() + int(secs * 1e9)
+        if i > warm and clock() >= end:
+            break
+        updated.clear()
+        t = clock()
+        b.set(node, PAYLOAD)
+        if not updated.wait(10):
+            die("no NODE_UPDATED within 10 s")
+        if i >= warm:
+            lat.append(rec["t"] - t)
+        i += 1
+    tc.close()
+    b.delete(d, recursive=True)
+    for c in (a, b):
+        c.stop()
+        c.close()
+    lat.sort()
+    result("tree_cache_latency", ops=len(lat), p50_us=pct_us(lat, 0.5), p99_us=pct_us(lat, 0.99))
+
+
 def main():
     if len(sys.argv) < 2:
         sys.stderr.write(__doc__)
@@ -635,6 +733,8 @@ def main():
         "lock_contended": wl_lock_contended,
         "queue_roundtrip": wl_queue_roundtrip,
         "datawatch_latency": wl_datawatch_latency,
+        "tree_cache_init": wl_tree_cache_init,
+        "tree_cache_latency": wl_tree_cache_latency,
     }
     if wl not in table:
         die("unknown workload %s" % wl)

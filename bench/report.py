@@ -132,6 +132,7 @@ def main():
     if any(median(runs, c, r[1], r[2]) is not None for r in rows for c in CLIENTS):
         client_table(runs, rows)
     recipe_table(runs, lock_k)
+    tree_table(runs)
     compat_table(runs)
     return 0
 
@@ -266,6 +267,34 @@ def recipe_table(runs, lock_k):
         cells += [ratio(v["zkclient"], v["raw"]), ratio(v["kazoo"], v["raw"]),
                   spread(runs, "zkclient", wl, metric)]
         print("%-*s" % (width, label) + "".join("%11s" % c for c in cells))
+
+
+# The tree cache beside kazoo's TreeCache (the official C client has none): a cache of the
+# `watches` nodes under /bench/w, and a set's way to the cache's NODE_UPDATED event.
+TREE_ROWS = [
+    ("tree cache: nodes loaded", "tree_cache_init", "nodes"),
+    ("tree cache: time to INITIALIZED ms", "tree_cache_init", "init_ms"),
+    ("tree cache: CPU for the load ms", "tree_cache_init", "cpu_ms"),
+    ("tree cache: RSS per cached node bytes", "tree_cache_init", "bytes_per_node"),
+    ("tree cache: change → event p50 µs", "tree_cache_latency", "p50_us"),
+    ("tree cache: change → event p99 µs", "tree_cache_latency", "p99_us"),
+]
+
+
+def tree_table(runs):
+    if not any(wl.startswith("tree_cache") for _, wl in runs):
+        return
+    print()
+    print("The tree cache beside kazoo's TreeCache (the official C client has none).")
+    head = ("kazoo", "zkclient", "zk/kazoo", "zk ±%")
+    width = max(len(r[0]) for r in TREE_ROWS) + 2
+    print("%-*s" % (width, "workload") + "".join("%11s" % h for h in head))
+    print("-" * (width + 11 * len(head)))
+    for label, wl, metric in TREE_ROWS:
+        k, z = (median(runs, x, wl, metric) for x in ("kazoo", "zkclient"))
+        cells = ["–" if k is None else "%.1f" % k, "–" if z is None else "%.1f" % z,
+                 ratio(z, k), spread(runs, "zkclient", wl, metric)]
+        print("%-*s" % (width, label) + "".join("%11s" % x for x in cells))
 
 
 # The official client's program, the same binary, on its own library and on ours

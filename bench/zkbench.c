@@ -11,9 +11,11 @@
  *                [clients=K] [watches=W] [ops=N] [root=/bench]
  * Workloads: setup sync_get sync_set create_delete rss async_get threads idle_clients
  *            watches watch_latency, and the lock recipe's lock_uncontended lock_handoff
- *            lock_contended (`clients` contenders), the queue recipe's queue_roundtrip
- *            and the DataWatch recipe's datawatch_latency (the recipes: libzkclient only,
- *            the official C client has none)
+ *            lock_contended (`clients` contenders), the queue recipe's queue_roundtrip,
+ *            the DataWatch recipe's datawatch_latency, and the tree cache's
+ *            tree_cache_init (a cache of the `watches` nodes under /bench/w) and
+ *            tree_cache_latency (the recipes: libzkclient only, the official C client
+ *            has none)
  * Any unexpected result code is fatal: a message on stderr and exit status 2.
  */
 #define _GNU_SOURCE
@@ -1055,6 +1057,120 @@ static void wl_queue_roundtrip(void) {
 static void wl_queue_roundtrip(void) { die("the official C client has no queue recipe"); }
 #endif
 
+/* ---------------------------------------------------------------- the tree cache */
+
+#if defined(USE_ZKCLIENT)
+/* What the cache's event callback saw: INITIALIZED, and the time of the last update. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    long initialized;
+    long updates;
+    int64_t last_ns;
+} tree_rec;
+
+static void tree_cb(void *ud, const zk_tree_event *e) {
+    tree_rec *r = ud;
+    int64_t t = now_ns();
+    pthread_mutex_lock(&r->mu);
+    if (e->kind == ZK_TREE_EVENT_KIND_INITIALIZED) r->initialized = 1;
+    if (e->kind == ZK_TREE_EVENT_KIND_NODE_UPDATED) {
+        r->updates++;
+        r->last_ns = t;
+    }
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Waits until *field (under r->mu) differs from `from`, at most `secs`; 0 if it did. */
+static int tree_wait(tree_rec *r, const long *field, long from, double secs) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)secs;
+    int rc = 0;
+    pthread_mutex_lock(&r->mu);
+    while (*field == from && rc == 0) rc = pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+    int changed = *field != from;
+    pthread_mutex_unlock(&r->mu);
+    return changed ? 0 : -1;
+}
+
+static zk_tree_cache *tree_start(client_t *c, const char *path, tree_rec *r) {
+    zk_tree_cache *t = NULL;
+    zk_result rc = zk_tree_cache_new(c, path, false, tree_cb, r, NULL, &t);
+    if (rc != ZK_RESULT_OK) die("tree cache %s: %s (%d)", path, zk_result_message(rc), rc);
+    rc = zk_tree_cache_start(t);
+    if (rc != ZK_RESULT_OK) die("tree cache start: %s (%d)", zk_result_message(rc), rc);
+    return t;
+}
+
+/* time to load a cache of /bench/w (the `watches` nodes setup made, and their parent),
+ * and the memory it holds per node (VmRSS before and after) */
+static void wl_tree_cache_init(void) {
+    client_t *c = cl_connect(p_hosts);
+    tree_rec r = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+    sleep_s(0.2);
+    long r0 = vmrss_kb();
+    double cpu0 = cpu_us();
+    int64_t t0 = now_ns();
+    zk_tree_cache *t = tree_start(c, path_w, &r);
+    if (tree_wait(&r, &r.initialized, 0, 120) != 0) die("no INITIALIZED within 120 s");
+    int64_t t1 = now_ns();
+    double cpu = cpu_us() - cpu0;
+    sleep_s(0.2);
+    long r1 = vmrss_kb();
+    size_t n = zk_tree_cache_len(t);
+    zk_tree_cache_free(t);
+    cl_close(c);
+    res_add("nodes=%zu init_ms=%.1f cpu_ms=%.1f rss0_kb=%ld rss1_kb=%ld bytes_per_node=%.0f", n,
+            (t1 - t0) / 1e6, cpu / 1000.0, r0, r1, n ? (r1 - r0) * 1024.0 / (double)n : 0.0);
+    res_print("tree_cache_init");
+}
+
+/* a change (a set from another client) to the cache's NODE_UPDATED event */
+static void wl_tree_cache_latency(void) {
+    client_t *a = cl_connect(p_hosts);
+    client_t *b = cl_connect(p_hosts);
+    char dir[512], node[600];
+    snprintf(dir, sizeof dir, "%s/tc-%s-%d", path_wl, g_client, (int)getpid());
+    snprintf(node, sizeof node, "%s/node", dir);
+    create_ok_if_exists(a, dir, "", 0);
+    create_ok_if_exists(a, node, payload, sizeof payload);
+    tree_rec r = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+    zk_tree_cache *t = tree_start(a, dir, &r);
+    if (tree_wait(&r, &r.initialized, 0, 10) != 0) die("no INITIALIZED within 10 s");
+    samples s = {0};
+    long warm = p_warmup / 10 > 20 ? p_warmup / 10 : 20;
+    int64_t end = 0;
+    for (long i = 0;; i++) {
+        if (i == warm) end = now_ns() + (int64_t)(p_seconds * 1e9);
+        if (i > warm && now_ns() >= end) break;
+        pthread_mutex_lock(&r.mu);
+        long before = r.updates;
+        pthread_mutex_unlock(&r.mu);
+        int64_t t0 = now_ns();
+        check(cl_set(b, node, payload, sizeof payload), "set", node);
+        if (tree_wait(&r, &r.updates, before, 10) != 0) die("no NODE_UPDATED within 10 s");
+        pthread_mutex_lock(&r.mu);
+        int64_t at = r.last_ns;
+        pthread_mutex_unlock(&r.mu);
+        if (i >= warm) samples_add(&s, at - t0);
+    }
+    zk_tree_cache_free(t);
+    check(cl_delete(b, node), "delete", node);
+    check(cl_delete(b, dir), "delete", dir);
+    cl_close(b);
+    cl_close(a);
+    qsort(s.v, s.n, sizeof *s.v, cmp_i64);
+    res_add("ops=%zu p50_us=%.1f p99_us=%.1f", s.n, pct_us(&s, 0.5), pct_us(&s, 0.99));
+    res_print("tree_cache_latency");
+}
+#else
+static void no_tree(void) { die("the official C client has no tree cache"); }
+#define wl_tree_cache_init no_tree
+#define wl_tree_cache_latency no_tree
+#endif
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s WORKLOAD hosts=H [key=value...]\n", argv[0]);
@@ -1102,6 +1218,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(wl, "lock_contended")) wl_lock_contended();
     else if (!strcmp(wl, "queue_roundtrip")) wl_queue_roundtrip();
     else if (!strcmp(wl, "datawatch_latency")) wl_datawatch_latency();
+    else if (!strcmp(wl, "tree_cache_init")) wl_tree_cache_init();
+    else if (!strcmp(wl, "tree_cache_latency")) wl_tree_cache_latency();
     else die("unknown workload %s", wl);
     return 0;
 }

@@ -48,6 +48,7 @@ extern const struct zkt_case zkt_suite_recipe_partitioner[];
 extern const struct zkt_case zkt_suite_recipe_lease[];
 extern const struct zkt_case zkt_suite_recipe_queue[];
 extern const struct zkt_case zkt_suite_recipe_watchers[];
+extern const struct zkt_case zkt_suite_recipe_tree_cache[];
 
 static const struct zkt_case *const suites[] = {
     zkt_suite_crud, zkt_suite_watch, zkt_suite_session, zkt_suite_acl,
@@ -56,6 +57,7 @@ static const struct zkt_case *const suites[] = {
     zkt_suite_recipe_lock, zkt_suite_recipe_data, zkt_suite_recipe_partitioner, zkt_suite_recipe_lease,
     zkt_suite_recipe_queue,
     zkt_suite_recipe_watchers,
+    zkt_suite_recipe_tree_cache,
     zkt_suite_faults_failover, zkt_suite_faults_expiry, zkt_suite_faults_callbacks,
     zkt_suite_faults_retry, zkt_suite_faults_replay, zkt_suite_faults_readonly,
     zkt_suite_reconfig,

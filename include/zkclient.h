@@ -269,6 +269,26 @@ typedef enum zk_partition_state {
   ZK_PARTITION_STATE_FAILURE = 3,
 } zk_partition_state;
 
+// What a tree cache reports.
+typedef enum zk_tree_event_kind {
+  // A node came into the cache (its data and Stat are the event's).
+  ZK_TREE_EVENT_KIND_NODE_ADDED = 0,
+  // A cached node's data changed (its mzxid or czxid differs): the new data and Stat.
+  ZK_TREE_EVENT_KIND_NODE_UPDATED = 1,
+  // A node left the cache: its last data and Stat. A removed subtree is reported
+  // deepest node first.
+  ZK_TREE_EVENT_KIND_NODE_REMOVED = 2,
+  // The first full load is in the cache (once, after its NodeAdded events).
+  ZK_TREE_EVENT_KIND_INITIALIZED = 3,
+  // The connection is down; the cache may fall behind until Reconnected.
+  ZK_TREE_EVENT_KIND_SUSPENDED = 4,
+  // Connected again (to the same session or, after Lost, a new one); the cache reads
+  // the tree again and reports what changed meanwhile.
+  ZK_TREE_EVENT_KIND_RECONNECTED = 5,
+  // The session ended; the cache keeps its content and catches up on the next session.
+  ZK_TREE_EVENT_KIND_LOST = 6,
+} zk_tree_event_kind;
+
 // Flags of zk_create, zk_create_async and zk_txn_create, OR-ed together.
 enum zk_create_flag
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -504,6 +524,12 @@ typedef struct zk_semaphore zk_semaphore;
 // zk_string_list_get; free it with zk_string_list_free.
 typedef struct zk_string_list zk_string_list;
 
+// A local copy of the subtree at a path (opaque), kept true by watches: one persistent
+// recursive watch on ZooKeeper 3.6+, one-shot watches per node otherwise or when asked.
+// After every reconnect and on a new session after an expiry it reads the tree again and
+// reports exactly what changed meanwhile. Thread-safe. Free it with zk_tree_cache_free.
+typedef struct zk_tree_cache zk_tree_cache;
+
 // A transaction being built (opaque). Not thread-safe. Free with zk_txn_free.
 typedef struct zk_txn zk_txn;
 
@@ -721,6 +747,24 @@ typedef bool (*zk_children_watch_fn)(void *userdata,
                                      const char *const *children,
                                      size_t count,
                                      zk_event_type event);
+
+// One event of a tree cache, valid for the duration of the callback only (copy what you
+// keep). For the node events (NODE_ADDED, NODE_UPDATED: the new data and Stat;
+// NODE_REMOVED: the last ones the cache had) path, data and stat are set; for the others
+// (INITIALIZED, SUSPENDED, RECONNECTED, LOST) path is "", data NULL and stat NULL.
+typedef struct zk_tree_event {
+  zk_tree_event_kind kind;
+  const char *path;
+  const uint8_t *data;
+  size_t data_len;
+  const struct zk_stat *stat;
+} zk_tree_event;
+
+// A tree cache's event callback: called on the cache's own thread, one event at a time,
+// in order. It may read the cache (zk_tree_cache_get, ...) and call the client, and may
+// call zk_tree_cache_close; it must not free the cache, nor wait for the cache's later
+// events (the cache's next full load waits for it to return).
+typedef void (*zk_tree_event_fn)(void *userdata, const struct zk_tree_event *event);
 
 // One identity the server has for a connection (zk_who_am_i): its scheme ("ip", "digest",
 // "sasl", "x509", ...) and the user within it. The strings belong to the list it was read
@@ -2080,6 +2124,64 @@ void zk_data_watch_free(struct zk_data_watch *watch);
 
 // As zk_data_watch_free.
 void zk_children_watch_free(struct zk_children_watch *watch);
+
+// Makes a cache of the subtree at path and writes it to *out; nothing is sent before
+// zk_tree_cache_start. one_shot_watches: use one-shot watches per node (kazoo's way) even
+// if the server has addWatch. callback (optional) gets every event with userdata;
+// finalizer(userdata) runs once when the cache is freed, after the last call of
+// callback, or before this returns if it fails. The cache holds the client weakly: after
+// zk_client_free it follows nothing more, and it must still be freed.
+zk_result zk_tree_cache_new(struct zk_client *client,
+                            const char *path,
+                            bool one_shot_watches,
+                            zk_tree_event_fn callback,
+                            void *userdata,
+                            zk_finalizer_fn finalizer,
+                            struct zk_tree_cache **out);
+
+// Starts following the tree: the first full load starts now if the client is connected,
+// or at its connection; ZK_TREE_EVENT_KIND_INITIALIZED follows its NODE_ADDED events.
+// Starting again is a no-op; ZK_RESULT_CLOSED after zk_tree_cache_close.
+zk_result zk_tree_cache_start(struct zk_tree_cache *cache);
+
+// Stops following the tree: no callback after this returns (called from the callback,
+// the events queued after the current one are dropped). The content stays readable.
+// Idempotent.
+zk_result zk_tree_cache_close(struct zk_tree_cache *cache);
+
+// Copies the cached data of path to *data_out (free with zk_buffer_free) and its Stat to
+// *stat_out (optional). ZK_RESULT_NO_NODE if path is not in the cache. The Stat is the one
+// of the node's last data read: its child fields may lag (zk_tree_cache_children is what
+// the cache knows of the children).
+zk_result zk_tree_cache_get(const struct zk_tree_cache *cache,
+                            const char *path,
+                            struct zk_buffer *data_out,
+                            struct zk_stat *stat_out);
+
+// Writes the cached children's names of path, sorted, to *out (free with
+// zk_string_list_free). ZK_RESULT_NO_NODE if path is not in the cache.
+zk_result zk_tree_cache_children(const struct zk_tree_cache *cache,
+                                 const char *path,
+                                 struct zk_string_list **out);
+
+// Writes every cached path, sorted, to *out (free with zk_string_list_free): with
+// zk_tree_cache_get, the whole map. A path may leave the cache between the two calls
+// (then zk_tree_cache_get says ZK_RESULT_NO_NODE).
+zk_result zk_tree_cache_paths(const struct zk_tree_cache *cache, struct zk_string_list **out);
+
+// How many nodes the cache holds; 0 for NULL.
+size_t zk_tree_cache_len(const struct zk_tree_cache *cache);
+
+// Whether the first full load is done (INITIALIZED was queued); false for NULL.
+bool zk_tree_cache_initialized(const struct zk_tree_cache *cache);
+
+// Whether the cache follows the tree with one persistent recursive watch (true) or
+// one-shot watches per node (asked for, or the server has no addWatch); false for NULL.
+bool zk_tree_cache_persistent_watch(const struct zk_tree_cache *cache);
+
+// Closes the cache and frees it; the callback's finalizer runs before this returns. NULL
+// is a no-op. Not from the cache's own callback.
+void zk_tree_cache_free(struct zk_tree_cache *cache);
 
 // Frees the bytes of a buffer the library filled and sets it to {NULL, 0}. NULL, a zeroed
 // buffer or one already freed is a no-op.

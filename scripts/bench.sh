@@ -44,7 +44,8 @@
 # cclient-on-zkclient"), BENCH_WORKLOADS (subset of the labels: sync_get rss sync_set
 # create_delete async_get_1 async_get_16 async_get_256 async_get_256_pinned threads_1
 # threads_2 threads_8 threads_32 idle_clients watches watch_latency lock_uncontended
-# lock_handoff lock_contended queue_roundtrip datawatch_latency).
+# lock_handoff lock_contended queue_roundtrip datawatch_latency tree_cache_init
+# tree_cache_latency).
 # Exit status: non-zero only if the build or the server start fails or a benchmark program
 # crashes, errors or times out. RESULT lines go to target/bench/results.txt.
 set -uo pipefail
@@ -217,6 +218,10 @@ PLAN=(
     "queue_roundtrip|queue_roundtrip||kazoo zkclient"
     # the DataWatch recipe beside kazoo's (set -> the recipe's callback with the new data)
     "datawatch_latency|datawatch_latency||kazoo zkclient"
+    # the tree cache over the `watches` nodes of /bench/w (kazoo's TreeCache and ours;
+    # the official C client has none)
+    "tree_cache_init|tree_cache_init||kazoo zkclient"
+    "tree_cache_latency|tree_cache_latency||kazoo zkclient"
 )
 
 # nodes: /bench, /bench/data (100 bytes), /bench/w/n000000.. for the watch workload

@@ -45,6 +45,8 @@ pub mod recipe_lease;
 pub mod recipe_queue;
 pub mod recipe_watchers;
 
+pub mod recipe_tree_cache;
+
 pub mod types;
 
 use std::ffi::c_char;

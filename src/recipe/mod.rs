@@ -21,4 +21,5 @@ pub mod counter;
 pub mod partitioner;
 pub mod party;
 pub mod queue;
+pub mod tree_cache;
 pub mod watchers;

@@ -23,6 +23,10 @@ static void zkgo_partition_state_trampoline(void *userdata, zk_partition_state s
     zkgoPartitionState((uintptr_t)userdata, state);
 }
 
+static void zkgo_tree_event_trampoline(void *userdata, const zk_tree_event *event) {
+    zkgoTreeEvent((uintptr_t)userdata, (zk_tree_event *)event);
+}
+
 static void zkgo_release_trampoline(void *userdata) {
     zkgoRelease((uintptr_t)userdata);
 }
@@ -82,4 +86,10 @@ zk_result zkgo_children_watch_new(zk_client *c, const char *path, uintptr_t hand
                                   zk_children_watch **out) {
     return zk_children_watch_new(c, path, zkgo_children_watch_trampoline, (void *)handle,
                                  zkgo_release_trampoline, out);
+}
+
+zk_result zkgo_tree_cache_new(zk_client *c, const char *path, bool one_shot_watches,
+                              uintptr_t handle, zk_tree_cache **out) {
+    return zk_tree_cache_new(c, path, one_shot_watches, zkgo_tree_event_trampoline,
+                             (void *)handle, zkgo_release_trampoline, out);
 }

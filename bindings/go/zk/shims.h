@@ -4,6 +4,7 @@
 #ifndef ZKGO_SHIMS_H
 #define ZKGO_SHIMS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "zkclient.h"
 
@@ -29,5 +30,9 @@ zk_result zkgo_data_watch_new(zk_client *c, const char *path, uintptr_t handle,
                               zk_data_watch **out);
 zk_result zkgo_children_watch_new(zk_client *c, const char *path, uintptr_t handle,
                                   zk_children_watch **out);
+
+/* zk_tree_cache_new with zkgoTreeEvent / zkgoRelease and `handle` as userdata. */
+zk_result zkgo_tree_cache_new(zk_client *c, const char *path, bool one_shot_watches,
+                              uintptr_t handle, zk_tree_cache **out);
 
 #endif
