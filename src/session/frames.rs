@@ -294,47 +294,7 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
         ReplyHeader::decode(&mut r).map_err(|_| protocol_error(inner, "short reply header"))?;
     let body_at = frame.len() - r.remaining();
     match hdr.xid {
-        xid::NOTIFICATION => {
-            // The frame is intact, so the stream stays in step: a notification we cannot
-            // decode (a path that is not UTF-8, a body cut short; a real server sends
-            // neither) matches no watch of ours. Skipped, and the connection and the
-            // calls in flight carry on.
-            let ev = match WatcherEvent::decode(&mut r) {
-                Ok(ev) => ev,
-                Err(e) => {
-                    inner.log(
-                        LogLevel::Warn,
-                        format_args!("skipped a watch notification that does not decode: {e}"),
-                    );
-                    return Ok(None);
-                }
-            };
-            let Some(ty) = EventType::from_i32(ev.event_type) else {
-                inner.log(
-                    LogLevel::Warn,
-                    format_args!("unknown event type {}", ev.event_type),
-                );
-                return Ok(None);
-            };
-            let fs = inner.watches.lock().trigger(ty, &ev.path);
-            if fs.is_empty() {
-                return Ok(None);
-            }
-            let path = inner.chroot.strip(&ev.path).to_string();
-            let keeper = inner.st.lock().keeper;
-            for f in fs {
-                inner.events.deliver(
-                    f,
-                    WatchedEvent {
-                        event_type: ty,
-                        keeper_state: keeper,
-                        path: path.clone(),
-                        zxid: hdr.zxid,
-                    },
-                );
-            }
-            Ok(None)
-        }
+        xid::NOTIFICATION => handle_notification(inner, &hdr, &mut r),
         xid::PING => {
             let sent = inner.ping_sent_ms.swap(NO_PING, Ordering::Relaxed);
             if sent != NO_PING {
@@ -343,33 +303,10 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
             inner.note_answered();
             Ok(None)
         }
-        xid::AUTH => {
-            // The credentials replayed at connect are answered first, then users' in order.
-            let replayed = inner
-                .replay_auths
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-                .is_ok();
-            if !replayed {
-                if let Some(p) = pop_user_auth(inner) {
-                    return finish_reply(inner, p, hdr, frame, body_at);
-                }
-            }
-            if hdr.err != 0 {
-                inner.log(
-                    LogLevel::Error,
-                    format_args!("authentication failed ({})", hdr.err),
-                );
-                enter_auth_failed(inner);
-                return Err(End::Terminal);
-            }
-            Ok(None)
-        }
+        xid::AUTH => handle_auth(inner, hdr, frame, body_at),
         xid::SET_WATCHES => {
             if hdr.err != 0 {
-                inner.log(
-                    LogLevel::Warn,
-                    format_args!("SetWatches failed ({})", hdr.err),
-                );
+                set_watches_failed(inner, hdr.err);
             }
             Ok(None)
         }
@@ -378,6 +315,95 @@ pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Compl
             finish_reply(inner, p, hdr, frame, body_at)
         }
     }
+}
+
+// The frames other than replies are handled out of line, so that the reading thread's
+// stack frame for the reply path (`handle_frame`, inlined into the read) stays small: a
+// blocked caller that reads and hands another caller its reply runs this deepest, and each
+// page of it is one more page resident per thread of the program.
+
+/// A watch notification: the watches it fires go to the event thread.
+#[inline(never)]
+fn handle_notification(
+    inner: &Inner,
+    hdr: &ReplyHeader,
+    r: &mut Reader<'_>,
+) -> Result<Option<Completed>, End> {
+    // The frame is intact, so the stream stays in step: a notification we cannot decode
+    // (a path that is not UTF-8, a body cut short; a real server sends neither) matches
+    // no watch of ours. Skipped, and the connection and the calls in flight carry on.
+    let ev = match WatcherEvent::decode(r) {
+        Ok(ev) => ev,
+        Err(e) => {
+            inner.log(
+                LogLevel::Warn,
+                format_args!("skipped a watch notification that does not decode: {e}"),
+            );
+            return Ok(None);
+        }
+    };
+    let Some(ty) = EventType::from_i32(ev.event_type) else {
+        inner.log(
+            LogLevel::Warn,
+            format_args!("unknown event type {}", ev.event_type),
+        );
+        return Ok(None);
+    };
+    let fs = inner.watches.lock().trigger(ty, &ev.path);
+    if fs.is_empty() {
+        return Ok(None);
+    }
+    let path = inner.chroot.strip(&ev.path).to_string();
+    let keeper = inner.st.lock().keeper;
+    for f in fs {
+        inner.events.deliver(
+            f,
+            WatchedEvent {
+                event_type: ty,
+                keeper_state: keeper,
+                path: path.clone(),
+                zxid: hdr.zxid,
+            },
+        );
+    }
+    Ok(None)
+}
+
+/// An auth verdict: a user's `add_auth` gets it, or a replayed credential's refusal ends
+/// the session (AUTH_FAILED).
+#[cold]
+#[inline(never)]
+fn handle_auth(
+    inner: &Inner,
+    hdr: ReplyHeader,
+    frame: Vec<u8>,
+    body_at: usize,
+) -> Result<Option<Completed>, End> {
+    // The credentials replayed at connect are answered first, then users' in order.
+    let replayed = inner
+        .replay_auths
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+        .is_ok();
+    if !replayed {
+        if let Some(p) = pop_user_auth(inner) {
+            return finish_reply(inner, p, hdr, frame, body_at);
+        }
+    }
+    if hdr.err != 0 {
+        inner.log(
+            LogLevel::Error,
+            format_args!("authentication failed ({})", hdr.err),
+        );
+        enter_auth_failed(inner);
+        return Err(End::Terminal);
+    }
+    Ok(None)
+}
+
+#[cold]
+#[inline(never)]
+fn set_watches_failed(inner: &Inner, err: i32) {
+    inner.log(LogLevel::Warn, format_args!("SetWatches failed ({err})"));
 }
 
 /// Completes a request with its reply: the watch it asked for, the zxid, and what an auth
