@@ -13,12 +13,12 @@ use crate::proto::wire::{Decode, Reader};
 use crate::proto::{ReplyHeader, WatcherEvent};
 
 use super::hostloop::{enter_auth_failed, End};
-use super::inner::{complete, Completed, Inner, Pending, NO_PING};
+use super::inner::{complete, complete_frame, Completed, Inner, Pending, NO_PING};
 use super::reader::{Side, Stepped};
 use super::state::WatchedEvent;
 use super::timing::Timing;
 use super::transport::ReadHalf;
-use super::{LogLevel, Reply};
+use super::LogLevel;
 
 /// Largest oversized reply we skip over to fail just that request; past this the length
 /// is garbage and the connection is dropped.
@@ -194,9 +194,10 @@ pub(super) fn cut_frames(inner: &Inner, rd: &mut ReadSide) -> Result<Stepped, En
                     rd.want = 4 + len - avail.len();
                     return Ok(woke);
                 }
-                let frame = avail[4..4 + len].to_vec();
+                // Handled where it lies: a reply is copied once, to whoever gets it.
+                let handled = handle_frame(inner, &avail[4..4 + len]);
                 rd.rb.consume(4 + len);
-                if let Some(c) = handle_frame(inner, frame)? {
+                if let Some(c) = handled? {
                     woke.add(c);
                 }
             }
@@ -288,8 +289,8 @@ fn pop_user_auth(inner: &Inner) -> Option<Pending> {
 }
 
 /// Handles one frame; says whom a reply went to.
-pub(super) fn handle_frame(inner: &Inner, frame: Vec<u8>) -> Result<Option<Completed>, End> {
-    let mut r = Reader::new(&frame);
+pub(super) fn handle_frame(inner: &Inner, frame: &[u8]) -> Result<Option<Completed>, End> {
+    let mut r = Reader::new(frame);
     let hdr =
         ReplyHeader::decode(&mut r).map_err(|_| protocol_error(inner, "short reply header"))?;
     let body_at = frame.len() - r.remaining();
@@ -376,7 +377,7 @@ fn handle_notification(
 fn handle_auth(
     inner: &Inner,
     hdr: ReplyHeader,
-    frame: Vec<u8>,
+    frame: &[u8],
     body_at: usize,
 ) -> Result<Option<Completed>, End> {
     // The credentials replayed at connect are answered first, then users' in order.
@@ -412,7 +413,7 @@ fn finish_reply(
     inner: &Inner,
     p: Pending,
     hdr: ReplyHeader,
-    frame: Vec<u8>,
+    frame: &[u8],
     body_at: usize,
 ) -> Result<Option<Completed>, End> {
     inner.heard_at(p.sent_ms);
@@ -441,15 +442,7 @@ fn finish_reply(
     if auth_failed {
         enter_auth_failed(inner);
     }
-    let woke = complete(
-        &inner.events,
-        p.done,
-        Ok(Reply {
-            err: hdr.err,
-            frame,
-            body_at,
-        }),
-    );
+    let woke = complete_frame(&inner.events, p.done, hdr.err, frame, body_at);
     if auth_failed {
         return Err(End::Terminal);
     }

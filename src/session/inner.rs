@@ -275,6 +275,33 @@ pub(crate) enum Completed {
 }
 
 /// Hands a result to whoever waits for it.
+/// Completes a request with a reply frame the reading thread still holds: a blocked
+/// caller gets it by copy into its slot (`oneshot::Waiter::deliver_frame`), so that its
+/// reply is allocated on its own thread; a callback gets it as an allocation of its own.
+pub(super) fn complete_frame(
+    events: &Events,
+    done: Completion,
+    err: i32,
+    frame: &[u8],
+    body_at: usize,
+) -> Completed {
+    match done {
+        Completion::Wait(w) if frame.len() <= oneshot::COPY_MAX => {
+            w.deliver_frame(err, frame, body_at);
+            Completed::Caller
+        }
+        done => complete(
+            events,
+            done,
+            Ok(Reply {
+                err,
+                frame: frame.to_vec(),
+                body_at,
+            }),
+        ),
+    }
+}
+
 pub(super) fn complete(events: &Events, done: Completion, r: Result<Reply>) -> Completed {
     match done {
         Completion::Wait(w) => {

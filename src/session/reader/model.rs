@@ -167,7 +167,12 @@ impl Model {
         let mut s = Stepped::default();
         match done {
             Done::Wait(w) => {
-                w.deliver(r.map(reply));
+                // As the session does: a reply by copy into the caller's slot, an error
+                // as it is.
+                match r {
+                    Ok(xid) => w.deliver_frame(0, &xid.to_be_bytes(), 0),
+                    Err(e) => w.deliver(Err(e)),
+                }
                 s.woke_caller = true;
             }
             Done::Callback(id) => {
