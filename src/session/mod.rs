@@ -141,6 +141,7 @@ impl Session {
                 next_xid: 1,
                 waiting: VecDeque::new(),
                 out: Vec::new(),
+                spare: Vec::new(),
                 flushing: false,
                 deferred: 0,
             }),

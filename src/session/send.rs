@@ -20,6 +20,9 @@ use super::{transport, Completion, Inner, LogLevel, PendingWatch, Queued};
 pub(super) const HOLD_BATCH: usize = 16;
 pub(super) const HOLD_DEPTH: usize = 32;
 
+/// The largest allocation `SendSide::spare` keeps.
+const SPARE_MAX: usize = 64 * 1024;
+
 /// The writing side of the current connection. Every byte for the socket goes through
 /// `out` in xid order; one thread at a time (`flushing`) writes it out with the lock
 /// released, so writers that arrive meanwhile only append and go wait for their replies,
@@ -32,6 +35,12 @@ pub(super) struct SendSide {
     pub(super) waiting: VecDeque<Queued>,
     /// Frames not yet written.
     pub(super) out: Vec<u8>,
+    /// The other of the two buffers `out` alternates with: while one is being written,
+    /// writers append to the other. Both keep their allocations, so appending allocates
+    /// only to grow; a fresh buffer per flush was allocated by whichever thread appended
+    /// first and freed by the flushing one, and with many calling threads glibc's
+    /// per-thread arenas crept.
+    pub(super) spare: Vec<u8>,
     /// A thread is writing `out` now.
     pub(super) flushing: bool,
     /// How many requests made by callbacks `out` holds: sent when the callback batch ends,
@@ -106,17 +115,24 @@ impl Inner {
                 s.out.clear();
                 break;
             };
-            let mut buf = std::mem::take(&mut s.out);
+            let spare = std::mem::take(&mut s.spare);
+            let mut buf = std::mem::replace(&mut s.out, spare);
             let r = MutexGuard::unlocked(s, || conn.write_all(&buf));
+            buf.clear();
+            if s.out.is_empty() && s.out.capacity() < buf.capacity() {
+                // Nothing came meanwhile: write into the larger one next.
+                std::mem::swap(&mut s.out, &mut buf);
+            }
+            // A big frame's buffer (a large set) is not kept twice.
+            s.spare = if buf.capacity() <= SPARE_MAX {
+                buf
+            } else {
+                Vec::new()
+            };
             if let Err(e) = r {
                 conn.shutdown();
                 self.log(LogLevel::Warn, format_args!("write failed: {e}"));
                 break;
-            }
-            if s.out.is_empty() {
-                // Keep the allocation for the next flush.
-                buf.clear();
-                s.out = buf;
             }
         }
         s.flushing = false;
