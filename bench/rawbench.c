@@ -5,7 +5,7 @@
  * long). Same command line and RESULT line as zkbench.
  *
  * Usage: rawbench WORKLOAD hosts=H [seconds=S] [warmup=N] [inflight=N] [batch=N] [ops=N]
- *                 [clients=N] [root=/bench]
+ *                 [clients=N] [root=/bench] [lat_out=FILE]
  * Workloads: sync_get, sync_set, create_delete (one request at a time), rss (`ops` gets,
  * then the peak RSS) and async_get
  * (`inflight` GetData requests pipelined: replies are read in bulk and answered by the same
@@ -358,6 +358,9 @@ static int32_t call(conn *c, int op, const char *path, int32_t min_body, int all
 /* ---------------------------------------------------------------- workloads */
 
 static double p_seconds = 2.0;
+/* lat_out=FILE: the sync workloads write every measured latency (ns, sorted, one a line)
+ * there, for bench/latency_hist.py */
+static const char *p_lat_out;
 static long p_ops = 2000; /* rss */
 static long p_warmup = 500, p_inflight = 16, p_batch = 0; /* 0: inflight/16 */
 static const char *p_root = "/bench";
@@ -368,6 +371,14 @@ static void wl_rss(void) {
     for (long i = 0; i < p_ops; i++) call(&main_conn, OP_GETDATA, path_data, 4 + 100 + STAT_LEN, 0);
     close_session(&main_conn);
     printf("RESULT client=raw workload=rss ops=%ld maxrss_kb=%ld\n", p_ops, maxrss_kb());
+}
+
+static void write_lats(const int64_t *v, size_t n) {
+    if (!p_lat_out) return;
+    FILE *f = fopen(p_lat_out, "w");
+    if (!f) die("cannot write %s", p_lat_out);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%lld\n", (long long)v[i]);
+    fclose(f);
 }
 
 static void wl_sync(int kind) {
@@ -410,6 +421,7 @@ static void wl_sync(int kind) {
     if (kind == 1) call(&main_conn, OP_DELETE, path, 0, 0);
     close_session(&main_conn);
     qsort(lat, n, sizeof *lat, cmp_i64);
+    write_lats(lat, (size_t)n);
     size_t i99 = (size_t)(0.99 * (double)n), i999 = (size_t)(0.999 * (double)n);
     if (i99 >= n) i99 = n - 1;
     if (i999 >= n) i999 = n - 1;
@@ -835,6 +847,7 @@ int main(int argc, char **argv) {
         if (!strcmp(k, "hosts")) hosts = v;
         else if (!strcmp(k, "root")) p_root = v;
         else if (!strcmp(k, "seconds")) p_seconds = atof(v);
+        else if (!strcmp(k, "lat_out")) p_lat_out = v;
         else if (!strcmp(k, "warmup")) p_warmup = atol(v);
         else if (!strcmp(k, "inflight")) p_inflight = atol(v);
         else if (!strcmp(k, "batch")) p_batch = atol(v);

@@ -8,7 +8,7 @@
  * Only the adapter layer (cl_*) differs; the workloads are the same code.
  *
  * Usage: zkbench WORKLOAD hosts=H [seconds=S] [warmup=N] [inflight=N] [threads=N]
- *                [clients=K] [watches=W] [ops=N] [root=/bench]
+ *                [clients=K] [watches=W] [ops=N] [root=/bench] [lat_out=FILE]
  * Workloads: setup sync_get sync_set create_delete rss async_get threads idle_clients
  *            watches watch_latency, and the lock recipe's lock_uncontended lock_handoff
  *            lock_contended (`clients` contenders), the queue recipe's queue_roundtrip,
@@ -390,6 +390,9 @@ static long cl_watch_count(client_t *c) {
 static const char *p_hosts;
 static const char *p_root = "/bench";
 static double p_seconds = 2.0;
+/* lat_out=FILE: the sync workloads write every measured latency (ns, sorted, one a line)
+ * there, for bench/latency_hist.py */
+static const char *p_lat_out;
 static long p_warmup = 500;
 static long p_inflight = 16;
 static long p_threads = 1;
@@ -487,6 +490,14 @@ static void wl_setup(void) {
 }
 
 /* sync latency: kind 0 get, 1 set, 2 create+delete */
+static void write_lats(const int64_t *v, size_t n) {
+    if (!p_lat_out) return;
+    FILE *f = fopen(p_lat_out, "w");
+    if (!f) die("cannot write %s", p_lat_out);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%lld\n", (long long)v[i]);
+    fclose(f);
+}
+
 static void wl_sync(int kind) {
     client_t *c = cl_connect(p_hosts);
     char path[512];
@@ -528,6 +539,7 @@ static void wl_sync(int kind) {
     if (kind == 1) check(cl_delete(c, path), "delete", path);
     cl_close(c);
     qsort(s.v, s.n, sizeof *s.v, cmp_i64);
+    write_lats(s.v, s.n);
     res_add("ops=%ld seconds=%.3f ops_s=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f cpu_us_per_op=%.2f",
             ops, secs, ops / secs, pct_us(&s, 0.5), pct_us(&s, 0.99), pct_us(&s, 0.999),
             cpu / (ops ? ops : 1));
@@ -1186,6 +1198,7 @@ int main(int argc, char **argv) {
         if (!strcmp(k, "hosts")) p_hosts = v;
         else if (!strcmp(k, "root")) p_root = v;
         else if (!strcmp(k, "seconds")) p_seconds = atof(v);
+        else if (!strcmp(k, "lat_out")) p_lat_out = v;
         else if (!strcmp(k, "warmup")) p_warmup = atol(v);
         else if (!strcmp(k, "inflight")) p_inflight = atol(v);
         else if (!strcmp(k, "threads")) p_threads = atol(v);
