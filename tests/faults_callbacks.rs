@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{record_states, server_port, start, wait_for_state, DropCount, WAIT};
+use common::{record_states, server_port, start, wait_for_state, wait_until, DropCount, WAIT};
 use harness::{Cluster, ClusterOpts};
 use zkclient::WatchFn;
 use zkclient::{Client, CreateOptions, Error, EventType, KeeperState, State, WatchedEvent};
@@ -227,6 +227,10 @@ fn stop_after_a_failover_ends_each_of_a_thousand_restored_watches_once() {
     c.set(&format!("{r}/n0"), b"x", -1, None).unwrap();
     let e = rx.recv_timeout(WAIT).unwrap();
     assert_eq!(e.event_type, EventType::NodeDataChanged);
+    // The callback is dropped on the event thread after its send returns: wait for it.
+    wait_until("the fired watch dropped", WAIT, || {
+        drops.load(Ordering::SeqCst) >= 1
+    });
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 
     c.stop().unwrap();
