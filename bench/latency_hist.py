@@ -33,6 +33,10 @@ def main(argv):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     series = [(a.split("=", 1)[0], load(a.split("=", 1)[1])) for a in argv[1:]]
+    series = [(n, v) for n, v in series if v]
+    if not series:
+        print("no latencies in the files given")
+        return 0
     names = [n for n, _ in series]
     w = max(12, *(len(n) + 2 for n in names))
     print("percentiles (µs)".ljust(22) + "".join(n.rjust(w) for n in names))

@@ -19,7 +19,9 @@
 # bench/zkbench.c is one driver compiled for both C libraries. Every run is one process, one
 # client, one workload, printing one RESULT line; each workload runs for each client in
 # turn, the whole sequence BENCH_REPEAT times; bench/report.py prints the medians, our
-# ratios to the anchors and the bar (PASS/MISS, never a failure).
+# ratios to the anchors and the bar (PASS/MISS, never a failure), then the sync get's
+# latency histograms of raw, the C client and ours, every repeat pooled
+# (bench/latency_hist.py; the per-call latencies are in target/bench/lat/).
 #
 #   scripts/bench.sh           the full run (a few minutes; use a quiet machine)
 #   scripts/bench.sh --smoke   a few seconds: every client and workload with tiny counts,
@@ -135,6 +137,8 @@ RESULTS=$OUT/results.txt
 ERRLOG=$OUT/errors.txt
 : >"$RESULTS"
 : >"$ERRLOG"
+rm -rf "$OUT/lat"
+mkdir -p "$OUT/lat"
 errors=0
 
 # run CLIENT WORKLOAD [key=value...]: one benchmark process; its RESULT line to $RESULTS,
@@ -255,8 +259,13 @@ for ((rep = 0; rep < REPEAT; rep++)); do
         for ((i = 0; i < nc; i++)); do
             client=${client_list[$(((i + rep) % nc))]}
             [[ " $supported " == *" $client "* ]] || continue
+            extra=()
+            # the sync gets' latencies, for the histograms after the summary
+            if [[ $label == sync_get && $client != kazoo ]]; then
+                extra=(lat_out="$OUT/lat/$client.$rep.txt")
+            fi
             # shellcheck disable=SC2086
-            run "$client" "$wl" $args
+            run "$client" "$wl" $args "${extra[@]}"
         done
         if [[ -n $pin ]]; then
             $pin_always || pin_server "$all_cpus"
@@ -268,6 +277,17 @@ done
 echo
 echo "== summary ($cmdline)"
 "$PY" bench/report.py "$RESULTS" --watches "$WATCHES" --clients "$IDLE_K" --lock-clients "$LOCK_K"
+# the sync get's latency histograms, every repeat pooled (bench/latency_hist.py)
+hist=()
+for c in raw cclient zkclient cclient-on-zkclient; do
+    files=$(compgen -G "$OUT/lat/$c.*.txt" | paste -sd, -)
+    [[ -n $files ]] && hist+=("$c=$files")
+done
+if ((${#hist[@]} > 0)); then
+    echo
+    echo "sync get latency, all repeats pooled (bench/latency_hist.py):"
+    "$PY" bench/latency_hist.py "${hist[@]}" || errors=$((errors + 1))
+fi
 echo
 echo "RESULT lines: $RESULTS"
 if ((errors > 0)); then
