@@ -15,15 +15,28 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use zkclient::WatchFn;
-use zkclient::{Client, KeeperState, Options, RetryPolicy, State, WatchedEvent};
+use zkclient::{Client, KeeperState, LogLevel, Options, RetryPolicy, State, WatchedEvent};
 
 /// How long a test waits for something that should happen at once (a reply, an event).
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// Options with a short session timeout, so reconnects and expiries happen quickly.
+/// Options with a short session timeout, so reconnects and expiries happen quickly, and a
+/// logger that writes the client's own account of its connections (Info and worse) to
+/// stderr, which the test harness shows only for a failed test: why a connection was
+/// dropped is then in the failure's output.
 pub fn options(hosts: &str) -> Options {
     let mut o = Options::new(hosts);
     o.session_timeout = Duration::from_secs(4);
+    let t0 = Instant::now();
+    o.logger = Some((
+        Arc::new(move |level, m: &str| {
+            eprintln!(
+                "{:>8.3}s zkclient {level:?}: {m}",
+                t0.elapsed().as_secs_f64()
+            );
+        }),
+        LogLevel::Info,
+    ));
     o
 }
 
