@@ -266,6 +266,60 @@ fn the_event_thread_reading_async_replies_leaves_nothing_behind() {
     assert!(done.load(Ordering::SeqCst) > 0, "the pump ran");
 }
 
+/// While the event thread waits for an async reply that does not come, what other threads
+/// queue for it still runs: it waits in the read itself only briefly, then on the socket
+/// and its eventfd. Calls deferred from the test's thread run while the reply is held
+/// back; after the cut the async call fails, and on the new connection the event thread
+/// reads async replies again.
+#[test]
+fn what_other_threads_queue_runs_while_the_event_thread_waits_for_a_held_reply() {
+    let server: SocketAddr = harness::shared().hosts().parse().unwrap();
+    let proxy = Proxy::start("127.0.0.1:0", server).unwrap();
+    let c = steady(&proxy.hosts());
+    let (_, states) = record_states(&c);
+    let r = "/it-rd-held";
+    node(&c, r, b"h");
+    let get_async = |c: &Client| {
+        let (tx, rx) = channel();
+        c.get_async(
+            r,
+            None,
+            None,
+            Box::new(move |res| {
+                let _ = tx.send(res.map(|(d, _)| d));
+            }),
+        )
+        .unwrap();
+        rx
+    };
+    // Replies that come at once: the event thread reads them in its quick read.
+    for _ in 0..20 {
+        assert_eq!(get_async(&c).recv_timeout(WAIT).unwrap().unwrap(), b"h");
+    }
+    proxy.stall();
+    let held = get_async(&c);
+    for round in 0..20 {
+        let (tx, rx) = channel();
+        c.defer(Box::new(move || {
+            let _ = tx.send(round);
+        }));
+        assert_eq!(rx.recv_timeout(WAIT), Ok(round), "deferred call #{round}");
+    }
+    assert!(held.try_recv().is_err(), "the held reply came through");
+
+    proxy.cut();
+    assert_eq!(
+        held.recv_timeout(WAIT).unwrap().unwrap_err(),
+        Error::ConnectionLoss
+    );
+    wait_for_state(&states, (State::Suspended, KeeperState::Connecting), WAIT);
+    proxy.unblock();
+    wait_for_state(&states, (State::Connected, KeeperState::Connected), WAIT);
+    for _ in 0..20 {
+        assert_eq!(get_async(&c).recv_timeout(WAIT).unwrap().unwrap(), b"h");
+    }
+}
+
 /// A reading caller blocks one socket read timeout at a time (the negotiated timeout / 6,
 /// 10..500 ms). Deadlines just past a multiple of it make the last read end a hair after
 /// the deadline; the call must still say TIMEDOUT (it once said CONNECTIONLOSS there).

@@ -70,8 +70,13 @@ pub(super) struct ReadSide {
     pub(super) want: usize,
     /// The connection ended while a caller was reading; the I/O thread takes it from here.
     pub(super) end: Option<End>,
-    /// The socket's read timeout: the longest one read blocks.
+    /// The longest one read blocks (`step`): the I/O thread looks at least this often.
     pub(super) tick: Duration,
+    /// The socket's read timeout now: `tick`, or the event thread's shorter wait
+    /// (`step_within`), set again only when the next read wants the other.
+    pub(super) timeout: Duration,
+    /// The event thread waits for replies in the read itself (`reader::QUICK`).
+    pub(super) quick: bool,
 }
 
 impl Stepped {
@@ -83,9 +88,19 @@ impl Stepped {
     }
 }
 
-impl Side<Inner> for ReadSide {
-    /// One read of the socket, then every frame it completed.
-    fn step(&mut self, inner: &Inner) -> Result<Stepped, End> {
+impl ReadSide {
+    /// One read of the socket that blocks at most `timeout`, then every frame it completed.
+    fn read_once(&mut self, inner: &Inner, timeout: Duration) -> Result<Stepped, End> {
+        if self.timeout != timeout {
+            if let Err(e) = self.read.set_read_timeout(Some(timeout)) {
+                inner.log(
+                    LogLevel::Info,
+                    format_args!("setting the read timeout failed: {e}"),
+                );
+                return Err(End::Lost);
+            }
+            self.timeout = timeout;
+        }
         self.rb.reserve(self.want.max(4 * 1024));
         let end = self.rb.end;
         match self.read.read(&mut self.rb.buf[end..]) {
@@ -100,7 +115,10 @@ impl Side<Inner> for ReadSide {
                     ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
                 ) =>
             {
-                return Ok(Stepped::default())
+                return Ok(Stepped {
+                    idle: true,
+                    ..Stepped::default()
+                })
             }
             Err(e) => {
                 inner.log(LogLevel::Info, format_args!("read failed: {e}"));
@@ -109,6 +127,24 @@ impl Side<Inner> for ReadSide {
         }
         // Everything this read completes goes to the event thread in one go.
         inner.events.hold(|| cut_frames(inner, self))
+    }
+}
+
+impl Side<Inner> for ReadSide {
+    fn step(&mut self, inner: &Inner) -> Result<Stepped, End> {
+        self.read_once(inner, self.tick)
+    }
+
+    fn step_within(&mut self, inner: &Inner, timeout: Duration) -> Result<Stepped, End> {
+        self.read_once(inner, timeout.min(self.tick))
+    }
+
+    fn quick(&self) -> bool {
+        self.quick
+    }
+
+    fn set_quick(&mut self, quick: bool) {
+        self.quick = quick;
     }
 
     fn is_ended(&self) -> bool {
@@ -160,6 +196,8 @@ pub(super) fn publish_reader(inner: &Inner, read: ReadHalf, negotiated: Duration
         want: 4,
         end: None,
         tick,
+        timeout: tick,
+        quick: true,
     });
     true
 }

@@ -47,10 +47,14 @@
 //!    caller. If it gets the side but cannot read (the connection ended, or its deadline
 //!    is too near), it calls IO. If it does not get the side, it sleeps on its slot until
 //!    its reply is delivered or it is nudged, then starts over.
-//! 6. E: with async replies due, takes the side if free, waits for the socket (or its
-//!    eventfd), reads once, leaves, and nudges the first waiting caller. With none due and
-//!    nobody at the socket, it hands the socket on (`hand_on`): IO for a live watch, else
-//!    the first waiting caller, who may have gone to sleep while IO read E's replies (2).
+//! 6. E: with async replies due, takes the side if free, reads once, leaves, and nudges
+//!    the first waiting caller. It waits for the socket in that read, for at most `QUICK`,
+//!    while the connection's replies come that fast (`Side::quick`; so something another
+//!    thread queues for E waits at most that long); after a read that found nothing in
+//!    that time it waits on the socket or its eventfd first (poll), until a reply comes
+//!    within `QUICK` of such a wait. With none due and nobody at the socket, it hands
+//!    the socket on (`hand_on`): IO for a live watch, else the first waiting caller, who
+//!    may have gone to sleep while IO read E's replies (2).
 //! 7. An async submitter (any thread but E) counts itself in `async_pending`, queues its
 //!    request, then looks at `lend` and calls IO if it is set. With (1) this is a Dekker
 //!    pair on SeqCst: IO sets `lend` then reads the count, the submitter raises the count
@@ -66,8 +70,8 @@
 //!
 //! A delivered reply or a nudge wakes one caller (its slot's condvar); `call_io` wakes the
 //! parked I/O thread (`io_cv`); a completion queued for the event thread wakes it (its
-//! queue, or its eventfd while it waits on the socket); bytes on the socket wake whoever
-//! holds the side and blocks in a read.
+//! queue, or its eventfd while it polls the socket, or the end of its `QUICK` read);
+//! bytes on the socket wake whoever holds the side and blocks in a read or a poll.
 //!
 //! # Lock order
 //!
@@ -103,6 +107,15 @@ mod model;
 pub(super) const LEND: Duration = Duration::from_millis(1);
 pub(super) const LEND_MAX: Duration = Duration::from_millis(8);
 
+/// How long the idle event thread waits for an async reply in the read itself, with no
+/// poll(2) first (transition 6): one system call where poll and read took two, which was
+/// a fifth of the CPU of an async get with one in flight. Longer than a reply takes on a
+/// healthy connection in one data centre, short enough that what another thread queues
+/// for the event thread meanwhile (a local completion, a removed watch's event, `defer`)
+/// waits no longer than the I/O thread's first park (`LEND`). The kernel rounds a socket
+/// timeout up to its clock tick (1 to 4 ms).
+pub(super) const QUICK: Duration = Duration::from_millis(1);
+
 /// The reading role of one session: the side of the current connection and the flags of
 /// its hand-off (see the module doc).
 pub(super) struct Role<S> {
@@ -136,6 +149,12 @@ pub(super) trait Host: Sized {
 pub(super) trait Side<H> {
     /// One read, and every frame it completed handed out.
     fn step(&mut self, host: &H) -> Result<Stepped, End>;
+    /// `step`, blocking at most `timeout` (at most `tick`).
+    fn step_within(&mut self, host: &H, timeout: Duration) -> Result<Stepped, End>;
+    /// Whether the event thread waits for replies in the read itself (`QUICK`); true on a
+    /// new connection.
+    fn quick(&self) -> bool;
+    fn set_quick(&mut self, quick: bool);
     /// Whether the connection ended under a reader other than the I/O thread.
     fn is_ended(&self) -> bool;
     /// Marks the connection ended, for the I/O thread to take (`take_end`).
@@ -158,6 +177,8 @@ pub(super) struct Stepped {
     pub(super) woke_caller: bool,
     /// An async completion went to the event thread.
     pub(super) queued: bool,
+    /// The read's timeout passed with nothing to read.
+    pub(super) idle: bool,
 }
 
 impl<S> Role<S> {
@@ -329,10 +350,11 @@ pub(super) fn read_loop<H: Host>(h: &H, negotiated: Duration) -> End {
 }
 
 /// The event thread's turn at the socket, when it has nothing to run and async replies are
-/// due: it waits on the socket (or on `wake_fd`, poked when something is queued for it) and
-/// reads, so the completions it cuts run on it with no other thread woken — one wake-up per
-/// read instead of two. Returns false when it cannot (nothing due, TLS, someone else
-/// reads); it then sleeps as usual.
+/// due: it reads, so the completions it cuts run on it with no other thread woken — one
+/// wake-up per read instead of two. While replies come within `QUICK` it waits for them
+/// in the read itself; otherwise it waits on the socket or on `wake_fd` (poked when
+/// something is queued for it), then reads. Returns false when it cannot (nothing due,
+/// TLS, someone else reads); it then sleeps as usual.
 pub(super) fn event_thread_read<H: Host>(h: &H, wake_fd: RawFd, timeout: Duration) -> bool {
     let role = h.role();
     if role.async_pending() == 0 {
@@ -351,14 +373,34 @@ pub(super) fn event_thread_read<H: Host>(h: &H, wake_fd: RawFd, timeout: Duratio
         return false;
     };
     role.caller_reads.fetch_add(1, Ordering::Relaxed);
-    let ended = match rd.wait_readable(wake_fd, timeout) {
-        Ok(true) => rd.step(h).err(),
-        Ok(false) => None,
-        Err(e) => {
-            h.warn(format_args!("poll failed: {e}"));
-            drop(guard);
-            role.call_io();
-            return false;
+    let ended = if rd.quick() {
+        // Replies have been coming within QUICK: wait for the next one in the read. If it
+        // does not come, poll from now on, where a push from another thread wakes us.
+        match rd.step_within(h, QUICK) {
+            Ok(s) => {
+                if s.idle {
+                    rd.set_quick(false);
+                }
+                None
+            }
+            Err(end) => Some(end),
+        }
+    } else {
+        let waited = Instant::now();
+        match rd.wait_readable(wake_fd, timeout) {
+            Ok(true) => {
+                if waited.elapsed() < QUICK {
+                    rd.set_quick(true);
+                }
+                rd.step(h).err()
+            }
+            Ok(false) => None,
+            Err(e) => {
+                h.warn(format_args!("poll failed: {e}"));
+                drop(guard);
+                role.call_io();
+                return false;
+            }
         }
     };
     if let Some(end) = ended {

@@ -23,8 +23,9 @@
 //!
 //! Time: loom does not model it. A request's deadline never passes (a lost wake-up of a
 //! blocked caller then shows as a deadlock); the I/O thread's short park (`sync`), a read
-//! of an empty socket and the event thread's poll return after the other threads have
-//! moved, as their timers would. The lending I/O thread's park is part of the liveness
+//! of an empty socket (the event thread's `QUICK` read among them, which then turns to
+//! polling) and the event thread's poll return after the other threads have moved, as
+//! their timers would. The lending I/O thread's park is part of the liveness
 //! argument: when it reads the event thread's replies and lends to it (transition 2)
 //! while a caller goes to sleep on its slot, nobody else nudges that caller, and the
 //! I/O thread's return after its park (1 ms) reads its reply.
@@ -96,18 +97,12 @@ struct Model {
 struct FakeSide {
     wire: Arc<LoomMutex<WireState>>,
     end: Option<End>,
+    /// The event thread reads without polling first (`Side::quick`).
+    quick: bool,
 }
 
 /// Executions explored (loom runs every thread of a model on the test's own thread).
 static EXECUTIONS: AtomicUsize = AtomicUsize::new(0);
-
-fn reply(xid: i32) -> Reply {
-    Reply {
-        err: 0,
-        frame: xid.to_be_bytes().to_vec(),
-        body_at: 0,
-    }
-}
 
 fn xid_of(r: &Reply) -> i32 {
     i32::from_be_bytes(r.body().try_into().expect("4 bytes"))
@@ -126,7 +121,11 @@ impl Model {
             read: LoomMutex::new(Vec::new()),
             ran: LoomMutex::new(Vec::new()),
         };
-        m.role.publish(FakeSide { wire, end: None });
+        m.role.publish(FakeSide {
+            wire,
+            end: None,
+            quick: true,
+        });
         Arc::new(m)
     }
 
@@ -277,10 +276,26 @@ impl Side<Model> for FakeSide {
                 return Err(End::Lost);
             }
             thread::yield_now();
-            return Ok(Stepped::default());
+            return Ok(Stepped {
+                idle: true,
+                ..Stepped::default()
+            });
         };
         drop(st);
         m.handle(xid)
+    }
+
+    /// The same read: its timeout is as untimed as `step`'s.
+    fn step_within(&mut self, m: &Model, _timeout: Duration) -> std::result::Result<Stepped, End> {
+        self.step(m)
+    }
+
+    fn quick(&self) -> bool {
+        self.quick
+    }
+
+    fn set_quick(&mut self, quick: bool) {
+        self.quick = quick;
     }
 
     fn is_ended(&self) -> bool {
