@@ -32,10 +32,13 @@
 # next, whichever client asks (the fast runs are those where the scheduler happens to keep
 # the JVM's threads on one core), so the throughput workloads run three times per repeat
 # (as peak RSS, which varies ±10 % with where ASLR puts the 64 KB fault-around windows,
-# runs five times). Async gets at 256 in flight also run once per repeat with the server
-# pinned to core 0 (taskset; clients free): it then serves ~45k gets/s within a few percent
-# from run to run, so that row, not the coin toss of the unpinned one, shows whether a
-# client keeps up with the raw pipeline. BENCH_PIN_SERVER=1 pins the server for the whole
+# runs five times). The CPU per request of the one-at-a-time workloads (sync get, async
+# get at 1 in flight) is bimodal the same way (raw's sync get: 9.4 or 13.9 µs, whether a
+# reply wakes the client on the server's core or the other), and three samples made its
+# bars a coin toss: they run three times per repeat too. Async gets at 256 in flight also
+# run three times per repeat with the server pinned to core 0 (taskset; clients free): it
+# then serves ~32-45k gets/s within a few percent from run to run, so that row, not the
+# coin toss of the unpinned one, shows whether a client keeps up with the raw pipeline. BENCH_PIN_SERVER=1 pins the server for the whole
 # run instead (every client's CPU per request then rises: each wake-up lands on an idle
 # core).
 #
@@ -186,6 +189,9 @@ run() {
 
 # label|workload|args|clients that can run it[|pinned: with the server on core 0]
 PLAN=(
+    # CPU per request is bimodal: three runs per repeat (the latency histograms pool them)
+    "sync_get|sync_get||raw cclient kazoo zkclient cclient-on-zkclient"
+    "sync_get|sync_get||raw cclient kazoo zkclient cclient-on-zkclient"
     "sync_get|sync_get||raw cclient kazoo zkclient cclient-on-zkclient"
     # peak RSS: short, and noisy (±10 %), so five runs per repeat
     "rss|rss|ops=$RSS_OPS|raw cclient kazoo zkclient zkclient-static zkclient-notls cclient-on-zkclient"
@@ -196,6 +202,8 @@ PLAN=(
     "sync_set|sync_set||raw cclient kazoo zkclient cclient-on-zkclient"
     "create_delete|create_delete||raw cclient kazoo zkclient cclient-on-zkclient"
     "async_get_1|async_get|inflight=1|raw cclient kazoo zkclient cclient-on-zkclient"
+    "async_get_1|async_get|inflight=1|raw cclient kazoo zkclient cclient-on-zkclient"
+    "async_get_1|async_get|inflight=1|raw cclient kazoo zkclient cclient-on-zkclient"
     # throughput at depth is the server's, which is bimodal: three runs per repeat
     "async_get_16|async_get|inflight=16|raw cclient kazoo zkclient cclient-on-zkclient"
     "async_get_16|async_get|inflight=16|raw cclient kazoo zkclient cclient-on-zkclient"
@@ -203,6 +211,8 @@ PLAN=(
     "async_get_256|async_get|inflight=256|raw cclient kazoo zkclient cclient-on-zkclient"
     "async_get_256|async_get|inflight=256|raw cclient kazoo zkclient cclient-on-zkclient"
     "async_get_256|async_get|inflight=256|raw cclient kazoo zkclient cclient-on-zkclient"
+    "async_get_256_pinned|async_get|inflight=256|raw cclient kazoo zkclient cclient-on-zkclient|pinned"
+    "async_get_256_pinned|async_get|inflight=256|raw cclient kazoo zkclient cclient-on-zkclient|pinned"
     "async_get_256_pinned|async_get|inflight=256|raw cclient kazoo zkclient cclient-on-zkclient|pinned"
     "threads_1|threads|threads=1|cclient kazoo zkclient cclient-on-zkclient"
     "threads_2|threads|threads=2|cclient kazoo zkclient cclient-on-zkclient"
@@ -247,7 +257,13 @@ read -r -a client_list <<<"$CLIENTS"
 nc=${#client_list[@]}
 for ((rep = 0; rep < REPEAT; rep++)); do
     echo "== repeat $((rep + 1)) of $REPEAT"
+    prev=
+    row=0
     for entry in "${PLAN[@]}"; do
+        # the smoke run only checks that each workload runs: once is enough
+        if $smoke && [[ $entry == "$prev" ]]; then continue; fi
+        prev=$entry
+        row=$((row + 1))
         IFS='|' read -r label wl args supported pin <<<"$entry"
         if [[ -n ${BENCH_WORKLOADS:-} && " $BENCH_WORKLOADS " != *" $label "* ]]; then continue; fi
         if [[ -n $pin ]]; then
@@ -262,7 +278,7 @@ for ((rep = 0; rep < REPEAT; rep++)); do
             extra=()
             # the sync gets' latencies, for the histograms after the summary
             if [[ $label == sync_get && $client != kazoo ]]; then
-                extra=(lat_out="$OUT/lat/$client.$rep.txt")
+                extra=(lat_out="$OUT/lat/$client.$rep.$row.txt")
             fi
             # shellcheck disable=SC2086
             run "$client" "$wl" $args "${extra[@]}"
