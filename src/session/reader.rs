@@ -108,12 +108,12 @@ pub(super) const LEND: Duration = Duration::from_millis(1);
 pub(super) const LEND_MAX: Duration = Duration::from_millis(8);
 
 /// How long the idle event thread waits for an async reply in the read itself, with no
-/// poll(2) first (transition 6): one system call where poll and read took two, which was
-/// a fifth of the CPU of an async get with one in flight. Longer than a reply takes on a
-/// healthy connection in one data centre, short enough that what another thread queues
-/// for the event thread meanwhile (a local completion, a removed watch's event, `defer`)
-/// waits no longer than the I/O thread's first park (`LEND`). The kernel rounds a socket
-/// timeout up to its clock tick (1 to 4 ms).
+/// poll(2) first (transition 6): one system call where poll and read would take two (the
+/// poll, with its timer and two wait queues, costs about a sixth of an async get's CPU at
+/// one in flight). Longer than a reply takes on a healthy connection in one data centre,
+/// short enough that what another thread queues for the event thread meanwhile (a local
+/// completion, `defer`) waits at most this long, rounded up to the kernel's clock tick (1
+/// to 4 ms), as long as the I/O thread's first park (`LEND`).
 pub(super) const QUICK: Duration = Duration::from_millis(1);
 
 /// The reading role of one session: the side of the current connection and the flags of
