@@ -649,7 +649,18 @@ static void c_reenter(int rc, const char *v, int len, const struct Stat *st, con
 }
 
 /* Runs f in a child with a deadline; returns its exit code, 128+signal, or 124 if it hung. */
+/* The handle main() shares with the tests that take one; NULL while closed (in_child). */
+static zhandle_t *shared_zh;
+
 static int in_child(void (*f)(void), int secs) {
+    /* fork() copies only the calling thread: a lock that another thread of the library
+     * (the shared handle's I/O or completion thread) holds at that moment would stay held
+     * in the child for good. So the child is forked with no other thread running: the
+     * shared handle is closed first (main() opens it again for the next test). */
+    if (shared_zh) {
+        zookeeper_close(shared_zh);
+        shared_zh = NULL;
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
@@ -1048,22 +1059,26 @@ int main(int argc, char **argv) {
     ours = strcmp(lib, "ours") == 0;
     zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
     snprintf(root, sizeof root, "/compat-%s-%d", lib, (int)getpid());
-    zhandle_t *zh = connect_plain();
-    if (!zh || zoo_state(zh) != ZOO_CONNECTED_STATE) {
+    shared_zh = connect_plain();
+    if (!shared_zh || zoo_state(shared_zh) != ZOO_CONNECTED_STATE) {
         fprintf(stderr, "cannot connect to %s\n", hosts);
         return 2;
     }
-    if (zoo_create(zh, root, "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0) != ZOK) return 2;
+    if (zoo_create(shared_zh, root, "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0) != ZOK) return 2;
     int passed = 0, failed = 0;
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         int selected = argc < 2;
         for (int a = 1; a < argc; a++) selected |= strstr(tests[i].name, argv[a]) != NULL;
         if (!selected) continue;
         failures_here = 0;
+        if (!shared_zh && !(shared_zh = connect_plain())) {
+            fprintf(stderr, "cannot connect to %s\n", hosts);
+            return 2;
+        }
         if (tests[i].plain)
             tests[i].plain();
         else
-            tests[i].with(zh);
+            tests[i].with(shared_zh);
         printf("%s %s\n", failures_here ? "FAIL" : "ok  ", tests[i].name);
         fflush(stdout);
         if (failures_here)
@@ -1071,7 +1086,7 @@ int main(int argc, char **argv) {
         else
             passed++;
     }
-    zookeeper_close(zh);
+    if (shared_zh) zookeeper_close(shared_zh);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
