@@ -38,9 +38,9 @@
 # bars a coin toss: they run three times per repeat too. Async gets at 256 in flight also
 # run three times per repeat with the server pinned to core 0 (taskset; clients free): it
 # then serves ~32-45k gets/s within a few percent from run to run, so that row, not the
-# coin toss of the unpinned one, shows whether a client keeps up with the raw pipeline. BENCH_PIN_SERVER=1 pins the server for the whole
-# run instead (every client's CPU per request then rises: each wake-up lands on an idle
-# core).
+# coin toss of the unpinned one, shows whether a client keeps up with the raw pipeline.
+# BENCH_PIN_SERVER=1 pins the server for the whole run instead (every client's CPU per
+# request then rises: each wake-up lands on an idle core).
 #
 # Environment (full run): BENCH_REPEAT (3), BENCH_SECONDS measured seconds per run (2),
 # BENCH_WARMUP ops before measuring (500), BENCH_IDLE_CLIENTS (50), BENCH_WATCHES (10000),
